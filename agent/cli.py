@@ -1,0 +1,154 @@
+"""The ``opsbot`` command line. Heavy modules are imported inside commands, never at the top,
+so ``opsbot --help`` stays fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="opsbot",
+    help="ChatOps for LLM training and inference on AWS. Runs on the offline sandbox unless --live.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+tools_app = typer.Typer(help="The tool catalog: list, plan and run tools directly.", invoke_without_command=True)
+sandbox_app = typer.Typer(help="The offline AWS sandbox.", no_args_is_help=True)
+approvals_app = typer.Typer(help="The approval queue (shared with Slack).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of requests, decisions and AWS calls.", no_args_is_help=True)
+app.add_typer(tools_app, name="tools")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(approvals_app, name="approvals")
+app.add_typer(audit_app, name="audit")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def settings_from(ctx: typer.Context) -> Any:
+    """Settings with the global flags applied."""
+    from tools.config import get_settings
+
+    return get_settings(**(ctx.obj or {}))
+
+
+def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Show opsbot errors as one line with their exit code, never as a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from tools.errors import OpsbotError
+
+        try:
+            return fn(*args, **kwargs)
+        except OpsbotError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    live: Annotated[bool, typer.Option("--live", help="Use real AWS (needs credentials).")] = False,
+    model: Annotated[str | None, typer.Option("--model", help="offline or bedrock:MODEL_ID.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region.")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="Act as this user (default: OS user).")] = None,
+) -> None:
+    """Global options."""
+    ctx.obj = {"live": live or None, "model": model, "region": region, "user": as_user}
+
+
+# ---------------------------------------------------------------------------- tools
+@tools_app.callback()
+@friendly_errors
+def tools_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List every tool with its effect and risk."""
+    if ctx.invoked_subcommand:
+        return
+    from tools.registry import all_tools
+
+    rows = [
+        {"name": t.name, "domain": t.domain, "effect": str(t.effect), "risk": str(t.risk), "description": t.description}
+        for t in all_tools()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("tool", "domain", "effect", "risk", "what it does")
+    for r in rows:
+        table.add_row(r["name"], r["domain"], r["effect"], r["risk"], r["description"].split(".")[0])
+    Console().print(table)
+
+
+@tools_app.command("plan")
+@friendly_errors
+def tools_plan(
+    ctx: typer.Context,
+    name: str,
+    args: Annotated[str, typer.Option("--args", help="Arguments as a JSON object.")] = "{}",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what a tool call would do and cost. Never writes."""
+    from tools import runtime
+
+    settings = settings_from(ctx)
+    plan = runtime.plan(name, args, runtime.make_context(settings, requester=settings.identity))
+    if as_json:
+        typer.echo(plan.model_dump_json(indent=2))
+        return
+    from agent.render import plan_text
+
+    typer.echo(plan_text(plan))
+
+
+@tools_app.command("run")
+@friendly_errors
+def tools_run(
+    ctx: typer.Context,
+    name: str,
+    args: Annotated[str, typer.Option("--args", help="Arguments as a JSON object.")] = "{}",
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a read tool. Write and destructive tools go through the approval flow instead."""
+    from tools import runtime
+
+    settings = settings_from(ctx)
+    outcome = runtime.run_read(name, args, runtime.make_context(settings, requester=settings.identity))
+    if as_json:
+        typer.echo(outcome.model_dump_json(indent=2))
+    else:
+        typer.echo(outcome.text)
+
+
+# -------------------------------------------------------------------------- sandbox
+@sandbox_app.command("reset")
+@friendly_errors
+def sandbox_reset(ctx: typer.Context) -> None:
+    """Throw away the sandbox state and reseed the demo account."""
+    from tools.sandbox import get_sandbox
+
+    settings = settings_from(ctx)
+    get_sandbox(settings).reset()
+    typer.echo(f"sandbox reset: {settings.home_dir / 'sandbox'}")
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

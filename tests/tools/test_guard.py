@@ -1,0 +1,81 @@
+"""The mutation guard: the second lock, proven on its own."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tools import guard
+from tools.errors import MutationBlockedError
+
+
+def _grant(ops: set[str], ttl: float = 60) -> guard.Grant:
+    return guard.Grant("ap-1", "h", frozenset(ops), time.time() + ttl)
+
+
+@pytest.mark.parametrize(
+    ("service", "op", "mutating"),
+    [
+        ("sagemaker", "DescribeCluster", False),
+        ("sagemaker", "ListEndpoints", False),
+        ("sagemaker", "SearchTrainingPlanOfferings", False),
+        ("athena", "StartQueryExecution", False),
+        ("sagemaker", "CreateCluster", True),
+        ("sagemaker", "StopTrainingJob", True),
+        ("elasticache", "IncreaseReplicaCount", True),
+        ("sagemaker", "CreateTrainingPlan", True),
+        ("s3", "PutObject", True),
+        ("sagemaker", "SomeFutureOperation", True),  # unknown names fail closed
+    ],
+)
+def test_is_mutating(service: str, op: str, mutating: bool) -> None:
+    assert guard.is_mutating(service, op) is mutating
+
+
+def test_direct_write_without_grant_is_blocked(ctx) -> None:
+    # GIVEN a tool client on the sandbox WHEN a write is called directly THEN the guard refuses it
+    s3 = ctx.clients.client("s3")
+    with pytest.raises(MutationBlockedError, match="no active grant"):
+        s3.create_bucket(Bucket="not-approved-bucket")
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert "not-approved-bucket" not in names
+
+
+def test_grant_covers_only_its_operations(ctx) -> None:
+    s3 = ctx.clients.client("s3")
+    with guard.activated(_grant({"s3:CreateBucket"})):
+        s3.create_bucket(Bucket="approved-bucket")
+        with pytest.raises(MutationBlockedError, match="does not cover"):
+            s3.delete_bucket(Bucket="approved-bucket")
+    assert "approved-bucket" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_expired_grant_is_refused(ctx) -> None:
+    s3 = ctx.clients.client("s3")
+    with guard.activated(_grant({"s3:CreateBucket"}, ttl=-1)), pytest.raises(MutationBlockedError, match="expired"):
+        s3.create_bucket(Bucket="late-bucket")
+
+
+def test_grant_does_not_leak_out_of_its_block(ctx) -> None:
+    s3 = ctx.clients.client("s3")
+    with guard.activated(_grant({"s3:CreateBucket"})):
+        pass
+    assert guard.active_grant() is None
+    with pytest.raises(MutationBlockedError):
+        s3.create_bucket(Bucket="after-block")
+
+
+def test_call_hash_changes_with_every_field() -> None:
+    base = dict(tool="t", args={"a": 1}, account="1", region="r", requester="u", thread="th")
+    h = guard.call_hash(**base)
+    assert h == guard.call_hash(**{**base, "args": {"a": 1}})
+    for key, other in [
+        ("tool", "x"),
+        ("args", {"a": 2}),
+        ("account", "2"),
+        ("region", "q"),
+        ("requester", "v"),
+        ("thread", "other"),
+    ]:
+        assert guard.call_hash(**{**base, key: other}) != h

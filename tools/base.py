@@ -1,0 +1,117 @@
+"""The shape of a tool: typed arguments, effect, risk tier, plan, run and render.
+
+A tool is declared once (see ``Tool``) and every front end takes it from ``tools.registry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from tools.aws import AwsClients
+    from tools.config import Settings
+
+
+class Effect(StrEnum):
+    """What a tool does to AWS."""
+
+    READ = "read"
+    WRITE = "write"
+    DESTRUCTIVE = "destructive"
+
+
+class Risk(StrEnum):
+    """Risk tier; the policy says who may approve each."""
+
+    READ = "read"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class ToolArgs(BaseModel):
+    """Base of every argument model: unknown fields are an error, strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Plan(BaseModel):
+    """What a call would do. Computing it never writes to AWS."""
+
+    tool: str
+    args: dict[str, Any]
+    effect: Effect
+    risk: Risk
+    summary: str = Field(description="One line saying what would happen.")
+    changes: list[str] = Field(default_factory=list, description="Each change, for people.")
+    aws_operations: list[str] = Field(default_factory=list, description="service:Operation pairs the run will call.")
+    cost_usd_per_hour: float | None = Field(default=None, description="Spend added per hour.")
+    cost_usd_total: float | None = Field(default=None, description="Spend for the run, when bounded.")
+    cost_note: str | None = None
+    instance_type: str | None = Field(default=None, description="Instance type involved, for policy.")
+    instance_count: int | None = Field(default=None, description="Instances the action asks for.")
+    region: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict, description="Other policy-relevant facts.")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ToolOutcome(BaseModel):
+    """A finished run: the typed result as data, and its rendering for people."""
+
+    tool: str
+    ok: bool = True
+    result: dict[str, Any] = Field(default_factory=dict)
+    text: str = ""
+
+
+@dataclass
+class ToolContext:
+    """What a tool gets at run time: settings and AWS clients, never globals."""
+
+    settings: Settings
+    clients: AwsClients
+    requester: str | None = None
+    thread: str | None = None
+
+    @property
+    def region(self) -> str:
+        return self.clients.region
+
+    @property
+    def account(self) -> str:
+        return self.clients.account_id
+
+
+A = TypeVar("A", bound=ToolArgs)
+R = TypeVar("R", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Tool(Generic[A, R]):
+    """One catalog entry. ``plan`` must not write; ``run`` does the work through ``ctx.clients``."""
+
+    name: str
+    domain: str
+    effect: Effect
+    risk: Risk
+    description: str
+    args_model: type[A]
+    plan: Callable[[ToolContext, A], Plan]
+    run: Callable[[ToolContext, A], R]
+    render: Callable[[R], str]
+    keywords: tuple[str, ...] = field(default=())
+
+    @property
+    def is_write(self) -> bool:
+        """True for write and destructive tools: they need an approval."""
+        return self.effect is not Effect.READ
+
+    def json_schema(self) -> dict[str, Any]:
+        """The argument schema, with field descriptions, as the model sees it."""
+        return self.args_model.model_json_schema()

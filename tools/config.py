@@ -1,0 +1,72 @@
+"""opsbot settings, read from the environment (prefix ``OPSBOT_``) each time they are asked for.
+
+Nothing reads settings at import time, so tests can change the environment and call
+``get_settings()`` again.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SANDBOX_ACCOUNT_ID = "123456789012"
+
+
+class Settings(BaseSettings):
+    """Every knob opsbot has. Environment variables are ``OPSBOT_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="OPSBOT_", extra="ignore")
+
+    home: Path = Field(default=Path("~/.opsbot"), description="Where opsbot keeps its state.")
+    live: bool = Field(default=False, description="Talk to real AWS instead of the sandbox.")
+    region: str = Field(default="us-east-1", description="AWS region for tool calls.")
+    profile: str | None = Field(default=None, description="AWS profile for live mode.")
+    endpoint_url: str | None = Field(default=None, description="Override AWS endpoint (testing).")
+
+    model: str = Field(default="offline", description="'offline' or 'bedrock:<model-id>'.")
+    bedrock_region: str | None = Field(default=None, description="Region of Bedrock; defaults to region.")
+    bedrock_profile: str | None = Field(default=None, description="AWS profile for Bedrock.")
+
+    policy_file: Path | None = Field(default=None, description="Policy file; default is the bundled one.")
+    user: str | None = Field(default=None, description="Identity of the person at the terminal.")
+
+    store: Literal["sqlite", "dynamodb"] = Field(default="sqlite", description="Where state lives.")
+    ddb_checkpoint_table: str = "opsbot-checkpoints"
+    ddb_approvals_table: str = "opsbot-approvals"
+    ddb_audit_table: str = "opsbot-audit"
+
+    aws_max_attempts: int = Field(default=5, ge=1, le=10, description="Attempts per AWS call.")
+    retry_base_seconds: float = Field(default=0.5, ge=0, description="Backoff base; 0 in tests.")
+    retry_max_seconds: float = Field(default=8.0, ge=0, description="Longest single backoff.")
+
+    athena_workgroup: str = "primary"
+    athena_output_s3: str | None = None
+    s3_metadata_catalog: str = Field(
+        default="s3tablescatalog/aws-s3", description="Athena catalog of the S3 Metadata tables."
+    )
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_secret_arn: str | None = Field(default=None, description="Secrets Manager secret with Slack keys.")
+
+    @property
+    def home_dir(self) -> Path:
+        """The state folder, expanded and created."""
+        path = self.home.expanduser()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def identity(self) -> str:
+        """Who is at the terminal: OPSBOT_USER, else the OS user."""
+        return self.user or getpass.getuser()
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read settings now, with optional overrides (used by CLI flags)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,51 @@
+"""Errors that opsbot shows to people as one clear line, never as a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OpsbotError(Exception):
+    """Base of every error opsbot reports to a user."""
+
+    exit_code = 1
+
+
+class ToolInputError(OpsbotError):
+    """Bad input: names the field, the value and what is allowed. Nothing was changed."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, value: Any, allowed: str, tool: str | None = None) -> None:
+        self.field, self.value, self.allowed, self.tool = field, value, allowed, tool
+        super().__init__(field, value, allowed)
+
+    def __str__(self) -> str:
+        where = f"{self.tool}: " if self.tool else ""
+        return f"{where}{self.field}={self.value!r} is not valid; {self.allowed}"
+
+
+class UnknownToolError(OpsbotError):
+    """A tool name that the registry does not have."""
+
+    exit_code = 2
+
+
+class ApprovalRequiredError(OpsbotError):
+    """A write or destructive tool was asked to run without an approval."""
+
+    exit_code = 3
+
+
+class MutationBlockedError(OpsbotError):
+    """The mutation guard refused an AWS call that no active grant covers."""
+
+    exit_code = 3
+
+
+class AwsCallError(OpsbotError):
+    """AWS refused a call; the message carries AWS's code and text."""
+
+
+class NotFoundError(OpsbotError):
+    """The named resource does not exist."""

@@ -1,0 +1,7 @@
+"""Tools of the inference domain."""
+
+from __future__ import annotations
+
+from tools.base import Tool
+
+TOOLS: list[Tool] = []

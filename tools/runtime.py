@@ -1,0 +1,102 @@
+"""Running tools: validate arguments, plan, run reads, and run writes under an approval grant.
+
+This is the only path by which front ends run a tool (the agent's executor, the CLI, Slack and
+the evals all come through here).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from tools import guard
+from tools.aws import AwsClients
+from tools.base import Plan, Tool, ToolArgs, ToolContext, ToolOutcome
+from tools.config import Settings, get_settings
+from tools.errors import ApprovalRequiredError, AwsCallError, MutationBlockedError, ToolInputError
+from tools.registry import get_tool
+from tools.validation import first_error
+
+
+def make_context(
+    settings: Settings | None = None,
+    requester: str | None = None,
+    thread: str | None = None,
+    clients: AwsClients | None = None,
+) -> ToolContext:
+    """A context for one run: settings and clients for the sandbox or live AWS."""
+    settings = settings or get_settings()
+    return ToolContext(settings=settings, clients=clients or AwsClients(settings), requester=requester, thread=thread)
+
+
+def parse_args(tool: Tool, raw: dict[str, Any] | str | None) -> ToolArgs:
+    """Validate raw arguments (dict or JSON text) into the tool's model, or raise ToolInputError."""
+    if raw is None:
+        raw = {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ToolInputError("args", raw, f"expected a JSON object ({exc.msg})", tool=tool.name) from None
+    if not isinstance(raw, dict):
+        raise ToolInputError("args", raw, "expected a JSON object", tool=tool.name)
+    try:
+        return tool.args_model.model_validate(raw)
+    except ValidationError as exc:
+        raise first_error(exc, tool.name) from None
+    except ToolInputError as exc:
+        exc.tool = tool.name
+        raise
+
+
+def args_dict(args: ToolArgs) -> dict[str, Any]:
+    """Arguments as JSON-ready data without unset defaults' noise (None values dropped)."""
+    return args.model_dump(mode="json", exclude_none=True)
+
+
+def plan(name: str, raw: dict[str, Any] | str | None, ctx: ToolContext) -> Plan:
+    """The plan of a call. Validates first; never writes."""
+    tool = get_tool(name)
+    args = parse_args(tool, raw)
+    return _aws(lambda: tool.plan(ctx, args))
+
+
+def run_read(name: str, raw: dict[str, Any] | str | None, ctx: ToolContext) -> ToolOutcome:
+    """Run a read tool. Write and destructive tools are refused: they need the approval flow."""
+    tool = get_tool(name)
+    args = parse_args(tool, raw)
+    if tool.is_write:
+        raise ApprovalRequiredError(
+            f"{name} is a {tool.effect} tool (risk {tool.risk}); it runs only after approval: "
+            f"use `opsbot ask` or `opsbot chat`, then `opsbot approvals approve ID`"
+        )
+    return _finish(tool, _aws(lambda: tool.run(ctx, args)))
+
+
+def run_approved(name: str, raw: dict[str, Any], ctx: ToolContext, grant: guard.Grant) -> ToolOutcome:
+    """Run a write under ``grant``; the grant must be for exactly this call and still valid."""
+    tool = get_tool(name)
+    args = parse_args(tool, raw)
+    expected = guard.call_hash(name, args_dict(args), ctx.account, ctx.region, ctx.requester or "", ctx.thread or "")
+    if grant.call_hash != expected:
+        raise MutationBlockedError(f"grant {grant.approval_id} is for another call; nothing was run")
+    if time.time() > grant.expires_at:
+        raise MutationBlockedError(f"grant {grant.approval_id} expired; nothing was run")
+    with guard.activated(grant):
+        return _finish(tool, _aws(lambda: tool.run(ctx, args)))
+
+
+def _finish(tool: Tool, result: Any) -> ToolOutcome:
+    return ToolOutcome(tool=tool.name, result=result.model_dump(mode="json"), text=tool.render(result))
+
+
+def _aws(fn: Any) -> Any:
+    try:
+        return fn()
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise AwsCallError(f"AWS refused {exc.operation_name}: {err.get('Code')}: {err.get('Message')}") from exc

@@ -1,0 +1,231 @@
+"""Sandbox lifecycle: start moto, hook in the extensions, seed, and share state between processes.
+
+State is the moto backends of the services opsbot uses plus the extensions' own store, pickled
+to ``OPSBOT_HOME/sandbox/state.pkl``. Each API call takes a file lock, reloads the state if
+another process changed it, and saves it after a mutating call, so the CLI, the chat and the
+Slack app on one machine see one account.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import os
+import pickle
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from tools.config import SANDBOX_ACCOUNT_ID, Settings
+from tools.guard import is_mutating
+from tools.sandbox.extensions import HANDLERS, Call, ExtensionError
+
+STATEFUL_SERVICES = ("s3", "sagemaker", "elasticache", "cloudwatch")
+EXTENSION_MODULES = (
+    "tools.sandbox.ext_training",
+    "tools.sandbox.ext_inference",
+    "tools.sandbox.ext_cache",
+    "tools.sandbox.ext_data",
+)
+FAKE_CREDENTIALS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "aws_session_token": "testing",
+}
+
+_process_lock = threading.RLock()
+_mock: Any = None
+_current: Sandbox | None = None
+_seed_snapshot: bytes | None = None  # the freshly seeded state, reused by reset and new homes
+
+
+def _start_moto() -> None:
+    global _mock
+    if _mock is None:
+        from moto import mock_aws
+
+        # mock_credentials off: the sandbox passes its own fake keys, and a real Bedrock client in
+        # the same process must keep the user's credentials.
+        _mock = mock_aws(config={"core": {"mock_credentials": False}})
+        _mock.start()
+        for name in EXTENSION_MODULES:
+            importlib.import_module(name)
+
+
+def get_sandbox(settings: Settings) -> Sandbox:
+    """The process's sandbox for ``settings.home`` (moto is process-wide, so there is one)."""
+    global _current
+    with _process_lock:
+        _start_moto()
+        home = settings.home_dir / "sandbox"
+        if _current is None or _current.home != home:
+            _current = Sandbox(home, settings.region)
+        return _current
+
+
+class Sandbox:
+    """One sandbox account whose state lives in ``home``."""
+
+    def __init__(self, home: Path, region: str) -> None:
+        self.home = home
+        self.region = region
+        self.account = SANDBOX_ACCOUNT_ID
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.state_file = home / "state.pkl"
+        self.ext: dict[str, Any] = {}
+        self._token: tuple[int, int, int] | None = None
+        self._dirty = False
+        self._depth = 0
+        self._lock_fd: int | None = None
+
+    # ----------------------------------------------------------------- clients
+    def client(self, service: str, config: Any = None) -> Any:
+        """A boto3 client on the sandbox with the extensions hooked in (no guard, no retry)."""
+        import boto3
+
+        client = boto3.client(service, region_name=self.region, config=config, **FAKE_CREDENTIALS)
+        events = client.meta.events
+        events.register("before-parameter-build", _stash_params, unique_id="opsbot-sbx-params")
+        events.register("before-call", self._dispatch_extension, unique_id="opsbot-sbx-ext")
+        events.register("after-call", self._mark_dirty, unique_id="opsbot-sbx-dirty")
+        return client
+
+    def _dispatch_extension(self, model: Any, context: dict[str, Any], **_: Any) -> Any:
+        key = (model.service_model.service_name, model.name)
+        handler = HANDLERS.get(key)
+        if handler is None:
+            return None
+        call = Call(key[0], key[1], context.get("opsbot_params", {}), self.account, self.region, self.ext)
+        try:
+            body = handler(call)
+            status = 200
+        except ExtensionError as err:
+            status = err.status
+            body = {"Error": {"Code": err.code, "Message": err.message}}
+        body.setdefault("ResponseMetadata", {"HTTPStatusCode": status, "RequestId": "opsbot-sandbox"})
+        return SimpleNamespace(status_code=status, headers={}, content=b"", raw=None), body
+
+    def _mark_dirty(self, model: Any, **_: Any) -> None:
+        if is_mutating(model.service_model.service_name, model.name):
+            self._dirty = True
+
+    # ------------------------------------------------------------ persistence
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with _process_lock:
+            if self._depth == 0:
+                self._lock_fd = os.open(self.home / ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._lock_fd is not None:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                    os.close(self._lock_fd)
+                    self._lock_fd = None
+
+    def _file_token(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.state_file.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _refresh(self) -> None:
+        token = self._file_token()
+        if token is None:
+            self._seed()
+        elif token != self._token:
+            self._load(self.state_file.read_bytes())
+            self._token = token
+
+    def _load(self, blob: bytes) -> None:
+        from moto.backends import get_backend
+
+        state = pickle.loads(blob)
+        for service in STATEFUL_SERVICES:
+            backends = get_backend(service)
+            backends.clear()
+            for account, regions in state["moto"].get(service, {}).items():
+                for region, backend in regions.items():
+                    backends[account][region] = backend
+        self.ext.clear()
+        self.ext.update(state["ext"])
+
+    def _dump(self) -> bytes:
+        from moto.backends import get_backend
+
+        moto_state = {
+            service: {account: dict(regions) for account, regions in get_backend(service).items()}
+            for service in STATEFUL_SERVICES
+        }
+        return pickle.dumps({"moto": moto_state, "ext": self.ext}, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _write(self, blob: bytes) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_bytes(blob)
+        os.replace(tmp, self.state_file)
+        self._token = self._file_token()
+        self._dirty = False
+
+    def save(self) -> None:
+        """Persist the current state now."""
+        with self._locked():
+            self._write(self._dump())
+
+    def call(self, fn: Any, kwargs: dict[str, Any]) -> Any:
+        """Run one API call with the shared state loaded before and saved after a write."""
+        with self._locked():
+            self._refresh()
+            try:
+                return fn(**kwargs)
+            finally:
+                if self._dirty:
+                    self._write(self._dump())
+
+    @contextmanager
+    def session(self) -> Iterator[Sandbox]:
+        """Hold the lock with fresh state for several calls (seeding, tests, the loopback server)."""
+        with self._locked():
+            self._refresh()
+            try:
+                yield self
+            finally:
+                if self._dirty:
+                    self._write(self._dump())
+
+    # ----------------------------------------------------------------- seeding
+    def _seed(self) -> None:
+        global _seed_snapshot
+        if _seed_snapshot is None:
+            from tools.sandbox.seed import seed_all
+
+            self._load_empty()
+            seed_all(self)
+            _seed_snapshot = self._dump()
+        self._load(_seed_snapshot)
+        self._write(_seed_snapshot)
+
+    def _load_empty(self) -> None:
+        from moto.backends import get_backend
+
+        for service in STATEFUL_SERVICES:
+            get_backend(service).clear()
+        self.ext.clear()
+
+    def reset(self) -> None:
+        """Throw the state away and reseed the demo account."""
+        global _seed_snapshot
+        with self._locked():
+            _seed_snapshot = None
+            self._seed()
+
+
+def _stash_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    # before-call only sees the serialized request; extensions want the caller's parameters.
+    context["opsbot_params"] = dict(params)
