@@ -78,6 +78,9 @@ class ToolContext:
     clients: AwsClients
     requester: str | None = None
     thread: str | None = None
+    # Set for approved writes: the approval id. Tools use it as ClientToken and as the
+    # ``opsbot:request`` tag so a retried or resumed create finds its own earlier attempt.
+    idempotency_token: str | None = None
 
     @property
     def region(self) -> str:

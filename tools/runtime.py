@@ -86,6 +86,7 @@ def run_approved(name: str, raw: dict[str, Any], ctx: ToolContext, grant: guard.
         raise MutationBlockedError(f"grant {grant.approval_id} is for another call; nothing was run")
     if time.time() > grant.expires_at:
         raise MutationBlockedError(f"grant {grant.approval_id} expired; nothing was run")
+    ctx.idempotency_token = grant.approval_id
     with guard.activated(grant):
         return _finish(tool, _aws(lambda: tool.run(ctx, args)))
 
