@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=0.5, ge=0, description="Backoff base; 0 in tests.")
     retry_max_seconds: float = Field(default=8.0, ge=0, description="Longest single backoff.")
 
+    sagemaker_role_arn: str | None = Field(
+        default=None, description="Execution role for HyperPod, training jobs and models; default derived."
+    )
+    hyperpod_lifecycle_s3_uri: str | None = Field(default=None, description="Default HyperPod lifecycle scripts.")
+    training_image_uri: str | None = Field(default=None, description="Default training image (Neuron DLC).")
+    inference_image_uri: str | None = Field(default=None, description="Default inference image.")
+
     athena_workgroup: str = "primary"
     athena_output_s3: str | None = None
     s3_metadata_catalog: str = Field(

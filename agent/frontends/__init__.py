@@ -1,0 +1,1 @@
+"""Front ends: the CLI commands, the chat REPL, and the Slack app."""
