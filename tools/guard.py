@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -72,6 +72,11 @@ class Grant:
 
 
 _active: ContextVar[Grant | None] = ContextVar("opsbot_active_grant", default=None)
+
+# Observers of every mutating call the guard sees: (service, operation, grant, refusal or None).
+# The audit log and the eval suite's safety scorer listen here.
+Listener = Callable[[str, str, "Grant | None", "str | None"], None]
+LISTENERS: list[Listener] = []
 
 
 def active_grant() -> Grant | None:

@@ -79,3 +79,20 @@ def test_call_hash_changes_with_every_field() -> None:
         ("thread", "other"),
     ]:
         assert guard.call_hash(**{**base, key: other}) != h
+
+
+def test_listeners_see_allowed_and_refused_writes(ctx) -> None:
+    seen: list[tuple[str, str | None]] = []
+    guard.LISTENERS.append(lambda svc, op, grant, reason: seen.append((op, reason)))
+    try:
+        s3 = ctx.clients.client("s3")
+        with pytest.raises(MutationBlockedError):
+            s3.create_bucket(Bucket="seen-refused")
+        with guard.activated(_grant({"s3:CreateBucket"})):
+            s3.create_bucket(Bucket="seen-allowed")
+        s3.list_buckets()
+    finally:
+        guard.LISTENERS.clear()
+    assert seen[0][0] == "CreateBucket" and seen[0][1] is not None
+    assert seen[1] == ("CreateBucket", None)
+    assert len(seen) == 2  # reads are not reported
