@@ -99,9 +99,9 @@ def check(service: str, operation: str) -> None:
     if not is_mutating(service, operation):
         return
     grant = _active.get()
-    if grant is None:
-        raise MutationBlockedError(f"blocked {service}:{operation}: writes need an approved request (no active grant)")
-    reason = grant.allows(service, operation)
+    reason = "writes need an approved request (no active grant)" if grant is None else grant.allows(service, operation)
+    for listener in list(LISTENERS):
+        listener(service, operation, grant, reason)
     if reason:
         raise MutationBlockedError(f"blocked {service}:{operation}: {reason}")
 
