@@ -102,6 +102,8 @@ class Sandbox:
         try:
             body = handler(call)
             status = 200
+            if call.changed:
+                self._dirty = True
         except ExtensionError as err:
             status = err.status
             body = {"Error": {"Code": err.code, "Message": err.message}}

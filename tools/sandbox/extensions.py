@@ -33,6 +33,9 @@ class Call:
     account: str
     region: str
     state: dict[str, Any] = field(default_factory=dict)  # the sandbox's own store, persisted
+    # A read handler that advances a lifecycle (Creating -> InService on describe) sets this so the
+    # sandbox persists the change; writes are persisted anyway.
+    changed: bool = False
 
 
 Handler = Callable[[Call], dict[str, Any]]
