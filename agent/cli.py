@@ -130,6 +130,118 @@ def tools_run(
         typer.echo(outcome.text)
 
 
+# ---------------------------------------------------------------------------- agent
+AsOpt = Annotated[str | None, typer.Option("--as", help="Act as this user (default: OS user).")]
+
+
+def _agent_settings(ctx: typer.Context, as_user: str | None) -> Any:
+    from tools.config import get_settings
+
+    return get_settings(**{**(ctx.obj or {}), **({"user": as_user} if as_user else {})})
+
+
+@app.command()
+@friendly_errors
+def ask(
+    ctx: typer.Context,
+    text: str,
+    as_json: JsonOpt = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Run reads; stop every write at its approval.")] = False,
+    thread: Annotated[str | None, typer.Option("--thread", help="Continue this conversation.")] = None,
+    as_user: AsOpt = None,
+) -> None:
+    """Send one request; print the answer (JSON with --json)."""
+    from agent.frontends import cli_agent
+
+    raise typer.Exit(
+        cli_agent.ask(_agent_settings(ctx, as_user), text, as_json=as_json, dry_run=dry_run, thread=thread)
+    )
+
+
+@app.command()
+@friendly_errors
+def chat(ctx: typer.Context, as_user: AsOpt = None) -> None:
+    """Open the chat REPL (plan cards, approvals inline, history)."""
+    from agent.frontends.repl import run_repl
+
+    raise typer.Exit(run_repl(_agent_settings(ctx, as_user)))
+
+
+@approvals_app.command("list")
+@friendly_errors
+def approvals_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="Only this status (pending, executed, ...).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List approval requests, newest first."""
+    from agent.frontends import cli_agent
+
+    raise typer.Exit(cli_agent.approvals_list(_agent_settings(ctx, None), status, as_json))
+
+
+@approvals_app.command("show")
+@friendly_errors
+def approvals_show(ctx: typer.Context, approval_id: str, as_json: JsonOpt = False) -> None:
+    """Show one approval request in full."""
+    from agent.frontends import cli_agent
+
+    raise typer.Exit(cli_agent.approvals_show(_agent_settings(ctx, None), approval_id, as_json))
+
+
+@approvals_app.command("approve")
+@friendly_errors
+def approvals_approve(
+    ctx: typer.Context,
+    approval_id: str,
+    as_user: AsOpt = None,
+    note: Annotated[str | None, typer.Option("--note", help="Why.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve a request; with enough approvals it runs, once."""
+    from agent.frontends import cli_agent
+
+    raise typer.Exit(cli_agent.approvals_decide(_agent_settings(ctx, as_user), approval_id, True, note, as_json))
+
+
+@approvals_app.command("reject")
+@friendly_errors
+def approvals_reject(
+    ctx: typer.Context,
+    approval_id: str,
+    as_user: AsOpt = None,
+    note: Annotated[str | None, typer.Option("--note", help="Why.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reject a request; nothing runs."""
+    from agent.frontends import cli_agent
+
+    raise typer.Exit(cli_agent.approvals_decide(_agent_settings(ctx, as_user), approval_id, False, note, as_json))
+
+
+@audit_app.command("list")
+@friendly_errors
+def audit_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many of the newest entries.")] = 50,
+    approval_id: Annotated[str | None, typer.Option("--approval", help="Only this approval's entries.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the newest audit entries."""
+    from agent.frontends import cli_agent
+
+    raise typer.Exit(cli_agent.audit_list(_agent_settings(ctx, None), limit, approval_id, as_json))
+
+
+@audit_app.command("verify")
+@friendly_errors
+def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Check the audit log's hash chain; exit 1 if a record was edited or removed."""
+    from agent.frontends import cli_agent
+
+    raise typer.Exit(cli_agent.audit_verify(_agent_settings(ctx, None), as_json))
+
+
 # -------------------------------------------------------------------------- sandbox
 @sandbox_app.command("reset")
 @friendly_errors

@@ -59,3 +59,201 @@ class AskResult(BaseModel):
     def public(self) -> dict[str, Any]:
         """The document ``opsbot ask --json`` prints."""
         return self.model_dump(mode="json")
+
+
+class Opsbot:
+    """opsbot for one settings object: the model, the stores, the policy and the compiled graph."""
+
+    def __init__(self, settings: Any = None, model: Any = None) -> None:
+        from agent.approvals import ApprovalService
+        from agent.policy import load_policy
+        from agent.stores import open_stores
+        from tools.config import get_settings
+
+        self.settings = settings or get_settings()
+        self.policy = load_policy(self.settings)
+        self.stores = open_stores(self.settings)
+        self.audit = self.stores.audit
+        self.approvals = ApprovalService(self.stores.approvals, self.audit, self.policy)
+        self._model = model
+        self._graph: Any = None
+
+    # ----------------------------------------------------------------- parts
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            from agent.models import make_model
+
+            self._model = make_model(self.settings)
+        return self._model
+
+    @property
+    def graph(self) -> Any:
+        if self._graph is None:
+            from agent.graph import build_graph
+
+            self._graph = build_graph(self.stores.checkpointer)
+        return self._graph
+
+    def _context(self, user: str, thread: str, channel: str, dry_run: bool, progress: Any = None) -> Any:
+        from agent.context import OpsbotContext
+
+        return OpsbotContext(
+            settings=self.settings,
+            user=user,
+            thread=thread,
+            model=self.model,
+            approvals=self.approvals,
+            audit=self.audit,
+            policy=self.policy,
+            channel=channel,
+            dry_run=dry_run,
+            progress=progress or (lambda _m: None),
+        )
+
+    @staticmethod
+    def _config(thread: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread}, "recursion_limit": 40}
+
+    def identity(self, system: str, external_id: str) -> str:
+        """The person behind another system's user id (policy ``[identities.<system>]``)."""
+        return self.policy.identity(system, external_id)
+
+    # ------------------------------------------------------------------- ask
+    def ask(
+        self,
+        text: str,
+        *,
+        user: str,
+        thread: str | None = None,
+        dry_run: bool = False,
+        channel: str = "cli",
+        progress: Any = None,
+    ) -> AskResult:
+        """Handle one request in a thread (new thread when None). Writes stop at their approval."""
+        import uuid
+
+        from langchain_core.messages import HumanMessage
+
+        from agent.state import turn_input
+        from tools.errors import OpsbotError
+
+        thread = thread or f"{channel}-{uuid.uuid4().hex[:12]}"
+        self.audit.record("request", user, thread=thread, data={"text": text, "channel": channel})
+        self._supersede_pending(thread, user)
+        try:
+            state = self.graph.invoke(
+                turn_input([HumanMessage(text)]),
+                self._config(thread),
+                context=self._context(user, thread, channel, dry_run, progress),
+            )
+        except OpsbotError as exc:
+            return AskResult(thread=thread, reply=f"error: {exc}", error=str(exc))
+        return self._result(thread, state)
+
+    def _supersede_pending(self, thread: str, user: str) -> None:
+        """A new message in a thread retires its open request: any change needs a new approval."""
+        snapshot = self.graph.get_state(self._config(thread))
+        approval_id = (snapshot.values or {}).get("approval_id") if snapshot else None
+        if approval_id and "await_approval" in (snapshot.next or ()):
+            record = self.stores.approvals.get(approval_id)
+            if record and record.status == "pending":
+                from agent.stores.approvals import ConflictError
+
+                try:
+                    self.stores.approvals.replace(
+                        record.model_copy(update={"status": "expired", "error": "superseded"})
+                    )
+                    self.audit.record("superseded", user, thread=thread, approval_id=approval_id)
+                except ConflictError:
+                    pass
+
+    # ---------------------------------------------------------------- decide
+    def can_decide(self, approval_id: str, user: str) -> str | None:
+        """None if ``user`` may decide this request now, else why not."""
+        return self.approvals.can_decide(approval_id, user)
+
+    def decide(
+        self, approval_id: str, *, user: str, approve: bool, note: str | None = None, progress: Any = None
+    ) -> AskResult:
+        """Approve or reject. When enough approvals are in, the thread resumes and the call runs once."""
+        record = self.approvals.decide(approval_id, user, approve, note)
+        if record.status == "pending":
+            view = self._approval_view(record.id)
+            more = record.approvals_needed - len(set(record.approved_by))
+            return AskResult(
+                thread=record.thread,
+                approval=view,
+                plan=record.plan,
+                reply=f"{user} approved {record.id}; {more} more approval(s) needed from a different approver.",
+            )
+        return self._resume(record.id, record.thread, user, progress)
+
+    def resume(self, approval_id: str, user: str = "opsbot", progress: Any = None) -> AskResult:
+        """Continue a thread whose approved call was interrupted (a crash, a lost container)."""
+        record = self.approvals.get(approval_id)
+        return self._resume(approval_id, record.thread, user, progress)
+
+    def _resume(self, approval_id: str, thread: str, user: str, progress: Any) -> AskResult:
+        from langgraph.types import Command
+
+        record = self.approvals.get(approval_id)
+        config = self._config(thread)
+        snapshot = self.graph.get_state(config)
+        values = snapshot.values or {}
+        ctx = self._context(record.requester, thread, record.channel, False, progress)
+        if values.get("approval_id") != approval_id:
+            # The thread moved on: a stale decision runs nothing.
+            return AskResult(
+                thread=thread,
+                approval=self._approval_view(approval_id),
+                plan=record.plan,
+                reply=f"approval {approval_id} is no longer the open request of its thread; nothing ran.",
+            )
+        if "await_approval" in (snapshot.next or ()):
+            state = self.graph.invoke(Command(resume={"approval_id": approval_id, "by": user}), config, context=ctx)
+        elif "execute" in (snapshot.next or ()):
+            state = self.graph.invoke(None, config, context=ctx)
+        else:
+            state = values
+        return self._result(thread, state)
+
+    # ------------------------------------------------------------------ views
+    def _approval_view(self, approval_id: str | None) -> ApprovalView:
+        if not approval_id:
+            return ApprovalView()
+        r = self.approvals.get(approval_id)
+        return ApprovalView(
+            required=True,
+            status=r.status if r.status != "executing" else "approved",
+            id=r.id,
+            approvals_needed=r.approvals_needed,
+            approved_by=r.approved_by,
+            expires_at=r.expires_at,
+        )
+
+    def _result(self, thread: str, state: dict[str, Any]) -> AskResult:
+        approval = self._approval_view(state.get("approval_id"))
+        if state.get("refused"):
+            approval = ApprovalView(required=True, status="refused")
+        reply = state.get("reply", "")
+        if not reply and approval.status == "pending" and state.get("plan"):
+            plan = state["plan"]
+            cost = plan.get("cost_usd_per_hour")
+            reply = (
+                f"{plan['tool']} needs approval {approval.id} (risk {plan['risk']}, "
+                f"{approval.approvals_needed} approver(s)"
+                + (f", ${cost:,.2f}/hour" if cost is not None else "")
+                + f"): {plan['summary']}. Nothing runs until it is approved; it expires at {approval.expires_at}."
+            )
+        return AskResult(
+            thread=thread,
+            route=state.get("route"),
+            tool_calls=[ToolCallView(**c) for c in state.get("calls", [])],
+            approval=approval,
+            policy=[PolicyFinding(**f) for f in state.get("policy", [])],
+            reply=reply,
+            clarify=bool(state.get("clarify")),
+            plan=state.get("plan"),
+            result=state.get("result"),
+        )

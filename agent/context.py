@@ -1,0 +1,33 @@
+"""What a run of the graph gets besides its state: settings, who asks, the model and the services.
+
+Passed as LangGraph's runtime context, so nodes and tools read settings from the run, never
+from globals, and a resumed run in another process gets a fresh one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.approvals import ApprovalService
+from agent.policy import Policy
+from agent.stores.audit import AuditLog
+from tools.config import Settings
+
+
+@dataclass
+class OpsbotContext:
+    """Runtime context of one graph invocation."""
+
+    settings: Settings
+    user: str
+    thread: str
+    model: Any
+    approvals: ApprovalService
+    audit: AuditLog
+    policy: Policy
+    channel: str = "cli"
+    dry_run: bool = False
+    progress: Callable[[str], None] = field(default=lambda _msg: None)
+    max_steps: int = 6

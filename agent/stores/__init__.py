@@ -1,0 +1,42 @@
+"""Where opsbot keeps its state: checkpoints, approvals and the audit log.
+
+SQLite files under ``OPSBOT_HOME`` on one machine; DynamoDB tables in Lambda. Both back ends
+offer the same interfaces, so the graph and the front ends cannot tell them apart.
+
+DynamoDB key schemas (the SAM template creates these tables):
+- checkpoints (``ddb_checkpoint_table``): PK (S) hash, SK (S) range, TTL attribute ``ttl``;
+  the layout of ``langgraph_checkpoint_aws.DynamoDBSaver``.
+- approvals (``ddb_approvals_table``): ``id`` (S) hash; attributes ``doc`` (JSON), ``version`` (N),
+  ``status`` (S), TTL attribute ``ttl``.
+- audit (``ddb_audit_table``): ``stream`` (S) hash (always "audit"), ``seq`` (N) range; the head
+  pointer is the item with ``seq`` = 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agent.stores.approvals import ApprovalStore
+from agent.stores.audit import AuditLog
+from tools.config import Settings
+
+
+@dataclass
+class Stores:
+    """The three stores of one opsbot instance."""
+
+    approvals: ApprovalStore
+    audit: AuditLog
+    checkpointer: Any
+
+
+def open_stores(settings: Settings) -> Stores:
+    """Open the stores the settings ask for (sqlite or dynamodb)."""
+    if settings.store == "dynamodb":
+        from agent.stores.dynamodb import open_dynamodb_stores
+
+        return open_dynamodb_stores(settings)
+    from agent.stores.sqlite import open_sqlite_stores
+
+    return open_sqlite_stores(settings)

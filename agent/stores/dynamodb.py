@@ -1,0 +1,192 @@
+"""DynamoDB stores for Lambda: the same interfaces as SQLite, state shared by every container."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from agent.stores.approvals import ApprovalRecord, ConflictError, now_iso
+from agent.stores.audit import GENESIS, AuditEntry, AuditLog
+from tools.config import Settings
+
+STREAM = "audit"
+RECORD_TTL_SECONDS = 90 * 24 * 3600  # approvals and dedupe keys are kept 90 days
+
+
+def _client(settings: Settings) -> Any:
+    # opsbot's own state, not a user resource: a plain client with botocore's standard retries,
+    # outside the mutation guard.
+    session = boto3.Session(profile_name=settings.profile) if settings.profile else boto3.Session()
+    return session.client(
+        "dynamodb",
+        region_name=settings.region,
+        endpoint_url=settings.endpoint_url,
+        config=Config(retries={"mode": "standard", "max_attempts": 5}),
+    )
+
+
+class DynamoApprovalStore:
+    """Approval records in DynamoDB with conditional writes on ``version``."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self.ddb, self.table = client, table
+
+    def _item(self, record: ApprovalRecord) -> dict[str, Any]:
+        return {
+            "id": {"S": record.id},
+            "status": {"S": record.status},
+            "created_at": {"S": record.created_at},
+            "version": {"N": str(record.version)},
+            "doc": {"S": record.model_dump_json()},
+            "ttl": {"N": str(int(time.time()) + RECORD_TTL_SECONDS)},
+        }
+
+    def create(self, record: ApprovalRecord) -> None:
+        self.ddb.put_item(TableName=self.table, Item=self._item(record), ConditionExpression="attribute_not_exists(id)")
+
+    def get(self, approval_id: str) -> ApprovalRecord | None:
+        item = self.ddb.get_item(TableName=self.table, Key={"id": {"S": approval_id}}, ConsistentRead=True)
+        doc = item.get("Item", {}).get("doc")
+        return ApprovalRecord.model_validate_json(doc["S"]) if doc else None
+
+    def list(self, status: str | None = None, limit: int = 100) -> list[ApprovalRecord]:
+        records: list[ApprovalRecord] = []
+        kwargs: dict[str, Any] = {"TableName": self.table}
+        if status:
+            kwargs |= {
+                "FilterExpression": "#s = :s",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":s": {"S": status}},
+            }
+        for page in self.ddb.get_paginator("scan").paginate(**kwargs):
+            records += [ApprovalRecord.model_validate_json(i["doc"]["S"]) for i in page["Items"] if "doc" in i]
+        records.sort(key=lambda r: r.created_at, reverse=True)
+        return records[:limit]
+
+    def replace(self, record: ApprovalRecord) -> ApprovalRecord:
+        new = record.model_copy(update={"version": record.version + 1})
+        try:
+            self.ddb.put_item(
+                TableName=self.table,
+                Item=self._item(new),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": {"N": str(record.version)}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConflictError(record.id) from None
+            raise
+        return new
+
+    def claim_once(self, key: str) -> bool:
+        try:
+            self.ddb.put_item(
+                TableName=self.table,
+                Item={
+                    "id": {"S": f"once#{key}"},
+                    "at": {"S": now_iso()},
+                    "ttl": {"N": str(int(time.time()) + RECORD_TTL_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(id)",
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+
+class DynamoAuditBackend:
+    """Audit entries under one partition; the head item (seq 0) moves with a conditional transaction."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self.ddb, self.table = client, table
+
+    def append(self, entry: AuditEntry, expected_head_seq: int) -> bool:
+        head_cond: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(seq)"}
+            if expected_head_seq == 0
+            else {
+                "ConditionExpression": "last_seq = :s",
+                "ExpressionAttributeValues": {":s": {"N": str(expected_head_seq)}},
+            }
+        )
+        try:
+            self.ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": {
+                                "stream": {"S": STREAM},
+                                "seq": {"N": str(entry.seq)},
+                                "doc": {"S": entry.model_dump_json()},
+                            },
+                            "ConditionExpression": "attribute_not_exists(seq)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": {
+                                "stream": {"S": STREAM},
+                                "seq": {"N": "0"},
+                                "last_seq": {"N": str(entry.seq)},
+                                "last_hash": {"S": entry.hash},
+                            },
+                            **head_cond,
+                        }
+                    },
+                ]
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                return False
+            raise
+
+    def head(self) -> tuple[int, str]:
+        item = self.ddb.get_item(
+            TableName=self.table, Key={"stream": {"S": STREAM}, "seq": {"N": "0"}}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return 0, GENESIS
+        return int(item["last_seq"]["N"]), item["last_hash"]["S"]
+
+    def entries(self) -> list[AuditEntry]:
+        out: list[AuditEntry] = []
+        pages = self.ddb.get_paginator("query").paginate(
+            TableName=self.table,
+            KeyConditionExpression="#st = :st AND seq > :zero",
+            ExpressionAttributeNames={"#st": "stream"},
+            ExpressionAttributeValues={":st": {"S": STREAM}, ":zero": {"N": "0"}},
+            ConsistentRead=True,
+        )
+        for page in pages:
+            out += [AuditEntry.model_validate(json.loads(i["doc"]["S"])) for i in page["Items"]]
+        return out
+
+
+def open_dynamodb_stores(settings: Settings):
+    """Stores on the DynamoDB tables named in settings."""
+    from langgraph_checkpoint_aws import DynamoDBSaver
+
+    from agent.stores import Stores
+
+    client = _client(settings)
+    checkpointer = DynamoDBSaver(
+        table_name=settings.ddb_checkpoint_table,
+        region_name=settings.region,
+        endpoint_url=settings.endpoint_url,
+        ttl_seconds=7 * 24 * 3600,
+    )
+    return Stores(
+        approvals=DynamoApprovalStore(client, settings.ddb_approvals_table),
+        audit=AuditLog(DynamoAuditBackend(client, settings.ddb_audit_table)),
+        checkpointer=checkpointer,
+    )

@@ -1,0 +1,129 @@
+"""SQLite stores under OPSBOT_HOME: approvals, audit and checkpoints, shared by every local process."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from agent.stores.approvals import ApprovalRecord, ConflictError, now_iso
+from agent.stores.audit import GENESIS, AuditEntry, AuditLog
+from tools.config import Settings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS approvals (
+  id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS once (key TEXT PRIMARY KEY, at TEXT NOT NULL);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection usable from several threads, in WAL mode for several processes."""
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class SqliteApprovalStore:
+    """Approval records in SQLite; see agent.stores.approvals.ApprovalStore."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def create(self, record: ApprovalRecord) -> None:
+        with self.lock:
+            self.conn.execute(
+                "INSERT INTO approvals (id, status, created_at, version, doc) VALUES (?, ?, ?, ?, ?)",
+                (record.id, record.status, record.created_at, record.version, record.model_dump_json()),
+            )
+
+    def get(self, approval_id: str) -> ApprovalRecord | None:
+        with self.lock:
+            row = self.conn.execute("SELECT doc FROM approvals WHERE id = ?", (approval_id,)).fetchone()
+        return ApprovalRecord.model_validate_json(row[0]) if row else None
+
+    def list(self, status: str | None = None, limit: int = 100) -> list[ApprovalRecord]:
+        query = "SELECT doc FROM approvals" + (" WHERE status = ?" if status else "")
+        query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        params = (status, limit) if status else (limit,)
+        with self.lock:
+            rows = self.conn.execute(query, params).fetchall()
+        return [ApprovalRecord.model_validate_json(r[0]) for r in rows]
+
+    def replace(self, record: ApprovalRecord) -> ApprovalRecord:
+        new = record.model_copy(update={"version": record.version + 1})
+        with self.lock:
+            cur = self.conn.execute(
+                "UPDATE approvals SET status = ?, version = ?, doc = ? WHERE id = ? AND version = ?",
+                (new.status, new.version, new.model_dump_json(), record.id, record.version),
+            )
+        if cur.rowcount != 1:
+            raise ConflictError(record.id)
+        return new
+
+    def claim_once(self, key: str) -> bool:
+        with self.lock:
+            cur = self.conn.execute("INSERT OR IGNORE INTO once (key, at) VALUES (?, ?)", (key, now_iso()))
+        return cur.rowcount == 1
+
+
+class SqliteAuditBackend:
+    """Audit entries and their head pointer in SQLite."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def append(self, entry: AuditEntry, expected_head_seq: int) -> bool:
+        with self.lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                row = self.conn.execute("SELECT seq FROM audit_head WHERE id = 0").fetchone()
+                if (row[0] if row else 0) != expected_head_seq:
+                    self.conn.execute("ROLLBACK")
+                    return False
+                self.conn.execute(
+                    "INSERT INTO audit (seq, hash, doc) VALUES (?, ?, ?)",
+                    (entry.seq, entry.hash, entry.model_dump_json()),
+                )
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO audit_head (id, seq, hash) VALUES (0, ?, ?)", (entry.seq, entry.hash)
+                )
+                self.conn.execute("COMMIT")
+                return True
+            except sqlite3.IntegrityError:
+                self.conn.execute("ROLLBACK")
+                return False
+
+    def head(self) -> tuple[int, str]:
+        with self.lock:
+            row = self.conn.execute("SELECT seq, hash FROM audit_head WHERE id = 0").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def entries(self) -> list[AuditEntry]:
+        with self.lock:
+            rows = self.conn.execute("SELECT doc FROM audit ORDER BY seq").fetchall()
+        return [AuditEntry.model_validate_json(r[0]) for r in rows]
+
+
+def open_sqlite_stores(settings: Settings):
+    """Approvals and audit in OPSBOT_HOME/opsbot.sqlite, checkpoints in OPSBOT_HOME/checkpoints.sqlite."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from agent.stores import Stores
+
+    home = settings.home_dir
+    conn = connect(home / "opsbot.sqlite")
+    conn.executescript(SCHEMA)
+    checkpointer = SqliteSaver(connect(home / "checkpoints.sqlite"))
+    checkpointer.setup()
+    return Stores(
+        approvals=SqliteApprovalStore(conn),
+        audit=AuditLog(SqliteAuditBackend(conn)),
+        checkpointer=checkpointer,
+    )

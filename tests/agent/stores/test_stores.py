@@ -1,0 +1,132 @@
+"""Approval and audit stores: the same behaviour on SQLite and on DynamoDB (moto)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from agent.stores import Stores, open_stores
+from agent.stores.approvals import ApprovalRecord, ConflictError
+from tools.config import Settings, get_settings
+
+
+def create_tables(settings: Settings) -> None:
+    """The three DynamoDB tables with the key schemas documented in agent.stores."""
+    ddb = boto3.client("dynamodb", region_name=settings.region)
+    specs = {
+        settings.ddb_checkpoint_table: ([("PK", "HASH"), ("SK", "RANGE")], [("PK", "S"), ("SK", "S")]),
+        settings.ddb_approvals_table: ([("id", "HASH")], [("id", "S")]),
+        settings.ddb_audit_table: ([("stream", "HASH"), ("seq", "RANGE")], [("stream", "S"), ("seq", "N")]),
+    }
+    for name, (keys, attrs) in specs.items():
+        ddb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in keys],
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in attrs],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def stores(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stores]:
+    if request.param == "sqlite":
+        yield open_stores(get_settings())
+        return
+    # moto is process-wide and the sandbox keeps it running, so each test gets its own tables.
+    suffix = uuid.uuid4().hex[:8]
+    monkeypatch.setenv("OPSBOT_STORE", "dynamodb")
+    for var in ("CHECKPOINT", "APPROVALS", "AUDIT"):
+        monkeypatch.setenv(f"OPSBOT_DDB_{var}_TABLE", f"opsbot-{var.lower()}-{suffix}")
+    with mock_aws():
+        create_tables(get_settings())
+        yield open_stores(get_settings())
+
+
+def _record(rid: str = "ap-1", status: str = "pending") -> ApprovalRecord:
+    return ApprovalRecord(
+        id=rid,
+        call_hash="h",
+        tool="t",
+        args={},
+        account="1",
+        region="us-east-1",
+        requester="dave",
+        thread="th",
+        effect="write",
+        risk="high",
+        plan={},
+        status=status,
+        created_at="2026-01-01T00:00:00+00:00",
+        expires_at="2026-01-01T00:15:00+00:00",
+    )
+
+
+def test_create_get_list(stores: Stores) -> None:
+    stores.approvals.create(_record("ap-1"))
+    stores.approvals.create(_record("ap-2", status="executed"))
+    assert stores.approvals.get("ap-1").requester == "dave"
+    assert stores.approvals.get("nope") is None
+    assert [r.id for r in stores.approvals.list(status="executed")] == ["ap-2"]
+
+
+def test_replace_is_compare_and_set(stores: Stores) -> None:
+    stores.approvals.create(_record())
+    first = stores.approvals.get("ap-1")
+    second = stores.approvals.get("ap-1")
+    stores.approvals.replace(first.model_copy(update={"status": "approved"}))
+    with pytest.raises(ConflictError):
+        stores.approvals.replace(second.model_copy(update={"status": "rejected"}))
+    assert stores.approvals.get("ap-1").status == "approved"
+
+
+def test_claim_once(stores: Stores) -> None:
+    assert stores.approvals.claim_once("slack-event-1") is True
+    assert stores.approvals.claim_once("slack-event-1") is False
+
+
+def test_audit_chain_verifies_and_detects_tampering(stores: Stores) -> None:
+    for i in range(3):
+        stores.audit.record("request", "dave", data={"n": i})
+    assert stores.audit.verify().ok
+    assert [e.seq for e in stores.audit.list()] == [1, 2, 3]
+    # WHEN one record is edited in the store
+    backend = stores.audit.backend
+    entry = backend.entries()[1]
+    edited = entry.model_copy(update={"data": {"n": 999}})
+    if hasattr(backend, "conn"):
+        backend.conn.execute("UPDATE audit SET doc = ? WHERE seq = 2", (edited.model_dump_json(),))
+    else:
+        backend.ddb.put_item(
+            TableName=backend.table,
+            Item={"stream": {"S": "audit"}, "seq": {"N": "2"}, "doc": {"S": edited.model_dump_json()}},
+        )
+    # THEN verify fails and names it
+    report = stores.audit.verify()
+    assert not report.ok and "entry 2" in report.problems[0]
+
+
+def test_audit_detects_a_deleted_last_record(stores: Stores) -> None:
+    for i in range(3):
+        stores.audit.record("request", "dave", data={"n": i})
+    backend = stores.audit.backend
+    if hasattr(backend, "conn"):
+        backend.conn.execute("DELETE FROM audit WHERE seq = 3")
+    else:
+        backend.ddb.delete_item(TableName=backend.table, Key={"stream": {"S": "audit"}, "seq": {"N": "3"}})
+    assert not stores.audit.verify().ok
+
+
+def test_audit_detects_a_deleted_middle_record(stores: Stores) -> None:
+    for i in range(3):
+        stores.audit.record("request", "dave", data={"n": i})
+    backend = stores.audit.backend
+    if hasattr(backend, "conn"):
+        backend.conn.execute("DELETE FROM audit WHERE seq = 2")
+    else:
+        backend.ddb.delete_item(TableName=backend.table, Key={"stream": {"S": "audit"}, "seq": {"N": "2"}})
+    report = stores.audit.verify()
+    assert not report.ok and "missing" in report.problems[0]
