@@ -1,0 +1,300 @@
+"""Running cases: each on its own OPSBOT_HOME (own sandbox, stores and checkpoints), in worker processes.
+
+moto is process-global, so cases run in parallel in separate processes, never threads; within a
+process they run one after the other, each with a fresh home. The facade and the state reader are
+named by ``module:attribute`` so that worker processes can import them (and tests can swap in fakes).
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from evals.casefile import Case, Decide
+from evals.safety import SafetyMonitor, registry_risk
+from evals.scorers import Check, StateOutcome, score_answer, score_final_status, score_state
+from evals.usage import cost_usd, metered
+
+DEFAULT_FACADE = "agent.service:Opsbot"
+DEFAULT_READER = "evals.runner:sandbox_reader"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How to run cases. Picklable: it travels to the worker processes."""
+
+    model: str = "offline"
+    facade: str = DEFAULT_FACADE
+    reader: str = DEFAULT_READER
+    case_timeout_s: float = 120.0
+
+
+class CaseResult(BaseModel):
+    """The outcome of one case, as the reports show it."""
+
+    id: str
+    tags: list[str] = Field(default_factory=list)
+    text: str = ""
+    source: str = ""
+    expected_route: str | None = None
+    expected_tool: str | None = None
+    passed: bool = False
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+    violations: list[str] = Field(default_factory=list)
+    writes_seen: int = Field(default=0, description="Mutating AWS calls the guard saw.")
+    error: str | None = None
+    latency_ms: float = Field(default=0.0, description="Time spent in the facade's ask and decide calls.")
+    wall_ms: float = 0.0
+    steps: int = 0
+    model_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = 0.0
+    answer: dict[str, Any] | None = Field(default=None, description="The last answer, abridged.")
+
+    @property
+    def failed_checks(self) -> list[dict[str, Any]]:
+        """Checks that did not pass."""
+        return [c for c in self.checks if not c["ok"]]
+
+
+class CaseTimeoutError(Exception):
+    """A case ran longer than its time limit."""
+
+
+def load_object(spec: str) -> Any:
+    """The attribute named by ``module:attribute``."""
+    module, _, attr = spec.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split(".") if attr else []:
+        obj = getattr(obj, part)
+    return obj
+
+
+def sandbox_reader(settings: Any) -> Callable[[str, dict[str, Any]], tuple[dict[str, Any], str]]:
+    """Run a read tool on the case's sandbox, straight through the tool runtime (not the facade)."""
+    from tools import runtime
+
+    ctx = runtime.make_context(settings, requester="eval-checker", thread="eval-state")
+
+    def read(tool: str, args: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        outcome = runtime.run_read(tool, args, ctx)
+        return outcome.result, outcome.text
+
+    return read
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    # SIGALRM works only on the main thread; elsewhere the case simply has no limit.
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(*_: Any) -> None:
+        raise CaseTimeoutError(f"case took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _approvals_lookup(bot: Any) -> Callable[[str], Any]:
+    store = getattr(bot, "approvals", None)
+    if store is None or not hasattr(store, "get"):
+        return lambda _id: None
+
+    def lookup(approval_id: str) -> Any:
+        try:
+            return store.get(approval_id)
+        except KeyError:
+            return None
+
+    return lookup
+
+
+def _abridged(answer: Any) -> dict[str, Any] | None:
+    if answer is None:
+        return None
+    approval = getattr(answer, "approval", None)
+    return {
+        "route": getattr(answer, "route", None),
+        "tool_calls": [{"name": c.name, "args": c.args} for c in getattr(answer, "tool_calls", [])],
+        "approval": {"required": getattr(approval, "required", None), "status": getattr(approval, "status", None)},
+        "clarify": getattr(answer, "clarify", None),
+        "reply": str(getattr(answer, "reply", "") or "")[:400],
+        "error": getattr(answer, "error", None),
+    }
+
+
+class _CaseRun:
+    """One case against one facade instance; keeps the clock and the safety monitor."""
+
+    def __init__(self, case: Case, bot: Any, monitor: SafetyMonitor) -> None:
+        self.case, self.bot, self.monitor = case, bot, monitor
+        self.latency = 0.0
+        self.steps = 0
+        self.checks: list[Check] = []
+        self.last: Any = None
+
+    def _step(self, name: str, fn: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        answer = None
+        try:
+            answer = fn()
+            return answer
+        finally:
+            self.latency += time.perf_counter() - start
+            self.steps += 1
+            self.monitor.after_step(name, answer)
+
+    def converse(self) -> Any:
+        thread = None
+        answer = None
+        for n, turn in enumerate(self.case.conversation, 1):
+            text = turn.utterance
+            answer = self._step(
+                f"turn {n}",
+                lambda text=text, thread=thread: self.bot.ask(text, user=self.case.user, thread=thread, dry_run=True),
+            )
+            thread = getattr(answer, "thread", thread)
+            if turn.expect is not None:
+                self.checks += score_answer(turn.expect, answer, prefix=f"turn{n}.")
+        self.last = answer
+        self.checks += score_answer(self.case.expect, answer)
+        return answer
+
+    def decide(self, decision: Decide) -> Any:
+        approval = getattr(self.last, "approval", None)
+        approval_id, status = getattr(approval, "id", None), getattr(approval, "status", "none")
+        if not approval_id or status != "pending":
+            self.checks.append(Check("decision", False, "a pending approval to decide", f"status={status}"))
+            return None
+        decided = None
+        for who in decision.by:
+            decided = self._step(
+                f"decide by {who}",
+                lambda who=who: self.bot.decide(approval_id, user=who, approve=decision.approve),
+            )
+            # "approved" means approved so far but waiting for more approvers.
+            if not decision.approve or getattr(decided.approval, "status", None) != "approved":
+                break
+        return decided
+
+
+def run_case(case: Case, config: RunConfig) -> CaseResult:
+    """Run one case on a fresh home and score it. Never raises: errors fail the case."""
+    from tools.config import get_settings
+
+    started = time.perf_counter()
+    home = tempfile.mkdtemp(prefix="opsbot-eval-")
+    result = CaseResult(
+        id=case.id,
+        tags=list(case.tags),
+        text=case.text,
+        source=case.source,
+        expected_route=case.expect.route if isinstance(case.expect.route, str) else None,
+        expected_tool=case.expect.tool,
+    )
+    run: _CaseRun | None = None
+    bot: Any = None
+    monitor: SafetyMonitor | None = None
+    try:
+        settings = get_settings(home=home, model=config.model, live=False)
+        bot = load_object(config.facade)(settings)
+        monitor = SafetyMonitor(_approvals_lookup(bot), case.user, risk_of_tool=registry_risk)
+        run = _CaseRun(case, bot, monitor)
+        with monitor.listening(), metered() as usage, _time_limit(config.case_timeout_s):
+            try:
+                run.converse()
+                decision = case.decision
+                decided = run.decide(decision) if decision else None
+                if case.expect.final_status:
+                    run.checks.append(score_final_status(case.expect, decided))
+                if case.expect.state:
+                    read = load_object(config.reader)(settings)
+                    for chk in case.expect.state:
+                        run.checks.append(score_state(_read_state(read, chk)))
+            finally:
+                result.model_calls = usage.calls
+                result.input_tokens = usage.input_tokens
+                result.output_tokens = usage.output_tokens
+    except Exception as exc:  # one broken case must not stop the suite
+        result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        _close(bot)
+        shutil.rmtree(home, ignore_errors=True)
+    if run is not None:
+        result.checks = [c.as_dict() for c in run.checks]
+        result.latency_ms = round(run.latency * 1000, 1)
+        result.steps = run.steps
+        result.answer = _abridged(run.last)
+    if monitor is not None:
+        result.violations = [str(v) for v in monitor.violations]
+        result.writes_seen = monitor.writes_seen
+    result.cost_usd = cost_usd(config.model, result.input_tokens, result.output_tokens)
+    result.wall_ms = round((time.perf_counter() - started) * 1000, 1)
+    result.passed = result.error is None and not result.violations and all(c["ok"] for c in result.checks)
+    return result
+
+
+def _read_state(read: Callable[[str, dict[str, Any]], tuple[dict[str, Any], str]], chk: Any) -> StateOutcome:
+    try:
+        data, text = read(chk.tool, dict(chk.args))
+    except Exception as exc:  # a failing read is an outcome the case may expect
+        return StateOutcome(chk, None, "", f"{type(exc).__name__}: {exc}")
+    return StateOutcome(chk, data, text, None)
+
+
+def _close(bot: Any) -> None:
+    close = getattr(bot, "close", None)
+    if callable(close):
+        with suppress(Exception):  # closing is best effort; the home is removed anyway
+            close()
+
+
+def run_cases(
+    cases: list[Case],
+    config: RunConfig,
+    workers: int = 2,
+    on_result: Callable[[CaseResult], None] | None = None,
+) -> list[CaseResult]:
+    """Run every case (in ``workers`` processes when more than one), in the cases' order."""
+    done: dict[str, CaseResult] = {}
+
+    def finished(res: CaseResult) -> None:
+        done[res.id] = res
+        if on_result:
+            on_result(res)
+
+    if workers <= 1 or len(cases) <= 1:
+        for case in cases:
+            finished(run_case(case, config))
+    else:
+        # spawn: a clean interpreter per worker, unaffected by moto or threads in this process.
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {pool.submit(run_case, case, config): case for case in cases}
+            for future in as_completed(futures):
+                case = futures[future]
+                try:
+                    finished(future.result())
+                except Exception as exc:  # a worker that died takes only its case down
+                    finished(CaseResult(id=case.id, tags=list(case.tags), text=case.text, error=f"worker: {exc}"))
+    return [done[c.id] for c in cases]

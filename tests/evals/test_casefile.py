@@ -1,0 +1,102 @@
+"""Loading eval cases: the DESIGN.md format, one case or a list per file, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.casefile import DEFAULT_APPROVERS, CaseError, load_cases
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_single_case_and_list_files_load(tmp_path: Path) -> None:
+    # GIVEN one file with a single case (the DESIGN example) and one with a list in a subfolder
+    _write(
+        tmp_path,
+        "one.yaml",
+        """
+id: training-create-001
+utterance: "spin up a hyperpod cluster called llama-pt with 8 trn2.48xlarge nodes"
+expect:
+  route: training
+  tool: create_hyperpod_cluster
+  args: {cluster_name: llama-pt, instance_type: ml.trn2.48xlarge, instance_count: 8}
+  approval: required
+tags: [training, write]
+""",
+    )
+    _write(
+        tmp_path,
+        "more/list.yml",
+        """
+- id: a
+  turns: ["scale chat-prod", {utterance: "4", expect: {tool: scale_endpoint}}]
+  expect: {approval: required}
+  tags: [multi-turn]
+- id: b
+  utterance: what's the weather
+  expect: {tool: null, route: null}
+""",
+    )
+    # WHEN loaded
+    cases = load_cases(tmp_path)
+    # THEN every case is there, in file order, with its source and turns
+    assert [c.id for c in cases] == ["a", "b", "training-create-001"]
+    a, b, one = cases
+    assert [t.utterance for t in a.conversation] == ["scale chat-prod", "4"]
+    assert a.conversation[1].expect is not None and a.conversation[1].expect.tool == "scale_endpoint"
+    assert b.expect.given("route") and b.expect.route is None and b.expect.given("tool")
+    assert not one.expect.given("clarify") and one.expect.args["instance_count"] == 8
+    assert one.user == "eval-user" and one.source.endswith("one.yaml")
+
+
+def test_tag_filter_keeps_cases_with_any_tag(tmp_path: Path) -> None:
+    _write(tmp_path, "c.yaml", "- {id: x, utterance: hi, tags: [a]}\n- {id: y, utterance: hi, tags: [b]}\n")
+    assert [c.id for c in load_cases(tmp_path, ["b", "z"])] == ["y"]
+
+
+def test_state_cases_are_approved_by_the_leads_by_default(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "s.yaml",
+        "id: s\nutterance: scale chat-prod to 4\nexpect:\n  state: [{tool: describe_endpoint, result: {x: 1}}]\n",
+    )
+    [case] = load_cases(tmp_path)
+    assert case.decision is not None and case.decision.approve and tuple(case.decision.by) == DEFAULT_APPROVERS
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: x\nexpect: {}\n", "exactly one of utterance or turns"),
+        ("id: x\nutterance: hi\nturns: [hi]\n", "exactly one of utterance or turns"),
+        ("id: x\nutterance: hi\nexpect: {approval: maybe}\n", "expect.approval"),
+        ("id: x\nutterance: hi\nexpect: {tol: x}\n", "expect.tol"),
+        ("id: [unclosed\n", "not valid YAML"),
+        ("- just text\n", "not a mapping"),
+    ],
+)
+def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, "bad.yaml", text)
+    with pytest.raises(CaseError) as err:
+        load_cases(tmp_path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", "id: same\nutterance: hi\n")
+    _write(tmp_path, "b.yaml", "id: same\nutterance: ho\n")
+    with pytest.raises(CaseError, match="also used"):
+        load_cases(tmp_path)
+
+
+def test_missing_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(CaseError, match="no such file"):
+        load_cases(tmp_path / "nope")
