@@ -1,0 +1,102 @@
+"""The sandbox's S3 Metadata inventory table: rows built from moto's buckets, queried with DuckDB.
+
+The table has the columns and types of AWS's live inventory table (``INVENTORY_COLUMNS``), so the
+SQL that opsbot sends to Athena runs here unchanged except for the table's name: the
+catalog-qualified name becomes the local table ``"inventory"``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from tools.s3_metadata_sql import INVENTORY_COLUMNS, InventoryQuery, quote_identifier
+from tools.sandbox.ext_data import NOMINAL_SIZE_METADATA, s3_backend
+
+if TYPE_CHECKING:
+    from tools.sandbox.core import Sandbox
+
+LOCAL_TABLE = "inventory"
+_USER_META = "x-amz-meta-"
+_ENCRYPTION_STATUS = {None: "SSE-S3", "AES256": "SSE-S3", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}
+
+
+def _sequence_number(moment: datetime) -> str:
+    # Ordinal per object, larger = newer, as AWS documents; derived from the time for determinism.
+    return f"{int(moment.timestamp() * 1_000_000):032x}"
+
+
+def _key_row(bucket: str, key: Any, tags: dict[str, str]) -> tuple[Any, ...]:
+    metadata = {str(k).lower(): v for k, v in key.metadata.items()}
+    nominal = metadata.get(_USER_META + NOMINAL_SIZE_METADATA)
+    user_metadata = {
+        k[len(_USER_META) :]: str(v)
+        for k, v in metadata.items()
+        if k.startswith(_USER_META) and k != _USER_META + NOMINAL_SIZE_METADATA
+    }
+    version = key.version_id if key.version_id != "null" else None
+    return (
+        bucket,
+        key.name,
+        _sequence_number(key.last_modified),
+        version,
+        False,
+        int(nominal) if nominal is not None else int(key.size),
+        key.last_modified,
+        key.etag.strip('"'),
+        key._storage_class or "STANDARD",
+        key.multipart is not None,
+        _ENCRYPTION_STATUS.get(key.encryption, key.encryption),
+        bool(key.bucket_key_enabled) if key.encryption == "aws:kms" else False,
+        key.kms_key_id if key.encryption == "aws:kms" else None,
+        key.checksum_algorithm,
+        tags,
+        user_metadata,
+    )
+
+
+def inventory_rows(account: str, bucket: str) -> list[tuple[Any, ...]]:
+    """One row per object (latest version) of ``bucket``, in INVENTORY_COLUMNS order. A latest
+    version that is a delete marker is a row with ``is_delete_marker`` true, as in AWS."""
+    from moto.s3.models import FakeDeleteMarker
+
+    backend = s3_backend(account)
+    fake_bucket = backend.buckets[bucket]
+    rows: list[tuple[Any, ...]] = []
+    for key in fake_bucket.keys.values():
+        if isinstance(key, FakeDeleteMarker):
+            rows.append(
+                (bucket, key.name, _sequence_number(key.last_modified), key.version_id, True, 0, key.last_modified)
+                + (None,) * 7
+                + ({}, {})
+            )
+            continue
+        rows.append(_key_row(bucket, key, backend.tagger.get_tag_dict_for_resource(key.arn)))
+    return rows
+
+
+def local_sql(query: InventoryQuery) -> str:
+    """The query's SQL with the catalog-qualified table name replaced by the local table; nothing else."""
+    if not query.table or query.sql.count(query.table) != 1:
+        raise ValueError("the query must name its table exactly once")
+    return query.sql.replace(query.table, quote_identifier(LOCAL_TABLE))
+
+
+def run_query(sandbox: Sandbox, query: InventoryQuery, bucket: str) -> list[dict[str, Any]]:
+    """Run ``query`` on DuckDB over the inventory of ``bucket`` as the sandbox holds it now."""
+    import duckdb
+
+    with sandbox.session():
+        rows = inventory_rows(sandbox.account, bucket)
+    con = duckdb.connect(":memory:")
+    try:
+        columns = ", ".join(f"{quote_identifier(name)} {kind}" for name, kind in INVENTORY_COLUMNS)
+        con.execute(f"CREATE TABLE {quote_identifier(LOCAL_TABLE)} ({columns})")
+        if rows:
+            marks = ", ".join("?" for _ in INVENTORY_COLUMNS)
+            con.executemany(f"INSERT INTO {quote_identifier(LOCAL_TABLE)} VALUES ({marks})", rows)
+        cursor = con.execute(local_sql(query), query.values())
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
