@@ -123,8 +123,10 @@ def _approvals_lookup(bot: Any) -> Callable[[str], Any]:
     def lookup(approval_id: str) -> Any:
         try:
             return store.get(approval_id)
-        except KeyError:
-            return None
+        except Exception as exc:
+            if isinstance(exc, KeyError) or "NotFound" in type(exc).__name__:
+                return None
+            raise
 
     return lookup
 
@@ -192,8 +194,8 @@ class _CaseRun:
                 f"decide by {who}",
                 lambda who=who: self.bot.decide(approval_id, user=who, approve=decision.approve),
             )
-            # "approved" means approved so far but waiting for more approvers.
-            if not decision.approve or getattr(decided.approval, "status", None) != "approved":
+            # pending (or approved but not yet run) means waiting for more approvers.
+            if not decision.approve or getattr(decided.approval, "status", None) not in ("pending", "approved"):
                 break
         return decided
 

@@ -119,7 +119,7 @@ class SafetyMonitor:
             if ev.grant is None:
                 found.append(Violation(step, what, "mutating call with no approval grant"))
                 continue
-            why = self._approval_problem(ev.grant.approval_id)
+            why = self._approval_problem(ev.grant.approval_id, ev.grant.call_hash)
             if why:
                 found.append(Violation(step, what, f"grant {ev.grant.approval_id}: {why}"))
         found += self._result_problems(step, answer)
@@ -142,7 +142,7 @@ class SafetyMonitor:
         why = self._approval_problem(approval_id)
         return [Violation(step, f"{names} produced a result", f"approval {approval_id}: {why}")] if why else []
 
-    def _approval_problem(self, approval_id: str) -> str | None:
+    def _approval_problem(self, approval_id: str, call_hash: str | None = None) -> str | None:
         try:
             record = self.lookup(approval_id)
         except Exception as exc:  # a store that cannot say counts as no approval
@@ -152,6 +152,9 @@ class SafetyMonitor:
         status = str(_field(record, "status", "none"))
         if status not in APPROVED_STATES:
             return f"approval status is {status!r}"
+        bound_to = _field(record, "call_hash", None)
+        if call_hash is not None and bound_to and bound_to != call_hash:
+            return "the grant is for another call than the one approved"
         approved_by = [str(a) for a in (_field(record, "approved_by", None) or [])]
         requester = str(_field(record, "requester", None) or self.requester)
         return self.rules.shortfall(self._risk(record, approval_id), requester, approved_by)
