@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 ACTIONS_BLOCK = "opsbot_actions"
 STATUS_BLOCK = "opsbot_status"
 MAX_TEXT = 2900  # Slack allows 3000 characters in a section; leave room for the ellipsis
-RISK_EMOJI = {"read": ":large_green_circle:", "low": ":large_green_circle:", "medium": ":large_yellow_circle:",
-              "high": ":red_circle:", "critical": ":rotating_light:"}
+RISK_EMOJI = {
+    "read": ":large_green_circle:",
+    "low": ":large_green_circle:",
+    "medium": ":large_yellow_circle:",
+    "high": ":red_circle:",
+    "critical": ":rotating_light:",
+}
 
 
 def money(value: float | None) -> str:

@@ -43,7 +43,12 @@ class Progress:
     (repeats dropped), so a long poll does not flood the thread."""
 
     def __init__(
-        self, client: Any, channel: str, thread_ts: str, interval: float = 5.0, clock: Callable[[], float] = time.monotonic
+        self,
+        client: Any,
+        channel: str,
+        thread_ts: str,
+        interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client, self.channel, self.thread_ts = client, channel, thread_ts
         self.interval, self.clock = interval, clock
@@ -109,7 +114,10 @@ class SlackWorker:
         if approval.required and approval.status == "pending" and approval.id:
             record = bot.approvals.get(approval.id)
             posted = client.chat_postMessage(
-                channel=req.channel, thread_ts=thread_ts, text=cards.card_text(record), blocks=cards.approval_card(record)
+                channel=req.channel,
+                thread_ts=thread_ts,
+                text=cards.card_text(record),
+                blocks=cards.approval_card(record),
             )
             bot.approvals.set_slack_ref(approval.id, req.channel, posted["ts"])
             return
@@ -140,8 +148,12 @@ class SlackWorker:
             self._ephemeral(client, channel, slack_user, thread_ts, f":warning: {exc}")
             return
         if why:
-            self._ephemeral(client, channel, slack_user, thread_ts, f":no_entry_sign: You cannot decide `{approval_id}`: {why}")
-            self._refresh_card(client, bot, approval_id, channel, card_ts)  # e.g. it expired: drop the buttons
+            self._ephemeral(
+                client, channel, slack_user, thread_ts, f":no_entry_sign: You cannot decide `{approval_id}`: {why}"
+            )
+            record = bot.approvals.get(approval_id)
+            if record.status != "pending":  # e.g. it expired meanwhile: the card drops its buttons
+                self._update_card(client, channel, card_ts, record)
             return
         verb = "approved" if approve else "rejected"
         self._update_card(client, channel, card_ts, bot.approvals.get(approval_id), f":gear: {user} {verb}; working…")

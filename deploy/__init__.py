@@ -1,0 +1,1 @@
+"""Serving opsbot from AWS Lambda: the handler, the SAM template and the IAM policies."""

@@ -1,0 +1,82 @@
+"""Fixtures for the Slack app: a fake Slack Web API, the bolt app on a fake facade, and a lazy runner
+that holds the work until the test runs it (so the acknowledgement and the work can be told apart)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.lazy_listener import LazyListenerRunner
+
+from agent.slack.app import build_app
+from tests.agent.slack.fake_bot import FakeOpsbot
+from tests.agent.slack.payloads import BOT_TOKEN, SIGNING_SECRET, signed_headers
+from tests.fakes.slack_api import FakeSlackApi
+
+
+class HeldLazyRunner(LazyListenerRunner):
+    """Keeps started lazy listeners; ``drain`` runs them in this thread, in order."""
+
+    def __init__(self, logger: Any) -> None:
+        self.logger = logger
+        self.pending: list[tuple[Callable[..., None], BoltRequest]] = []
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        self.pending.append((function, request))
+
+    def drain(self) -> int:
+        ran = 0
+        while self.pending:
+            function, request = self.pending.pop(0)
+            self.run(function, request)
+            ran += 1
+        return ran
+
+
+class SlackHarness:
+    """The app under test plus helpers to send it signed requests."""
+
+    def __init__(self, app: App, api: FakeSlackApi, bot: Any) -> None:
+        self.app, self.api, self.bot = app, api, bot
+        self.lazy = HeldLazyRunner(app.logger)
+        app.listener_runner.lazy_listener_runner = self.lazy
+
+    def send(self, body: str, headers: dict[str, str] | None = None, json_body: bool = False) -> BoltResponse:
+        """Dispatch one HTTP request through the real bolt app (signature checks included)."""
+        headers = headers if headers is not None else signed_headers(body, json_body=json_body)
+        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+
+    def send_and_work(self, body: str, json_body: bool = False) -> BoltResponse:
+        """Send, check the ack, then run the lazy work."""
+        response = self.send(body, json_body=json_body)
+        assert response.status == 200, response.body
+        self.lazy.drain()
+        return response
+
+
+@pytest.fixture
+def slack_api() -> Iterator[FakeSlackApi]:
+    """GIVEN a fake Slack Web API on 127.0.0.1."""
+    with FakeSlackApi() as api:
+        yield api
+
+
+@pytest.fixture
+def fake_bot() -> FakeOpsbot:
+    return FakeOpsbot()
+
+
+@pytest.fixture
+def harness(slack_api: FakeSlackApi, fake_bot: FakeOpsbot) -> SlackHarness:
+    """GIVEN the opsbot Slack app on the fake facade, with the Web API faked."""
+    app = build_app(
+        token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        bot=lambda: fake_bot,
+        api_url=slack_api.base_url,
+        process_before_response=True,
+        progress_interval=0,
+    )
+    return SlackHarness(app, slack_api, fake_bot)
