@@ -156,6 +156,7 @@ class Sandbox:
             for account, regions in state["moto"].get(service, {}).items():
                 for region, backend in regions.items():
                     backends[account][region] = backend
+        _reindex_s3_buckets()
         self.ext.clear()
         self.ext.update(state["ext"])
 
@@ -218,6 +219,7 @@ class Sandbox:
 
         for service in STATEFUL_SERVICES:
             get_backend(service).clear()
+        _reindex_s3_buckets()
         self.ext.clear()
 
     def reset(self) -> None:
@@ -226,6 +228,18 @@ class Sandbox:
         with self._locked():
             _seed_snapshot = None
             self._seed()
+
+
+def _reindex_s3_buckets() -> None:
+    # moto keeps a process-wide bucket-name index next to its S3 backends; after the backends are
+    # swapped it must describe them, or a bucket name from an earlier state sends moto into a loop.
+    from moto.s3.models import s3_backends
+
+    s3_backends.bucket_accounts.clear()
+    for account, partitions in s3_backends.items():
+        for partition, backend in partitions.items():
+            for name in backend.buckets:
+                s3_backends.bucket_accounts[name] = (partition, account)
 
 
 def _stash_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
