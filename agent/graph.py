@@ -17,7 +17,8 @@ from langgraph.types import interrupt
 from agent.context import OpsbotContext
 from agent.state import OpsbotState
 from agent.tool_schemas import ROUTES, load_prompt, route_tool_schema, tool_schema
-from tools import guard, runtime
+from tools import guard
+from tools import runtime as tool_runtime
 from tools.errors import OpsbotError
 from tools.registry import get_tool, tools_for_domain
 
@@ -32,7 +33,7 @@ Ctx = Runtime[OpsbotContext]
 
 # --------------------------------------------------------------------------- helpers
 def _tool_ctx(c: OpsbotContext, requester: str | None = None, thread: str | None = None) -> Any:
-    return runtime.make_context(c.settings, requester=requester or c.user, thread=thread or c.thread)
+    return tool_runtime.make_context(c.settings, requester=requester or c.user, thread=thread or c.thread)
 
 
 def _last_human(state: OpsbotState) -> HumanMessage | None:
@@ -117,8 +118,8 @@ def reads(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     else:
         try:
             outcome = runtime_run_read(call["name"], call["args"], _tool_ctx(c))
-            parsed = runtime.parse_args(get_tool(call["name"]), call["args"])
-            calls.append(_call_view(call["name"], runtime.args_dict(parsed)))
+            parsed = tool_runtime.parse_args(get_tool(call["name"]), call["args"])
+            calls.append(_call_view(call["name"], tool_runtime.args_dict(parsed)))
             content = outcome.text
             c.audit.record("read", c.user, thread=c.thread, data={"tool": call["name"], "args": call["args"]})
             return {
@@ -133,7 +134,7 @@ def reads(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
 
 def runtime_run_read(name: str, args: dict[str, Any], ctx: Any) -> Any:
     """Indirection so tests can observe reads."""
-    return runtime.run_read(name, args, ctx)
+    return tool_runtime.run_read(name, args, ctx)
 
 
 def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
@@ -145,8 +146,8 @@ def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     try:
         if call["name"] not in allowed:
             raise OpsbotError(f"{call['name']} is not a tool of the {state['route']} specialist")
-        args = runtime.args_dict(runtime.parse_args(get_tool(call["name"]), call["args"]))
-        plan = runtime.plan(call["name"], args, tool_ctx)
+        args = tool_runtime.args_dict(tool_runtime.parse_args(get_tool(call["name"]), call["args"]))
+        plan = tool_runtime.plan(call["name"], args, tool_ctx)
     except OpsbotError as exc:
         text = f"error: {exc}"
         return {"reply": text, "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)]}
@@ -249,7 +250,7 @@ def execute(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
 
     guard.LISTENERS.append(log_call)
     try:
-        outcome = runtime.run_approved(record.tool, record.args, tool_ctx, c.approvals.grant(record))
+        outcome = tool_runtime.run_approved(record.tool, record.args, tool_ctx, c.approvals.grant(record))
         error, text, result = None, outcome.text, outcome.result
     except OpsbotError as exc:
         error, text, result = str(exc), f"{record.tool} failed: {exc}", None
