@@ -10,7 +10,6 @@ from agent.service import Opsbot
 from tests.agent.fakes import ScriptedModel, bucket_tool, buckets, registered
 from tools import guard
 from tools.base import Risk
-from tools.errors import MutationBlockedError
 
 
 def bucket_model(name: str = "approved-bucket", count: int = 1) -> ScriptedModel:
@@ -140,7 +139,7 @@ def test_lock_two_alone_mutation_guard(settings, high_tool, monkeypatch: pytest.
     # GIVEN a graph whose gate is gone and whose executor runs without approval or grant
     from tools import runtime
 
-    def buggy_run_approved(name, raw, ctx, grant):  # noqa: ANN001
+    def buggy_run_approved(name, raw, ctx, grant):
         tool = runtime.get_tool(name)
         return tool.run(ctx, runtime.parse_args(tool, raw))  # no grant activated
 
