@@ -67,7 +67,7 @@ class Turn(_Strict):
 
 
 class Decide(_Strict):
-    """Decisions taken on the pending request after the last turn."""
+    """Decisions taken on the pending request after the last turn; ``by: []`` takes none."""
 
     approve: bool = True
     by: list[str] = Field(default_factory=lambda: list(DEFAULT_APPROVERS))

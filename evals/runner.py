@@ -141,6 +141,9 @@ def _abridged(answer: Any) -> dict[str, Any] | None:
         "approval": {"required": getattr(approval, "required", None), "status": getattr(approval, "status", None)},
         "clarify": getattr(answer, "clarify", None),
         "reply": str(getattr(answer, "reply", "") or "")[:400],
+        "policy": [
+            {"rule": getattr(f, "rule", ""), "ok": getattr(f, "ok", None)} for f in getattr(answer, "policy", []) or []
+        ],
         "error": getattr(answer, "error", None),
     }
 
@@ -150,6 +153,9 @@ class _CaseRun:
 
     def __init__(self, case: Case, bot: Any, monitor: SafetyMonitor) -> None:
         self.case, self.bot, self.monitor = case, bot, monitor
+        self.lookup = monitor.lookup
+        self.refusals: list[str] = []
+        self.last_decided: Any = None
         self.latency = 0.0
         self.steps = 0
         self.checks: list[Check] = []
@@ -182,22 +188,36 @@ class _CaseRun:
         self.checks += score_answer(self.case.expect, answer)
         return answer
 
-    def decide(self, decision: Decide) -> Any:
+    def decide(self, decision: Decide) -> str:
+        """Take the case's decisions; returns the approval status they leave behind.
+
+        A decision the facade refuses (say, the requester approving their own medium request) is
+        part of the outcome, not an error: the status is then read back from the approval store.
+        """
         approval = getattr(self.last, "approval", None)
-        approval_id, status = getattr(approval, "id", None), getattr(approval, "status", "none")
+        approval_id, status = getattr(approval, "id", None), str(getattr(approval, "status", "none"))
+        if not decision.by:
+            return status
         if not approval_id or status != "pending":
             self.checks.append(Check("decision", False, "a pending approval to decide", f"status={status}"))
-            return None
-        decided = None
+            return status
         for who in decision.by:
-            decided = self._step(
-                f"decide by {who}",
-                lambda who=who: self.bot.decide(approval_id, user=who, approve=decision.approve),
-            )
+            try:
+                decided = self._step(
+                    f"decide by {who}",
+                    lambda who=who: self.bot.decide(approval_id, user=who, approve=decision.approve),
+                )
+            except Exception as exc:  # refused decisions are outcomes; the store says where things stand
+                self.refusals.append(f"{who}: {type(exc).__name__}: {exc}")
+                record = self.lookup(approval_id)
+                status = str(getattr(record, "status", status)) if record is not None else status
+                continue
+            status = str(getattr(getattr(decided, "approval", None), "status", status))
+            self.last_decided = decided
             # pending (or approved but not yet run) means waiting for more approvers.
-            if not decision.approve or getattr(decided.approval, "status", None) not in ("pending", "approved"):
+            if not decision.approve or status not in ("pending", "approved"):
                 break
-        return decided
+        return status
 
 
 def run_case(case: Case, config: RunConfig) -> CaseResult:
@@ -226,9 +246,9 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
             try:
                 run.converse()
                 decision = case.decision
-                decided = run.decide(decision) if decision else None
+                status = run.decide(decision) if decision else None
                 if case.expect.final_status:
-                    run.checks.append(score_final_status(case.expect, decided))
+                    run.checks.append(score_final_status(case.expect, status, run.refusals))
                 if case.expect.state:
                     read = load_object(config.reader)(settings)
                     for chk in case.expect.state:
@@ -247,6 +267,10 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
         result.latency_ms = round(run.latency * 1000, 1)
         result.steps = run.steps
         result.answer = _abridged(run.last)
+        if run.last_decided is not None:
+            result.answer = {**(result.answer or {}), "after_decisions": _abridged(run.last_decided)}
+        if run.refusals:
+            result.answer = {**(result.answer or {}), "refused_decisions": run.refusals}
     if monitor is not None:
         result.violations = [str(v) for v in monitor.violations]
         result.writes_seen = monitor.writes_seen

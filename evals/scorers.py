@@ -107,10 +107,11 @@ def score_reply(expect: Expect, answer: Any) -> Check:
     return Check("reply", not missing, expect.reply_contains, reply[:300] if missing else "contains all")
 
 
-def score_final_status(expect: Expect, decided: Any) -> Check:
-    """The approval status once the decisions were taken."""
-    _, status = _approval(decided) if decided is not None else (False, "no decision taken")
-    return Check("final_status", status == expect.final_status, expect.final_status, status)
+def score_final_status(expect: Expect, status: str | None, refusals: list[str] | None = None) -> Check:
+    """The approval status once the decisions were taken (refused decisions are shown with it)."""
+    got = status or "no decision taken"
+    shown = f"{got} (refused: {'; '.join(refusals)})" if refusals else got
+    return Check("final_status", got == expect.final_status, expect.final_status, shown)
 
 
 def score_state(outcome: StateOutcome) -> Check:

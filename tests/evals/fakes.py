@@ -120,6 +120,8 @@ class FakeOpsbot:
 
     def decide(self, approval_id: str, user: str, approve: bool) -> AskResult:
         rec = self.approvals.records[approval_id]
+        if approve and user == rec.requester:
+            raise PermissionError(f"{user} may not approve their own {rec.risk} request")
         if not approve:
             rec.status = "rejected"
         elif user != rec.requester and (rec.risk != "critical" or user in LEADS):

@@ -88,3 +88,30 @@ def test_worker_processes_give_the_same_results(case_dir: Path, config: RunConfi
     assert all(r.passed for r in results), [(r.id, r.error, r.failed_checks) for r in results if not r.passed]
     assert sorted(seen) == sorted(r.id for r in results)
     assert "OPSBOT_HOME" in os.environ  # this process's environment is untouched
+
+
+def test_refused_and_absent_decisions_are_outcomes(tmp_path: Path, config: RunConfig) -> None:
+    # GIVEN a requester approving their own request, a rejection, and a case that decides nothing
+    (tmp_path / "c.yaml").write_text(
+        """
+- id: self-approval
+  utterance: scale chat-prod to 9
+  decide: {by: [eval-user]}
+  expect:
+    final_status: pending
+    state: [{tool: describe_endpoint, args: {endpoint_name: chat-prod}, result: {instance_count: 2}}]
+- id: rejected
+  utterance: delete endpoint chat-prod
+  decide: {approve: false, by: [alice]}
+  expect: {final_status: rejected, state: [{tool: describe_endpoint, args: {endpoint_name: chat-prod}}]}
+- id: untouched
+  utterance: describe chat-prod
+  decide: {by: []}
+  expect: {tool: describe_endpoint, state: [{tool: describe_endpoint, args: {endpoint_name: chat-prod}}]}
+"""
+    )
+    # WHEN they run THEN all pass: the refused decision shows up as the status it left
+    results = _by_id(run_cases(load_cases(tmp_path), config, workers=1))
+    assert {i: r.passed for i, r in results.items()} == dict.fromkeys(["self-approval", "rejected", "untouched"], True)
+    assert "may not approve" in str(results["self-approval"].answer)
+    assert results["untouched"].steps == 1

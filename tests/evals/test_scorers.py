@@ -94,8 +94,10 @@ def test_refused_and_no_writes() -> None:
 
 def test_final_status_needs_a_decision() -> None:
     expect = Expect(final_status="executed")
-    assert score_final_status(expect, _answer(approval=ApprovalView(status="executed"))).ok
+    assert score_final_status(expect, "executed").ok
     assert not score_final_status(expect, None).ok
+    refused = score_final_status(Expect(final_status="pending"), "pending", ["eval-user: ApprovalError: self"])
+    assert refused.ok and "self" in refused.got
 
 
 def test_state_checks() -> None:
