@@ -100,3 +100,26 @@ def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
 def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(CaseError, match="no such file"):
         load_cases(tmp_path / "nope")
+
+
+# The tool catalog of DESIGN.md: names are a public interface.
+CATALOG = """list_hyperpod_clusters describe_hyperpod_cluster create_hyperpod_cluster scale_hyperpod_cluster
+delete_hyperpod_cluster launch_training_job describe_training_job stop_training_job search_training_plans
+purchase_training_plan recommend_inference_instance create_inference_endpoint list_endpoints describe_endpoint
+scale_endpoint delete_endpoint describe_cache recommend_cache_tuning tune_cache query_s3_metadata
+enable_s3_metadata estimate_cost""".split()
+
+
+def test_bundled_cases_cover_the_catalog() -> None:
+    # GIVEN the bundled cases WHEN loaded
+    cases = load_cases()
+    # THEN there are at least 200, every tool has at least five phrasings, and no unknown tool appears
+    assert len(cases) >= 200
+    counts = {name: sum(c.expect.tool == name for c in cases) for name in CATALOG}
+    assert {n: k for n, k in counts.items() if k < 5} == {}
+    named = {c.expect.tool for c in cases} | {s.tool for c in cases for s in c.expect.state}
+    assert named - set(CATALOG) - {None} == set()
+    # AND each kind the suite promises is there
+    tags = {t for c in cases for t in c.tags}
+    assert {"clarify", "policy", "out-of-domain", "multi-turn", "injection", "state", "typo", "units"} <= tags
+    assert sum(bool(c.turns) for c in cases) >= 10 and sum(bool(c.expect.state) for c in cases) >= 10
