@@ -85,8 +85,10 @@ def _advance(call: Call, cluster: HyperPodCluster) -> bool:
     """Move a settling cluster on; False if it was deleted (and is now gone)."""
     if cluster.status == "Deleting":
         _clusters(call).pop(cluster.cluster_id, None)
+        call.changed = True
         return False
     if cluster.status in SETTLING:
+        call.changed = True
         for group in cluster.groups:
             _sync_nodes(cluster, group)
             group["CurrentCount"] = group["TargetCount"]

@@ -77,8 +77,12 @@ def _jobs(call: Call) -> dict[str, Any]:
     return sagemaker_backend(call).training_jobs
 
 
-def advance(job: SandboxTrainingJob) -> None:
-    """Move a job on: Starting becomes Training, Stopping becomes Stopped, overdue jobs stop."""
+def advance(job: SandboxTrainingJob) -> bool:
+    """Move a job on: Starting becomes Training, Stopping becomes Stopped, overdue jobs stop.
+
+    Returns True if anything changed (the sandbox must then persist it).
+    """
+    before = (job.status, job.secondary_status)
     current = now()
     if job.status == "InProgress" and job.secondary_status == "Starting":
         job.start_time = job.start_time or current
@@ -92,6 +96,7 @@ def advance(job: SandboxTrainingJob) -> None:
     if job.status == "Stopping":
         job.status, job.end_time = "Stopped", current
         job.move("Stopped", "Training job stopped by request.", current)
+    return (job.status, job.secondary_status) != before
 
 
 def _find(call: Call, name: str) -> SandboxTrainingJob:
@@ -99,7 +104,7 @@ def _find(call: Call, name: str) -> SandboxTrainingJob:
     if not isinstance(job, SandboxTrainingJob):
         # What SageMaker answers for an unknown training job.
         raise ExtensionError("ValidationException", "Requested resource not found.")
-    advance(job)
+    call.changed |= advance(job)
     return job
 
 
@@ -186,7 +191,7 @@ def list_training_jobs(call: Call) -> dict[str, Any]:
     p = call.params
     jobs = [j for j in _jobs(call).values() if isinstance(j, SandboxTrainingJob)]
     for job in jobs:
-        advance(job)
+        call.changed |= advance(job)
     if p.get("NameContains"):
         jobs = [j for j in jobs if p["NameContains"] in j.name]
     if p.get("StatusEquals"):

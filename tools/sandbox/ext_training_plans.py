@@ -106,10 +106,12 @@ def _plans(call: Call) -> dict[str, dict[str, Any]]:
     return call.state.setdefault("training_plans", {})
 
 
-def _advance(plan: dict[str, Any]) -> None:
+def _advance(plan: dict[str, Any]) -> bool:
+    """Set the status the reservation window implies; True if it changed."""
     current = now()
     if plan["Status"] == "Failed":
-        return
+        return False
+    before = plan["Status"]
     if current >= plan["EndTime"]:
         status = "Expired"
     elif current >= plan["StartTime"]:
@@ -120,6 +122,7 @@ def _advance(plan: dict[str, Any]) -> None:
     plan["StatusMessage"] = {"Scheduled": "Capacity is reserved", "Active": "Capacity is available"}.get(status, "")
     for summary in plan["ReservedCapacitySummaries"]:
         summary["Status"] = status
+    return status != before
 
 
 def _in_use(call: Call, plan_arn: str) -> int:
@@ -145,7 +148,7 @@ def _find(call: Call, name_or_arn: str) -> dict[str, Any]:
     plan = plans.get(name_or_arn) or next((p for p in plans.values() if p["TrainingPlanArn"] == name_or_arn), None)
     if plan is None:
         raise ExtensionError("ResourceNotFound", f"Training plan {name_or_arn} not found.")
-    _advance(plan)
+    call.changed |= _advance(plan)
     return plan
 
 
@@ -208,7 +211,7 @@ def list_training_plans(call: Call) -> dict[str, Any]:
     p = call.params
     plans = list(_plans(call).values())
     for plan in plans:
-        _advance(plan)
+        call.changed |= _advance(plan)
     for f in p.get("Filters") or []:
         if f["Name"] == "Status":
             plans = [x for x in plans if x["Status"] == f["Value"]]
