@@ -103,11 +103,30 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
 
 
 # The tool catalog of DESIGN.md: names are a public interface.
-CATALOG = """list_hyperpod_clusters describe_hyperpod_cluster create_hyperpod_cluster scale_hyperpod_cluster
-delete_hyperpod_cluster launch_training_job describe_training_job stop_training_job search_training_plans
-purchase_training_plan recommend_inference_instance create_inference_endpoint list_endpoints describe_endpoint
-scale_endpoint delete_endpoint describe_cache recommend_cache_tuning tune_cache query_s3_metadata
-enable_s3_metadata estimate_cost""".split()
+CATALOG = [
+    "list_hyperpod_clusters",
+    "describe_hyperpod_cluster",
+    "create_hyperpod_cluster",
+    "scale_hyperpod_cluster",
+    "delete_hyperpod_cluster",
+    "launch_training_job",
+    "describe_training_job",
+    "stop_training_job",
+    "search_training_plans",
+    "purchase_training_plan",
+    "recommend_inference_instance",
+    "create_inference_endpoint",
+    "list_endpoints",
+    "describe_endpoint",
+    "scale_endpoint",
+    "delete_endpoint",
+    "describe_cache",
+    "recommend_cache_tuning",
+    "tune_cache",
+    "query_s3_metadata",
+    "enable_s3_metadata",
+    "estimate_cost",
+]
 
 
 def test_bundled_cases_cover_the_catalog() -> None:
