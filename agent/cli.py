@@ -85,9 +85,13 @@ def tools_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     from rich.table import Table
 
     table = Table("tool", "domain", "effect", "risk", "what it does")
+    table.columns[0].no_wrap = True
+    table.columns[4].overflow = "ellipsis"
+    table.columns[4].no_wrap = True
     for r in rows:
-        table.add_row(r["name"], r["domain"], r["effect"], r["risk"], r["description"].split(".")[0])
+        table.add_row(r["name"], r["domain"], r["effect"], r["risk"], r["description"].split(". ")[0])
     Console().print(table)
+    Console().print(f"{len(rows)} tools; `opsbot tools plan NAME --args JSON` shows what a call would do", style="dim")
 
 
 @tools_app.command("plan")
