@@ -84,10 +84,10 @@ def tools_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("tool", "domain", "effect", "risk", "what it does")
-    table.columns[0].no_wrap = True
-    table.columns[4].overflow = "ellipsis"
-    table.columns[4].no_wrap = True
+    table = Table()
+    for header in ("tool", "domain", "effect", "risk"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("what it does", no_wrap=True, overflow="ellipsis")
     for r in rows:
         table.add_row(r["name"], r["domain"], r["effect"], r["risk"], r["description"].split(". ")[0])
     Console().print(table)
@@ -169,6 +169,17 @@ def chat(ctx: typer.Context, as_user: AsOpt = None) -> None:
     from agent.frontends.repl import run_repl
 
     raise typer.Exit(run_repl(_agent_settings(ctx, as_user)))
+
+
+@app.command()
+@friendly_errors
+def slack(ctx: typer.Context) -> None:
+    """Serve the Slack app over Socket Mode (OPSBOT_SLACK_APP_TOKEN and OPSBOT_SLACK_BOT_TOKEN)."""
+    from agent.slack.socket import run
+
+    settings = settings_from(ctx)
+    typer.echo(f"opsbot slack: Socket Mode, {'live AWS' if settings.live else 'sandbox'}; Ctrl-C stops")
+    run(settings)
 
 
 @approvals_app.command("list")
