@@ -85,9 +85,9 @@ def tools_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     from rich.table import Table
 
     table = Table()
-    for header in ("tool", "domain", "effect", "risk"):
-        table.add_column(header, no_wrap=True)
-    table.add_column("what it does", no_wrap=True, overflow="ellipsis")
+    for header, width in (("tool", 28), ("domain", 9), ("effect", 11), ("risk", 8)):
+        table.add_column(header, no_wrap=True, min_width=width)
+    table.add_column("what it does", no_wrap=True, overflow="ellipsis", max_width=60)
     for r in rows:
         table.add_row(r["name"], r["domain"], r["effect"], r["risk"], r["description"].split(". ")[0])
     Console().print(table)
