@@ -1,0 +1,30 @@
+"""The two model back ends behind one interface: ``make_model(settings)`` gives a BaseChatModel.
+
+``offline`` is the deterministic ChatOps parser (no network, the default); ``bedrock:<model-id>``
+is ``ChatBedrockConverse`` on Amazon Bedrock. The graph cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from tools.config import Settings
+
+
+def make_model(settings: Settings) -> BaseChatModel:
+    """The chat model ``settings.model`` names: "offline" or "bedrock:<model-id>"."""
+    from tools.errors import ToolInputError
+
+    spec = (settings.model or "offline").strip()
+    if spec == "offline":
+        from agent.models.offline import OfflineChatModel
+
+        return OfflineChatModel()
+    if spec.startswith("bedrock:") and spec[len("bedrock:") :].strip():
+        from agent.models.bedrock import make_bedrock_model
+
+        return make_bedrock_model(settings, spec[len("bedrock:") :].strip())
+    raise ToolInputError("model", spec, "expected 'offline' or 'bedrock:<model-id>', e.g. bedrock:amazon.nova-pro-v1:0")
