@@ -12,6 +12,8 @@ import json
 import os
 from dataclasses import dataclass
 
+from tools.errors import OpsbotError
+
 ENV_PREFIX = "OPSBOT_"
 # Keys accepted inside the Secrets Manager JSON, first match wins.
 SECRET_KEYS = {
@@ -21,8 +23,10 @@ SECRET_KEYS = {
 }
 
 
-class SlackConfigError(RuntimeError):
+class SlackConfigError(OpsbotError):
     """Slack credentials are missing or unreadable; the message says which and where to put them."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
