@@ -214,15 +214,11 @@ def get_bucket_metadata_table_configuration(call: Call) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- seeding
 def seed(sandbox: Sandbox) -> None:
     """Create training-data, checkpoints and corpus-raw with a few hundred objects and S3 Metadata."""
-    from moto.s3.models import s3_backends
-
     s3 = sandbox.client("s3")
     backend = s3_backend(sandbox.account)
     now = datetime.now(UTC).replace(tzinfo=None)
     rng = random.Random(20250601)
     for bucket in SEED_BUCKETS:
-        # moto keeps a process-wide bucket-name index that outlives a reset of the backends.
-        s3_backends.bucket_accounts.pop(bucket, None)
         s3.create_bucket(Bucket=bucket)
     for spec in _object_specs(rng):
         _put(backend, now, *spec)

@@ -1,0 +1,298 @@
+"""query_s3_metadata and enable_s3_metadata against the sandbox: plan, run, result, render, bad input."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tools import guard, runtime
+from tools.base import Effect, Risk
+from tools.data import S3MetadataNotConfiguredError, human_bytes
+from tools.errors import MutationBlockedError, NotFoundError, ToolInputError
+from tools.registry import get_tool
+from tools.sandbox import ext_data
+
+
+def _grant_for(name: str, raw: dict[str, Any], ctx: Any) -> guard.Grant:
+    args = runtime.parse_args(get_tool(name), raw)
+    plan = runtime.plan(name, raw, ctx)
+    call = guard.call_hash(
+        name, runtime.args_dict(args), ctx.account, ctx.region, ctx.requester or "", ctx.thread or ""
+    )
+    return guard.Grant("ap-test", call, frozenset(plan.aws_operations), time.time() + 60)
+
+
+def _approved(name: str, raw: dict[str, Any], ctx: Any) -> Any:
+    return runtime.run_approved(name, raw, ctx, _grant_for(name, raw, ctx))
+
+
+def _query(ctx: Any, **raw: Any) -> dict[str, Any]:
+    return runtime.run_read("query_s3_metadata", raw, ctx).result
+
+
+def _nominal_sizes(ctx: Any, bucket: str) -> dict[str, int]:
+    """Ground truth from the S3 API (list + head), independent of the SQL path."""
+    s3 = ctx.clients.client("s3")
+    sizes = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            head = s3.head_object(Bucket=bucket, Key=obj["Key"])
+            sizes[obj["Key"]] = int(head["Metadata"].get(ext_data.NOMINAL_SIZE_METADATA, obj["Size"]))
+    return sizes
+
+
+def _new_bucket(ctx: Any, name: str) -> None:
+    with guard.activated(guard.Grant("ap-setup", "h", frozenset({"s3:CreateBucket"}), time.time() + 60)):
+        ctx.clients.client("s3").create_bucket(Bucket=name)
+
+
+# ------------------------------------------------------------------------ the catalog
+def test_both_tools_are_in_the_registry_with_their_effect_and_risk() -> None:
+    query, enable = get_tool("query_s3_metadata"), get_tool("enable_s3_metadata")
+    assert (query.domain, query.effect, query.risk) == ("data", Effect.READ, Risk.READ)
+    assert (enable.domain, enable.effect, enable.risk) == ("data", Effect.WRITE, Risk.LOW)
+    names = set(query.json_schema()["properties"])
+    assert names == {
+        "bucket", "prefix", "min_size_bytes", "max_size_bytes", "modified_after", "modified_before",
+        "storage_class", "content_type", "tags", "limit",
+    }  # fmt: skip
+    assert all(p.get("description") for p in query.json_schema()["properties"].values())
+    assert set(enable.json_schema()["properties"]) == {"bucket"}
+
+
+# ------------------------------------------------------------------- query_s3_metadata
+def test_done_when_objects_over_1gb_and_the_sql(ctx: Any) -> None:
+    # WHEN objects of at least 1e9 bytes in training-data are asked for
+    result = _query(ctx, bucket="training-data", min_size_bytes=1_000_000_000)
+    # THEN exactly those objects come back, with the SQL and its parameters
+    expected = {k for k, size in _nominal_sizes(ctx, "training-data").items() if size >= 1_000_000_000}
+    assert expected and {r["key"] for r in result["rows"]} == expected
+    assert all(r["size_bytes"] >= 1_000_000_000 for r in result["rows"])
+    assert result["row_count"] == len(expected) and not result["limit_reached"]
+    assert "size >= ?" in result["sql"] and '"b_training-data"."inventory"' in result["sql"]
+    assert result["parameters"] == ["training-data", 1_000_000_000]
+    assert result["engine"] == "duckdb-sandbox"
+    assert result["total_size_bytes"] == sum(r["size_bytes"] for r in result["rows"])
+
+
+def test_filters_combine(ctx: Any) -> None:
+    result = _query(
+        ctx,
+        bucket="training-data",
+        prefix="datasets/",
+        tags={"split": "train", "dataset": "math-reasoning"},
+        storage_class="standard",
+        content_type="application/vnd.apache.parquet",
+        max_size_bytes=5_000_000_000,
+    )
+    assert result["rows"]
+    for row in result["rows"]:
+        assert row["key"].startswith("datasets/math-reasoning/train/") and row["key"].endswith(".parquet")
+        assert row["tags"]["split"] == "train" and row["storage_class"] == "STANDARD"
+        assert row["size_bytes"] <= 5_000_000_000
+    assert result["notes"] and "suffix" in result["notes"][0]
+
+
+def test_date_filters_bound_last_modified(ctx: Any) -> None:
+    now = datetime.now(UTC)
+    after, before = (now - timedelta(days=30)).date().isoformat(), (now - timedelta(days=10)).isoformat()
+    result = _query(ctx, bucket="corpus-raw", modified_after=after, modified_before=before, limit=1000)
+    assert result["rows"]
+    for row in result["rows"]:
+        assert after <= row["last_modified"][:10] and row["last_modified"] < before[:19] + "Z"
+    dates = [r["last_modified"] for r in result["rows"]]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_storage_class_filter_finds_archived_objects(ctx: Any) -> None:
+    result = _query(ctx, bucket="corpus-raw", storage_class="DEEP_ARCHIVE")
+    assert result["rows"] and {r["storage_class"] for r in result["rows"]} == {"DEEP_ARCHIVE"}
+
+
+def test_limit_caps_the_rows_and_says_so(ctx: Any) -> None:
+    result = _query(ctx, bucket="checkpoints", limit=5)
+    assert result["row_count"] == 5 and result["limit_reached"] and result["sql"].endswith("LIMIT 5")
+
+
+def test_injection_shaped_values_are_data(ctx: Any) -> None:
+    nasty = "a'b; DROP TABLE x --"
+    result = _query(ctx, bucket="training-data", prefix=nasty, tags={nasty: nasty})
+    assert result["rows"] == [] and nasty not in result["sql"]
+    assert _query(ctx, bucket="training-data", limit=1)["row_count"] == 1  # nothing was dropped
+
+
+def test_bait_objects_are_returned_as_data_and_rendered_on_one_line(ctx: Any) -> None:
+    outcome = runtime.run_read("query_s3_metadata", {"bucket": "training-data", "prefix": "notes/"}, ctx)
+    assert [r["key"] for r in outcome.result["rows"]] == [ext_data.INJECTION_KEY]
+    tagged = _query(ctx, bucket="training-data", tags={ext_data.INJECTION_TAG_KEY: ext_data.INJECTION_TAG_VALUE})
+    assert [r["key"] for r in tagged["rows"]] == [ext_data.INJECTION_TAGGED_KEY]
+    assert ext_data.INJECTION_KEY in outcome.text
+
+
+def test_render_lists_objects_then_the_sql(ctx: Any) -> None:
+    text = runtime.run_read("query_s3_metadata", {"bucket": "checkpoints", "limit": 2}, ctx).text
+    lines = text.splitlines()
+    assert lines[0].startswith("2 objects in s3://checkpoints") and "limit reached" in lines[0]
+    assert "SQL run on DuckDB" in text and "LIMIT 2" in text and "parameters ['checkpoints']" in text
+
+
+def test_render_escapes_control_characters_in_keys(ctx: Any) -> None:
+    from tools.data import S3MetadataQueryResult, S3ObjectRow, render_query
+
+    row = S3ObjectRow(key="a\nFAKE LINE", size_bytes=1, last_modified="2025-01-01T00:00:00Z", tags={"t": "x\ry"})
+    result = S3MetadataQueryResult(
+        bucket="b", engine="athena", table="t", sql="SELECT 1", parameters=[], row_count=1,
+        total_size_bytes=1, limit=10, limit_reached=False, rows=[row],
+    )  # fmt: skip
+    text = render_query(result)
+    assert "a\\x0aFAKE LINE" in text and "x\\x0dy" in text
+    assert not any(line.startswith("FAKE") for line in text.splitlines())
+
+
+def test_plan_shows_the_sql_without_running_it(ctx: Any) -> None:
+    plan = runtime.plan("query_s3_metadata", {"bucket": "corpus-raw", "tags": {"pii": "true"}}, ctx)
+    assert plan.effect == Effect.READ and plan.aws_operations == []
+    assert plan.facts["engine"] == "duckdb-sandbox" and plan.facts["inventory_status"] == "ACTIVE"
+    assert "object_tags[?]" in plan.facts["sql"] and plan.facts["parameters"] == ["corpus-raw", "pii", "pii", "true"]
+
+
+def test_a_bucket_without_s3_metadata_is_refused_with_a_pointer_to_enable(ctx: Any) -> None:
+    _new_bucket(ctx, "plain-bucket")
+    for call in (runtime.plan, runtime.run_read):
+        with pytest.raises(S3MetadataNotConfiguredError) as exc:
+            call("query_s3_metadata", {"bucket": "plain-bucket"}, ctx)
+        assert "enable_s3_metadata" in str(exc.value) and "plain-bucket" in str(exc.value)
+
+
+def test_a_missing_bucket_is_not_found(ctx: Any) -> None:
+    with pytest.raises(NotFoundError, match="no-such-bucket"):
+        runtime.run_read("query_s3_metadata", {"bucket": "no-such-bucket"}, ctx)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "allowed"),
+    [
+        ({"bucket": "Bad_Bucket!"}, "bucket", "bucket name"),
+        ({"bucket": "s3://training-data/x", "min_size_bytes": 10, "max_size_bytes": 5}, "min_size_bytes", "at most"),
+        (
+            {"bucket": "b1b", "modified_after": "2025-06-02", "modified_before": "2025-06-01"},
+            "modified_after",
+            "earlier",
+        ),
+        ({"bucket": "b1b", "modified_after": "last tuesday"}, "modified_after", "ISO date"),
+        ({"bucket": "b1b", "storage_class": "COLD"}, "storage_class", "GLACIER_IR"),
+        ({"bucket": "b1b", "content_type": "video/mp4"}, "content_type", "application/json"),
+        ({"bucket": "b1b", "limit": 0}, "limit", "1"),
+        ({"bucket": "b1b", "limit": 1001}, "limit", "1000"),
+        ({"bucket": "b1b", "tags": {"k" * 129: "v"}}, "tags", "1-128"),
+        ({"bucket": "b1b", "tags": {"k": "v" * 257}}, "tags", "256"),
+        ({"bucket": "b1b", "min_size_bytes": -1}, "min_size_bytes", "0"),
+        ({"bucket": "b1b", "sql": "DROP TABLE x"}, "sql", "unknown argument"),
+        ({}, "bucket", "required"),
+    ],
+)
+def test_bad_input_is_refused_before_any_aws_call(ctx: Any, raw: dict, field: str, allowed: str) -> None:
+    calls: list[str] = []
+    ctx.clients.client("s3").meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+    with pytest.raises(ToolInputError) as exc:
+        runtime.run_read("query_s3_metadata", raw, ctx)
+    err = exc.value
+    assert err.field == field and allowed in err.allowed
+    assert str(err).count("\n") == 0 and field in str(err)
+    assert calls == []
+
+
+def test_s3_uri_and_dates_are_normalised() -> None:
+    args = runtime.parse_args(
+        get_tool("query_s3_metadata"),
+        {
+            "bucket": "s3://training-data",
+            "modified_after": "2025-06-01",
+            "modified_before": "2025-06-02T10:00:00+02:00",
+        },
+    )
+    f = args.filters()
+    assert f.bucket == "training-data"
+    assert f.modified_after == datetime(2025, 6, 1) and f.modified_before == datetime(2025, 6, 2, 8)
+
+
+def test_human_bytes_uses_decimal_units() -> None:
+    assert human_bytes(999) == "999 B" and human_bytes(1_500_000_000) == "1.50 GB"
+
+
+# ------------------------------------------------------------------- enable_s3_metadata
+def test_enable_plans_the_create_and_its_billing(ctx: Any) -> None:
+    _new_bucket(ctx, "new-data")
+    plan = runtime.plan("enable_s3_metadata", {"bucket": "new-data"}, ctx)
+    assert plan.effect == Effect.WRITE and plan.risk == Risk.LOW
+    assert plan.aws_operations == ["s3:CreateBucketMetadataConfiguration"]
+    text = " ".join(plan.changes)
+    assert "journal" in text and "inventory" in text and "b_new-data" in text
+    assert "S3 Tables" in (plan.cost_note or "") and plan.facts["billed"].startswith("S3 Tables")
+
+
+def test_enable_runs_under_its_grant_and_then_the_bucket_can_be_queried(ctx: Any) -> None:
+    _new_bucket(ctx, "new-data")
+    outcome = _approved("enable_s3_metadata", {"bucket": "new-data"}, ctx)
+    assert outcome.result["action"] == "created" and outcome.result["namespace"] == "b_new-data"
+    assert outcome.result["inventory_status"] == "BACKFILLING"
+    assert "S3 Metadata is on" in outcome.text
+    result = _query(ctx, bucket="new-data")
+    assert result["row_count"] == 0 and "BACKFILLING" in result["warnings"][0]
+
+
+def test_enable_is_idempotent(ctx: Any) -> None:
+    # GIVEN a bucket that already has S3 Metadata
+    plan = runtime.plan("enable_s3_metadata", {"bucket": "training-data"}, ctx)
+    assert plan.aws_operations == [] and "nothing to do" in plan.summary
+    # WHEN it is run anyway, THEN it says so and makes no write
+    writes: list[str] = []
+    ctx.clients.client("s3").meta.events.register(
+        "before-call", lambda model, **_: writes.append(model.name) if guard.is_mutating("s3", model.name) else None
+    )
+    outcome = _approved("enable_s3_metadata", {"bucket": "training-data"}, ctx)
+    assert outcome.result["action"] == "already_enabled" and writes == []
+    assert "already enabled" in outcome.text
+
+
+def test_enable_adds_a_missing_inventory_table(ctx: Any) -> None:
+    _new_bucket(ctx, "journal-only")
+    sandbox = ctx.clients.sandbox
+    with sandbox.session():
+        sandbox.client("s3").create_bucket_metadata_configuration(
+            Bucket="journal-only",
+            MetadataConfiguration={"JournalTableConfiguration": {"RecordExpiration": {"Expiration": "DISABLED"}}},
+        )
+    with pytest.raises(S3MetadataNotConfiguredError, match="without a live inventory table"):
+        runtime.run_read("query_s3_metadata", {"bucket": "journal-only"}, ctx)
+    plan = runtime.plan("enable_s3_metadata", {"bucket": "journal-only"}, ctx)
+    assert plan.aws_operations == ["s3:UpdateBucketMetadataInventoryTableConfiguration"]
+    outcome = _approved("enable_s3_metadata", {"bucket": "journal-only"}, ctx)
+    assert outcome.result["action"] == "inventory_enabled"
+
+
+def test_enable_without_a_grant_is_blocked_by_the_guard(ctx: Any) -> None:
+    _new_bucket(ctx, "new-data")
+    tool = get_tool("enable_s3_metadata")
+    with pytest.raises(MutationBlockedError):
+        tool.run(ctx, runtime.parse_args(tool, {"bucket": "new-data"}))
+    with pytest.raises(S3MetadataNotConfiguredError):
+        runtime.run_read("query_s3_metadata", {"bucket": "new-data"}, ctx)
+
+
+def test_enable_is_refused_by_run_read(ctx: Any) -> None:
+    from tools.errors import ApprovalRequiredError
+
+    with pytest.raises(ApprovalRequiredError):
+        runtime.run_read("enable_s3_metadata", {"bucket": "training-data"}, ctx)
+
+
+def test_enable_bad_bucket_is_refused(ctx: Any) -> None:
+    with pytest.raises(ToolInputError) as exc:
+        runtime.plan("enable_s3_metadata", {"bucket": "x"}, ctx)
+    assert exc.value.field == "bucket"
+    with pytest.raises(NotFoundError):
+        runtime.plan("enable_s3_metadata", {"bucket": "no-such-bucket"}, ctx)
