@@ -121,6 +121,28 @@ def create_endpoint_config(call: Call) -> dict[str, Any]:
     return {"EndpointConfigArn": config.endpoint_config_arn}
 
 
+@extension("sagemaker", "DescribeEndpointConfig")
+def describe_endpoint_config(call: Call) -> dict[str, Any]:
+    """DescribeEndpointConfig in the real output shape (moto answers an empty, invalid DataCaptureConfig)."""
+    name = call.params["EndpointConfigName"]
+    config = _backend(call).endpoint_configs.get(name)
+    if config is None:
+        raise _invalid(f'Could not find endpoint configuration "{_arn(call, "endpoint-config", name)}".')
+    body: dict[str, Any] = {
+        "EndpointConfigName": config.endpoint_config_name,
+        "EndpointConfigArn": config.endpoint_config_arn,
+        "ProductionVariants": [dict(v) for v in config.production_variants],
+        "CreationTime": config.creation_time,
+    }
+    optional = {
+        "DataCaptureConfig": config.data_capture_config,
+        "KmsKeyId": config.kms_key_id,
+        "AsyncInferenceConfig": config.async_inference_config,
+    }
+    body.update({key: value for key, value in optional.items() if value})
+    return body
+
+
 @extension("sagemaker", "CreateEndpoint")
 def create_endpoint(call: Call) -> dict[str, Any]:
     """CreateEndpoint: refuses an existing name; the endpoint starts Creating, with no instances yet."""
