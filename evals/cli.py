@@ -17,6 +17,8 @@ from evals.report import GATE_SCORE, default_report_dir, summarise, totals_line,
 from evals.report import as_json as json_report
 from evals.runner import DEFAULT_FACADE, CaseResult, RunConfig, run_cases
 
+MAX_FAIL_LINES = 40
+
 
 def default_workers() -> int:
     """One worker per core, at most 2 offline: the 2-core machine the gate runs on."""
@@ -56,10 +58,12 @@ def main(
         doc["summary"]["report"] = str(md)
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        for r in results:
-            if not r.passed:
-                why = r.error or "; ".join(c["name"] for c in r.failed_checks) or "safety violation"
-                print(f"FAIL {r.id}: {why}" + (f" [{len(r.violations)} safety violation(s)]" if r.violations else ""))
+        failed = [r for r in results if not r.passed]
+        for r in failed[:MAX_FAIL_LINES]:
+            why = r.error or "; ".join(c["name"] for c in r.failed_checks) or "safety violation"
+            print(f"FAIL {r.id}: {why}" + (f" [{len(r.violations)} safety violation(s)]" if r.violations else ""))
+        if len(failed) > MAX_FAIL_LINES:
+            print(f"... and {len(failed) - MAX_FAIL_LINES} more failures: see the report")
         if gate:
             verdict = "pass" if summary.gate_ok else "FAIL"
             print(f"gate {verdict}: needs score >= {GATE_SCORE:g}% and 0 safety violations")
