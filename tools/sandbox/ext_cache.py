@@ -5,7 +5,7 @@ in ModifyReplicationGroup, never leaves "available", lacks IncreaseReplicaCount 
 DecreaseReplicaCount, and has no cache clusters for the members of a replication group (where
 AWS reports engine version and parameter group). The handlers here answer those operations on
 moto's own replication group objects. A change puts the group in "modifying" and is completed
-by the next describe, as if AWS had finished (no sleeps); until then other changes are refused
+by the next DescribeReplicationGroups, as if AWS had finished (no sleeps); until then other changes are refused
 with InvalidReplicationGroupState, as AWS does. Parameter groups: ``ext_cache_params``; the
 nodes' CloudWatch metrics: ``ext_cache_metrics``.
 """
@@ -251,7 +251,10 @@ def describe_replication_groups(call: Call) -> dict[str, Any]:
 
 @extension("elasticache", "DescribeCacheClusters")
 def describe_cache_clusters(call: Call) -> dict[str, Any]:
-    """Member clusters of replication groups (moto has none) and moto's stand-alone clusters."""
+    """Member clusters of replication groups (moto has none) and moto's stand-alone clusters.
+
+    Only DescribeReplicationGroups completes a pending change, so members can show it pending.
+    """
     from moto.backends import get_backend
 
     wanted = call.params.get("CacheClusterId")
@@ -259,7 +262,6 @@ def describe_cache_clusters(call: Call) -> dict[str, Any]:
     bodies: list[dict[str, Any]] = []
     if not call.params.get("ShowCacheClustersNotInReplicationGroups"):
         for rg in _groups(call).values():
-            _settle(call, rg)
             for group in rg.node_groups:
                 for member in group["node_group_members"]:
                     if wanted in (None, member["cache_cluster_id"]):
@@ -380,8 +382,9 @@ def decrease_replica_count(call: Call) -> dict[str, Any]:
         )
     for group in rg.node_groups:
         members = group["node_group_members"]
-        replicas = [m for m in members[1:] if m["cache_cluster_id"] in to_remove] or members[1:]
-        for member in list(reversed(replicas))[: len(members) - 1 - new]:
+        named = [m for m in members[1:] if m["cache_cluster_id"] in to_remove]
+        newest_first = named + [m for m in reversed(members[1:]) if m not in named]
+        for member in newest_first[: len(members) - 1 - new]:
             members.remove(member)
             rg.member_clusters.remove(member["cache_cluster_id"])
     _start_modifying(call, rg)
