@@ -17,6 +17,7 @@ import threading
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from agent.slack.flows import USAGE, BotProvider, Request, SlackWorker
@@ -66,17 +67,30 @@ def build_app(
     ``bot`` provides the ``Opsbot`` facade (default: ``default_bot``); ``api_url`` points the Web API
     client elsewhere (a local fake); ``process_before_response`` is True in Lambda.
     """
-    client = WebClient(token=token, base_url=api_url) if api_url else WebClient(token=token)
+    client = WebClient(base_url=api_url) if api_url else WebClient()
     app = App(
         client=client,
         signing_secret=signing_secret,
         process_before_response=process_before_response,
-        # auth.test runs on the first request instead of at start-up: a cold start pays nothing extra.
-        token_verification_enabled=False,
+        # One workspace, one bot token: no auth.test round trip to Slack on a container's first request.
+        authorize=static_authorize(token),
         name="opsbot",
     )
     register(app, SlackWorker(bot or default_bot, progress_interval))
     return app
+
+
+def static_authorize(token: str) -> Any:
+    """bolt ``authorize`` for a single-workspace app: every request uses the one bot token.
+
+    bolt's default would call ``auth.test`` on the first request of each process (a Slack round trip
+    on the acknowledgement path of every cold Lambda container); opsbot needs nothing it returns.
+    """
+
+    def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token)
+
+    return authorize
 
 
 def strip_mentions(text: str) -> str:
