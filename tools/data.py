@@ -60,13 +60,47 @@ def _parse_when(field_name: str, value: Any) -> Any:
     raise ToolInputError(field_name, value, "expected an ISO date (2025-06-01) or date-time (2025-06-01T12:00:00Z)")
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?I?B)?\s*$", re.IGNORECASE)
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15}
+_UNITS.update({"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "PIB": 2**50})
+
+
+def _parse_size(field_name: str, value: Any) -> Any:
+    # "1 GB" (decimal) and "1 GiB" (binary) are read as bytes; numbers pass through to pydantic.
+    if not isinstance(value, str):
+        return value
+    m = _SIZE.match(value)
+    if not m or (m.group(2) or "B").upper() not in _UNITS:
+        raise ToolInputError(field_name, value, "expected a number of bytes, or a size like 500 MB, 1 GB, 2 GiB")
+    return int(float(m.group(1)) * _UNITS[(m.group(2) or "B").upper()])
+
+
+def _parse_tags(value: Any) -> Any:
+    # Also read "k=v,k2=v2" and a JSON object as text, as commands and models write them.
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            pass
+    pairs = [p.split("=", 1) for p in text.split(",") if p.strip()]
+    if not pairs or any(len(p) != 2 or not p[0].strip() for p in pairs):
+        raise ToolInputError("tags", value, 'expected tag key -> value pairs, e.g. {"dataset": "web-qa"}')
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
 class QueryS3MetadataArgs(ToolArgs):
     bucket: Annotated[str, Field(description="Bucket whose S3 Metadata inventory to query, e.g. training-data.")]
     prefix: Annotated[
         str | None, Field(default=None, max_length=1024, description="Only keys that start with this, e.g. datasets/.")
     ]
     min_size_bytes: Annotated[
-        int | None, Field(default=None, ge=0, description="Only objects of at least this many bytes (1 GB = 1e9).")
+        int | None,
+        Field(
+            default=None, ge=0, description="Only objects of at least this many bytes (1 GB = 1e9; '1 GB' is read too)."
+        ),
     ]
     max_size_bytes: Annotated[
         int | None, Field(default=None, ge=0, description="Only objects of at most this many bytes.")
@@ -112,6 +146,16 @@ class QueryS3MetadataArgs(ToolArgs):
         if value is not None and "\x00" in value:
             raise ToolInputError("prefix", value, "a key prefix without NUL characters")
         return value or None
+
+    @field_validator("min_size_bytes", "max_size_bytes", mode="before")
+    @classmethod
+    def _size(cls, value: Any, info: Any) -> Any:
+        return _parse_size(info.field_name, value)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags_text(cls, value: Any) -> Any:
+        return _parse_tags(value)
 
     @field_validator("modified_after", "modified_before", mode="before")
     @classmethod

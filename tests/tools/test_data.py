@@ -35,12 +35,14 @@ def _query(ctx: Any, **raw: Any) -> dict[str, Any]:
 
 def _nominal_sizes(ctx: Any, bucket: str) -> dict[str, int]:
     """Ground truth from the S3 API (list + head), independent of the SQL path."""
-    s3 = ctx.clients.client("s3")
+    sandbox = ctx.clients.sandbox
+    s3 = sandbox.client("s3")
     sizes = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for obj in page.get("Contents", []):
-            head = s3.head_object(Bucket=bucket, Key=obj["Key"])
-            sizes[obj["Key"]] = int(head["Metadata"].get(ext_data.NOMINAL_SIZE_METADATA, obj["Size"]))
+    with sandbox.session():  # one load of the shared state for all the calls
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                head = s3.head_object(Bucket=bucket, Key=obj["Key"])
+                sizes[obj["Key"]] = int(head["Metadata"].get(ext_data.NOMINAL_SIZE_METADATA, obj["Size"]))
     return sizes
 
 
@@ -296,3 +298,27 @@ def test_enable_bad_bucket_is_refused(ctx: Any) -> None:
     assert exc.value.field == "bucket"
     with pytest.raises(NotFoundError):
         runtime.plan("enable_s3_metadata", {"bucket": "no-such-bucket"}, ctx)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"min_size_bytes": "1 GB"}, {"min_size_bytes": 1_000_000_000}),
+        ({"max_size_bytes": "2GiB"}, {"max_size_bytes": 2 * 1024**3}),
+        ({"min_size_bytes": "500"}, {"min_size_bytes": 500}),
+        ({"tags": "dataset=web-qa, split=train"}, {"tags": (("dataset", "web-qa"), ("split", "train"))}),
+        ({"tags": '{"pii": "false"}'}, {"tags": (("pii", "false"),)}),
+    ],
+)
+def test_sizes_and_tags_written_as_text_are_read(raw: dict, expected: dict) -> None:
+    filters = runtime.parse_args(get_tool("query_s3_metadata"), {"bucket": "corpus-raw", **raw}).filters()
+    assert {k: getattr(filters, k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"), [({"min_size_bytes": "lots"}, "min_size_bytes"), ({"tags": "just words"}, "tags")]
+)
+def test_unreadable_sizes_and_tags_are_refused(raw: dict, field: str) -> None:
+    with pytest.raises(ToolInputError) as exc:
+        runtime.parse_args(get_tool("query_s3_metadata"), {"bucket": "corpus-raw", **raw})
+    assert exc.value.field == field

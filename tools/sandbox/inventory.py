@@ -7,6 +7,7 @@ catalog-qualified name becomes the local table ``"inventory"``.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,24 @@ def local_sql(query: InventoryQuery) -> str:
     return query.sql.replace(query.table, quote_identifier(LOCAL_TABLE))
 
 
+def _insert(con: Any, rows: list[tuple[Any, ...]]) -> None:
+    # One list per column, unnested side by side: ten times faster than executemany. DuckDB cannot
+    # type a list of only None (a typed NULL stands in) nor empty dicts (maps travel as JSON text).
+    select: list[str] = []
+    params: list[list[Any]] = []
+    for (_, kind), column in zip(INVENTORY_COLUMNS, zip(*rows, strict=True), strict=True):
+        sql_type = kind.removesuffix(" NOT NULL")
+        if all(value is None for value in column):
+            select.append(f"CAST(NULL AS {sql_type})")
+        elif sql_type.startswith("MAP"):
+            select.append(f"CAST(CAST(UNNEST(CAST(? AS VARCHAR[])) AS JSON) AS {sql_type})")
+            params.append([None if value is None else json.dumps(value) for value in column])
+        else:
+            select.append(f"UNNEST(CAST(? AS {sql_type}[]))")
+            params.append(list(column))
+    con.execute(f"INSERT INTO {quote_identifier(LOCAL_TABLE)} SELECT {', '.join(select)}", params)
+
+
 def run_query(sandbox: Sandbox, query: InventoryQuery, bucket: str) -> list[dict[str, Any]]:
     """Run ``query`` on DuckDB over the inventory of ``bucket`` as the sandbox holds it now."""
     import duckdb
@@ -93,8 +112,7 @@ def run_query(sandbox: Sandbox, query: InventoryQuery, bucket: str) -> list[dict
         columns = ", ".join(f"{quote_identifier(name)} {kind}" for name, kind in INVENTORY_COLUMNS)
         con.execute(f"CREATE TABLE {quote_identifier(LOCAL_TABLE)} ({columns})")
         if rows:
-            marks = ", ".join("?" for _ in INVENTORY_COLUMNS)
-            con.executemany(f"INSERT INTO {quote_identifier(LOCAL_TABLE)} VALUES ({marks})", rows)
+            _insert(con, rows)
         cursor = con.execute(local_sql(query), query.values())
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
