@@ -96,11 +96,19 @@ def _uris(u: Utterance, tool: ToolSpec, found: Found) -> None:
             found.put(bucket_field, bucket)
             if (prefix_field := tool.field("prefix")) is not None and key:
                 found.put(prefix_field, key)
-    for spec in tool.of_kind("arn", "image"):
-        for span in find_regex(ARN_RE if spec.kind == "arn" else ECR_RE, u.raw):
+    for spec in tool.of_kind("image"):
+        for span in find_regex(ECR_RE, u.raw):
             if not overlaps(span.start, span.end, found.taken):
                 found.put(spec, span.value, span.start, span.end)
                 break
+    arn_fields = [f for f in tool.of_kind("arn") if f.name not in found.args]
+    for span in find_regex(ARN_RE, u.raw):
+        if arn_fields and not overlaps(span.start, span.end, found.taken):
+            # The ARN says what it is: "...:eks:...:cluster/x" for eks_cluster_arn, "training-plan/" for a plan.
+            text = span.value.lower()
+            best = max(arn_fields, key=lambda f: (sum(w in text for w in f.words if w != "arn"), -arn_fields.index(f)))
+            found.put(best, span.value, span.start, span.end)
+            arn_fields.remove(best)
 
 
 def _s3_cues(spec: FieldSpec) -> tuple[str, ...]:

@@ -13,14 +13,20 @@ import re
 from functools import cache
 
 from agent.models.schema import FieldSpec, ToolSpec
-from agent.models.text import Token, Utterance, fuzzy_equal
+from agent.models.text import Token, Utterance, fuzzy_equal, stem
 from agent.models.values import Found, enum_forms, find_instance_types, overlaps
 from agent.models.vocabulary import KNOWN_VALUES, STOP_WORDS, TOOL_WORDS, instance_families
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_VALUE_LIKE = re.compile(r"^(\d+(\.\d+)?[a-z]{0,3}|\d{4}-\d{2}-\d{2}.*|[a-z]+/[\w./+-]+)$")
+_VALUE_LIKE = re.compile(
+    r"^(\d+(\.\d+)?[a-z]{0,3}|\d{4}-\d{2}-\d{2}.*|[a-z]+/[\w./+-]+"
+    r"|jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?"
+    r"|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$"
+)
 _NAMING = {"named", "called", "name", "id"}
 _SKIP_AFTER_CUE = {"name", "named", "called", "id", "is", "=", ":", "-"}
+_NOT_NAMES = {"a", "an", "the", "it", "is", "as", "to", "with", "on", "in", "for", "and", "by", "of"}
+_PLACE_CUES = {"in", "from", "on", "of", "for"}  # "objects in checkpoints": where, for a bucket
 _COMPOUND = {"instance", "instances", "node", "nodes"}
 _SECOND_NAME_FOLLOWERS = {"to", "group", "at", "by", "with", "from", "down", "up"}
 
@@ -30,6 +36,12 @@ def _action_words() -> frozenset[str]:
     """Verbs and nouns of every tool: never a name on their own."""
     words = {w for tw in TOOL_WORDS.values() for phrase in (*tw.verbs, *tw.nouns) for w in phrase.split()}
     return frozenset(words | {w + "s" for w in words})
+
+
+@cache
+def _noun_words() -> frozenset[str]:
+    """Single words of tool nouns ("hyperpod", "valkey"), which may stand between a name and its noun."""
+    return frozenset(stem(w) for tw in TOOL_WORDS.values() for n in tw.nouns for w in n.split())
 
 
 @cache
@@ -64,6 +76,17 @@ def _typo_of_action(word: str) -> bool:
     return word.isalpha() and any(fuzzy_equal(word, w) for w in _action_words())
 
 
+def named_ok(t: Token, found: Found) -> bool:
+    """After "named" or "called" almost any word is the name ("called huge"), but not "a" or "4"."""
+    return (
+        bool(NAME_RE.match(t.raw))
+        and not t.low.isdigit()
+        and t.low not in _NOT_NAMES
+        and not _value_like(t)
+        and not overlaps(t.start, t.end, found.taken)
+    )
+
+
 def strict_ok(t: Token, u: Utterance, found: Found) -> bool:
     """Looks like a name on its own: letters with digits, hyphens or underscores, not a known word."""
     return loose_ok(t, found) and bool(re.search(r"[\d_-]", t.low)) and t.low not in u.known
@@ -94,7 +117,10 @@ def fill_names(u: Utterance, tool: ToolSpec, found: Found, loose: bool = False) 
         _noun_cues(u, spec, {own[spec.name]}, set(own.values()), found, take)
     if primary.name not in found.args and tool.name in TOOL_WORDS:
         nouns = {n for n in TOOL_WORDS[tool.name].nouns if " " not in n} - set(own.values())
-        _noun_cues(u, primary, nouns, set(own.values()), found, take)
+        _noun_cues(u, primary, nouns, set(own.values()), found, take, strict_only=True)
+    bucket = tool.field("bucket")
+    if bucket is not None and bucket.name not in found.args:
+        _noun_cues(u, bucket, _PLACE_CUES, set(own.values()), found, take, after_only=True)
     pool = [i for i, t in enumerate(toks) if i not in used and strict_ok(t, u, found)]
     if primary.name not in found.args and pool:
         take(pool.pop(0), primary)
@@ -119,7 +145,7 @@ def _naming_words(u: Utterance, fields: list[FieldSpec], primary: FieldSpec, fou
             j = i + 1
         else:
             continue
-        if j >= len(toks) or not loose_ok(toks[j], found):
+        if j >= len(toks) or not named_ok(toks[j], found):
             continue
         if t.low == "as" and not strict_ok(toks[j], u, found):
             continue
@@ -137,7 +163,16 @@ def _naming_words(u: Utterance, fields: list[FieldSpec], primary: FieldSpec, fou
             take(j, target)  # type: ignore[operator]
 
 
-def _noun_cues(u: Utterance, spec: FieldSpec, cues: set[str], others: set[str], found: Found, take: object) -> None:
+def _noun_cues(
+    u: Utterance,
+    spec: FieldSpec,
+    cues: set[str],
+    others: set[str],
+    found: Found,
+    take: object,
+    after_only: bool = False,
+    strict_only: bool = False,
+) -> None:
     """ "cluster llama-pretrain", "the chat-prod endpoint": a token next to the resource's noun.
     A name-looking token wins over a plain word; after the noun wins over before it."""
     toks = u.tokens
@@ -150,9 +185,9 @@ def _noun_cues(u: Utterance, spec: FieldSpec, cues: set[str], others: set[str], 
         if j < len(toks):
             options.append((0, j))
         j = i - 1
-        while j >= 0 and toks[j].low in _COMPOUND:  # "workers instance group"
-            j -= 1
-        if j >= 0:
+        while j >= 0 and i - j <= 2 and (toks[j].low in _COMPOUND or toks[j].stem in _noun_words()):
+            j -= 1  # "workers instance group", "the demo hyperpod cluster"
+        if j >= 0 and not after_only:
             options.append((1, j))
     ranked = []
     for where, j in options:
@@ -161,7 +196,7 @@ def _noun_cues(u: Utterance, spec: FieldSpec, cues: set[str], others: set[str], 
             continue
         if strict_ok(t, u, found) or (isinstance(spec.default, str) and t.low == spec.default.lower()):
             ranked.append((0, where, j))
-        elif t.low not in u.known:
+        elif t.low not in u.known and not strict_only:
             ranked.append((1, where, j))
     for _, _, j in sorted(ranked):
         if take(j, spec):  # type: ignore[operator]

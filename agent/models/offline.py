@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from agent.models import dialogue
+from agent.models import dialogue, references
 from agent.models.extract import extract
 from agent.models.intent import Intent, best_intent, parse_command
 from agent.models.routing import cost_route, family_routes, route, strong_request, tool_domain
@@ -82,11 +82,12 @@ def respond(messages: list[BaseMessage], specs: list[ToolSpec], now: datetime) -
     intent = parse_command(u, specs, now) or best_intent(u, specs, now)
     if intent is None:
         return dialogue.unsupported(text, specs)
-    return _finish(messages, intent, by_name[intent.tool])
+    return _finish(messages, intent, by_name[intent.tool], u)
 
 
-def _finish(messages: list[BaseMessage], intent: Intent, spec: ToolSpec) -> AIMessage:
-    missing = [f.name for f in spec.required if f.name not in intent.args]
+def _finish(messages: list[BaseMessage], intent: Intent, spec: ToolSpec, u: Utterance) -> AIMessage:
+    intent.args = references.resolve(u, spec, intent.args, messages)
+    missing = spec.missing(intent.args)
     if missing:
         return dialogue.clarify(spec, intent.args, missing)
     return dialogue.tool_call(messages, intent.tool, intent.args)
@@ -108,20 +109,21 @@ def _continue(
     """The message after opsbot's question: the answer to it, a cancel, or a new request."""
     new = parse_command(u, specs, now) or best_intent(u, specs, now)
     if new is not None and new.strong and new.tool != spec.name:
-        return _finish(messages, new, next(s for s in specs if s.name == new.tool))
+        return _finish(messages, new, next(s for s in specs if s.name == new.tool), u)
     if _is_cancel(u):
         return AIMessage(content="Cancelled; nothing was run.")
     before = dict(pending.get("args") or {})
     missing = [m for m in pending.get("missing") or [] if spec.field(m) is not None]
     found = extract(u, spec, now, answer_for=missing, seed=before)
+    found.args = references.resolve(u, spec, found.args, messages)
     if new is not None and new.tool == spec.name:
         found.args = {**new.args, **found.args}
     if found.args == before:
         if new is not None and new.tool != spec.name:
-            return _finish(messages, new, next(s for s in specs if s.name == new.tool))
-        still = [f.name for f in spec.required if f.name not in before] or missing
+            return _finish(messages, new, next(s for s in specs if s.name == new.tool), u)
+        still = spec.missing(before) or missing
         return dialogue.clarify(spec, before, still, prefix="I did not catch that. ")
-    return _finish(messages, Intent(spec.name, found.args), spec)
+    return _finish(messages, Intent(spec.name, found.args), spec, u)
 
 
 def _route(msgs: list[BaseMessage]) -> tuple[str, str]:

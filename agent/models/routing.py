@@ -96,7 +96,7 @@ def route(u: Utterance) -> tuple[str, str]:
         if domain == "cost":
             continue
         s = vocab_score(u, tool)
-        if not (s.noun or (s.strong and has_name) or (s.verb and hints[domain] > 0)):
+        if not (s.noun or (s.strong and (has_name or hints[domain] > 0)) or (s.verb and hints[domain] > 0)):
             continue
         total = s.total + hints[domain] + (0.5 if s.strong and has_name else 0.0)
         if total > best[0]:

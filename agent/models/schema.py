@@ -7,6 +7,7 @@ interface of the catalog, so reading meaning from them is stable.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ class FieldSpec:
     description: str
     fmt: str | None = None
     value_type: str | None = None  # type of a mapping's values or an array's items
+    required_when: tuple[str, str] | None = None  # ("orchestrator", "eks"), read from the description
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -48,6 +50,16 @@ class ToolSpec:
     @property
     def required(self) -> list[FieldSpec]:
         return [f for f in self.fields if f.required]
+
+    def missing(self, args: dict[str, Any]) -> list[str]:
+        """Required arguments not in ``args``, including those required only when another has a value."""
+        out = [f.name for f in self.fields if f.required and f.name not in args]
+        for f in self.fields:
+            if f.required_when and f.name not in args and f.name not in out:
+                other, value = f.required_when
+                if str(args.get(other, "")).lower() == value.lower():
+                    out.append(f.name)
+        return out
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -82,11 +94,18 @@ def resolve(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> dic
             branches = [resolve(b, defs, depth + 1) for b in schema[key] if b.get("type") != "null"]
             if len(branches) >= 1:
                 outer = {k: v for k, v in schema.items() if k != key}
-                return {**branches[0], **outer}
+                merged = {**branches[0], **outer}
+                formats = sorted({str(b["format"]) for b in branches if b.get("format")})
+                if len(formats) > 1:  # "date or date-time": iso() picks per value
+                    merged["format"] = "|".join(formats)
+                return merged
     if "allOf" in schema and len(schema["allOf"]) == 1:
         outer = {k: v for k, v in schema.items() if k != "allOf"}
         return {**resolve(schema["allOf"][0], defs, depth + 1), **outer}
     return schema
+
+
+_REQUIRED_WHEN = re.compile(r"required (?:when|if) (\w+) is ([\w.-]+)", re.I)
 
 
 def _field(name: str, schema: dict[str, Any], required: bool) -> FieldSpec:
@@ -101,6 +120,7 @@ def _field(name: str, schema: dict[str, Any], required: bool) -> FieldSpec:
         value_type = schema["additionalProperties"].get("type")
     if json_type == "array" and isinstance(schema.get("items"), dict):
         value_type = schema["items"].get("type")
+    condition = _REQUIRED_WHEN.search(str(schema.get("description") or ""))
     return FieldSpec(
         name=name,
         kind=kind_of(name, json_type, enum, schema.get("format")),
@@ -111,6 +131,7 @@ def _field(name: str, schema: dict[str, Any], required: bool) -> FieldSpec:
         description=str(schema.get("description") or ""),
         fmt=schema.get("format"),
         value_type=value_type,
+        required_when=(condition.group(1), condition.group(2).rstrip(".")) if condition else None,
     )
 
 

@@ -80,8 +80,8 @@ def fuzzy_equal(word: str, target: str) -> bool:
     """A typo of ``target``: same first letter, one slip (two in long words), both at least 4 letters."""
     if not (is_wordlike(word) and is_wordlike(target)) or word[0] != target[0]:
         return False
-    if min(len(word), len(target)) < 4:
-        return False
+    if min(len(word), len(target)) < 4 or (len(word) > len(target) and word.startswith(target)):
+        return False  # too short to tell, or a longer word ("server" is not a typo of "serve")
     limit = 2 if min(len(word), len(target)) >= 8 else 1
     return edit_distance(word, target, limit) <= limit
 

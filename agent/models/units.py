@@ -107,12 +107,20 @@ def parse_size(text: str) -> int | None:
     return round(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]) if m else None
 
 
-_HOURS_PER = {"minute": 1 / 60, "min": 1 / 60, "hour": 1, "hr": 1, "h": 1, "day": 24, "d": 24, "week": 168}
+_HOURS_PER = {"minute": 1 / 60, "min": 1 / 60, "m": 1 / 60, "hour": 1, "hr": 1, "h": 1, "day": 24, "d": 24, "week": 168}
 _HOURS_PER |= {"wk": 168, "w": 168, "month": 720}
+# "48 hours", "48h", "2-day"; "a week" and "an hour" only with the whole unit word ("and" is no duration).
 DURATION_RE = re.compile(
-    rf"(?<![\w.])({NUMBER}|an?)\s*-?\s*(minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?)(?![a-z0-9])",
+    rf"(?<![\w.])(?:({NUMBER})\s*-?\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?)"
+    r"|\b(an?)\s+(minute|hour|day|week|month)s?)(?![a-z0-9])",
     re.I,
 )
+
+
+def _duration(m: re.Match[str]) -> float:
+    if m.group(3):
+        return _unit_hours(m.group(4))
+    return float(m.group(1)) * _unit_hours(m.group(2))
 
 
 def _unit_hours(unit: str) -> float:
@@ -122,11 +130,7 @@ def _unit_hours(unit: str) -> float:
 
 def find_durations(text: str) -> list[Found]:
     """Every duration ("48 hours", "2 days", "48h", "a week"), in hours."""
-    out = []
-    for m in DURATION_RE.finditer(text):
-        amount = 1.0 if m.group(1).lower() in ("a", "an") else float(m.group(1))
-        out.append(Found(amount * _unit_hours(m.group(2)), m.start(), m.end()))
-    return out
+    return [Found(_duration(m), m.start(), m.end()) for m in DURATION_RE.finditer(text)]
 
 
 def parse_duration(text: str) -> float | None:
@@ -135,10 +139,7 @@ def parse_duration(text: str) -> float | None:
     if re.fullmatch(NUMBER, text):
         return float(text)
     m = DURATION_RE.fullmatch(text)
-    if not m:
-        return None
-    amount = 1.0 if m.group(1).lower() in ("a", "an") else float(m.group(1))
-    return amount * _unit_hours(m.group(2))
+    return _duration(m) if m else None
 
 
 def as_int_if_whole(value: float) -> int | float:
@@ -302,8 +303,10 @@ def find_date_range(text: str, now: datetime) -> tuple[datetime | None, datetime
             before = period.start
         taken.append(m.span())
     for m in _BARE_RE.finditer(text):
-        if not free(m) or m.group("age") or m.group("month"):
+        if not free(m) or m.group("age"):
             continue
+        if m.group("month") and not re.search(r"\b(?:in|during)\s+$", text[: m.start()], re.I):
+            continue  # a lone "may" or "march" is a word; "in october" is a month
         period = _resolve(m, now)
         if period is None:
             continue
@@ -315,8 +318,10 @@ def find_date_range(text: str, now: datetime) -> tuple[datetime | None, datetime
 
 
 def iso(value: datetime, fmt: str | None) -> str:
-    """ISO 8601 as the schema asks: a date for ``format: date``, else a UTC timestamp with Z."""
-    if fmt == "date":
+    """ISO 8601 as the schema asks: a date for ``format: date`` (or for a midnight when the schema
+    takes a date or a date-time), else a UTC timestamp with Z."""
+    midnight = (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+    if fmt == "date" or (fmt and "date" in fmt.split("|") and midnight):
         return value.date().isoformat()
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -207,8 +207,8 @@ TOOL_WORDS: dict[str, ToolWords] = {
     "estimate_cost": ToolWords(
         "cost",
         "estimate the cost of instances",
-        ("how much", "estimate", "what would", "what does", "what will", "calculate", "quote"),
-        ("cost", "price", "pricing", "spend", "expensive", "budget", "per hour", "dollar"),
+        ("estimate", "what would", "what does", "what will", "calculate", "quote", "what is"),
+        ("cost", "price", "pricing", "spend", "expensive", "budget", "per hour", "dollar", "how much"),
         prior=0.15,
     ),
 }
@@ -216,7 +216,10 @@ TOOL_WORDS: dict[str, ToolWords] = {
 # Words that point at a domain even without an action: they decide the route of questions.
 DOMAIN_HINTS: dict[str, tuple[str, ...]] = {
     "training": ("hyperpod", "slurm", "training", "train", "pretrain", "pretraining", "fine-tune", "trainium"),
-    "inference": ("inference", "endpoint", "serve", "serving", "inferentia", "latency", "deploy"),
+    "inference": (
+        *("inference", "endpoint", "serve", "serving", "inferentia", "latency", "deploy", "model", "context"),
+        *("concurrent", "concurrency", "llm"),
+    ),
     "cache": ("cache", "valkey", "elasticache", "redis", "kv cache", "memcached", "maxmemory", "eviction", "hit rate"),
     "data": (
         *("s3", "bucket", "object", "metadata", "dataset", "corpus", "parquet", "prefix", "storage class", "file"),
@@ -293,7 +296,7 @@ _STOP_TEXT = """a an the this that these those my our your their its it me us i 
     have has had get set run make let lets let's want need like just also then only one instead again
     big small large huge tiny gpu gpus cpu cpus ml aws amazon sagemaker ec2 group instance nodes node
     instances replicas replica cost costs hours hour days day weeks week today yesterday ok okay
-    thanks thank doing going so because keeps keep paying running quick plz"""
+    thanks thank doing going so because keeps keep paying running quick plz see tell know help try look"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 CANCEL_PHRASES = ("cancel", "never mind", "nevermind", "forget it", "abort", "stop", "no thanks", "nothing")
