@@ -76,7 +76,9 @@ def _parse_size(field_name: str, value: Any) -> Any:
 
 
 def _parse_tags(value: Any) -> Any:
-    # Also read "k=v,k2=v2" and a JSON object as text, as commands and models write them.
+    # Also read "k=v,k2=v2", a JSON object as text and S3's TagSet list, as commands and models write them.
+    if isinstance(value, list) and all(isinstance(t, dict) and {"Key", "Value"} <= set(t) for t in value):
+        return {str(t["Key"]): str(t["Value"]) for t in value}
     if not isinstance(value, str):
         return value
     text = value.strip()
@@ -524,7 +526,8 @@ def plan_enable(ctx: ToolContext, args: EnableS3MetadataArgs) -> Plan:
         cost_usd_per_hour=0.0 if action != "none" else None,
         cost_note=S3_TABLES_COST_NOTE if action != "none" else None,
         region=ctx.region,
-        facts={"bucket": bucket, "action": action, "namespace": namespace, "billed": "S3 Tables storage and requests"},
+        facts={"bucket": bucket, "action": action, "namespace": namespace}
+        | ({"billed": "S3 Tables storage and requests"} if action != "none" else {}),
     )
 
 

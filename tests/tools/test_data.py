@@ -308,6 +308,7 @@ def test_enable_bad_bucket_is_refused(ctx: Any) -> None:
         ({"min_size_bytes": "500"}, {"min_size_bytes": 500}),
         ({"tags": "dataset=web-qa, split=train"}, {"tags": (("dataset", "web-qa"), ("split", "train"))}),
         ({"tags": '{"pii": "false"}'}, {"tags": (("pii", "false"),)}),
+        ({"tags": [{"Key": "pii", "Value": "false"}]}, {"tags": (("pii", "false"),)}),
     ],
 )
 def test_sizes_and_tags_written_as_text_are_read(raw: dict, expected: dict) -> None:
