@@ -20,6 +20,15 @@ if TYPE_CHECKING:
 ACTIONS_BLOCK = "opsbot_actions"
 STATUS_BLOCK = "opsbot_status"
 MAX_TEXT = 2900  # Slack allows 3000 characters in a section; leave room for the ellipsis
+TITLES = {
+    "pending": "Approval needed",
+    "approved": "Approved, running",
+    "executing": "Approved, running",
+    "executed": "Done",
+    "failed": "Failed",
+    "rejected": "Rejected",
+    "expired": "Expired",
+}
 RISK_EMOJI = {
     "read": ":large_green_circle:",
     "low": ":large_green_circle:",
@@ -73,16 +82,14 @@ def approval_card(record: ApprovalRecord, working: str | None = None) -> list[di
     clicks again while AWS works."""
     plan: dict[str, Any] = record.plan or {}
     risk = str(record.risk)
+    title = TITLES.get(record.status, "Approval request")
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": _clip(f"Approval needed: {record.tool}", 150)},
-        },
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(f"{title}: {record.tool}", 150)}},
         _section(f"*{_escape(plan.get('summary') or record.tool)}*"),
     ]
     changes = plan.get("changes") or []
     if changes:
-        blocks.append(_section("*What will change*\n" + "\n".join(f"• {_escape(str(c))}" for c in changes)))
+        blocks.append(_section("*What will change*\n" + "\n".join(_bullet(str(c)) for c in changes)))
     total = plan.get("cost_usd_total")
     blocks.append(
         {
@@ -112,13 +119,20 @@ def approval_card(record: ApprovalRecord, working: str | None = None) -> list[di
         notes.append(f":moneybag: {_escape(str(plan['cost_note']))}")
     if notes:
         blocks.append(_context("\n".join(notes)))
-    blocks.append(_context(f"Request `{record.id}` · nothing runs until it is approved"))
+    pending_note = " · nothing runs until it is approved" if record.status == "pending" else ""
+    blocks.append(_context(f"Request `{record.id}`{pending_note}"))
     status = "\n".join(line for line in (status_text(record), working) if line)
     if status:
         blocks.append(_section(status, STATUS_BLOCK))
     if record.status == "pending" and not working:
         blocks.append(decision_buttons(record.id, record.thread, risk))
     return blocks
+
+
+def _bullet(change: str) -> str:
+    # Plans indent the details of a change; show them as sub-items.
+    depth = (len(change) - len(change.lstrip(" "))) // 2
+    return ("    " * depth) + ("◦ " if depth else "• ") + _escape(change.strip())
 
 
 def decision_buttons(approval_id: str, thread: str, risk: str) -> dict[str, Any]:

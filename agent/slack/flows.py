@@ -54,6 +54,7 @@ class Progress:
         self.interval, self.clock = interval, clock
         self._last_at: float | None = None
         self._last_text: str | None = None
+        self.posted: list[str] = []
         self._lock = threading.Lock()
 
     def __call__(self, message: str) -> None:
@@ -62,6 +63,7 @@ class Progress:
             if message == self._last_text or (self._last_at is not None and now - self._last_at < self.interval):
                 return
             self._last_at, self._last_text = now, message
+            self.posted.append(message)
         try:
             self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=f":gear: {message}")
         except SlackApiError as exc:  # progress is best effort; the work goes on
@@ -165,7 +167,8 @@ class SlackWorker:
             self._refresh_card(client, bot, approval_id, channel, card_ts)
             return
         self._refresh_card(client, bot, approval_id, channel, card_ts)
-        if thread_ts and result.reply:
+        already_said = isinstance(progress, Progress) and result.reply in progress.posted
+        if thread_ts and result.reply and not already_said:
             text, blocks = cards.reply_blocks(result)
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
 

@@ -6,6 +6,7 @@ approve, nobody approves their own request, a request expires, a decision is tak
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -93,7 +94,7 @@ class FakeOpsbot:
             id=f"ap-{len(self.approvals.records) + 1:04d}",
             call_hash="0" * 64,
             tool=PLAN["tool"],
-            args=PLAN["args"],
+            args=copy.deepcopy(PLAN["args"]),
             account="123456789012",
             region="us-east-1",
             requester=user,
@@ -101,7 +102,7 @@ class FakeOpsbot:
             channel=channel,
             effect="write",
             risk="high",
-            plan=PLAN,
+            plan=copy.deepcopy(PLAN),
             policy=POLICY,
             approvals_needed=1,
             created_at=now.isoformat(timespec="seconds"),

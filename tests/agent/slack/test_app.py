@@ -164,6 +164,7 @@ def test_reject_updates_the_card_and_runs_nothing(harness: SlackHarness) -> None
     assert harness.bot.runs == []
     final = harness.api.calls_to("chat.update")[-1]
     assert "Rejected by *bob*" in all_text(final.blocks) and "opsbot_actions" not in all_text(final.blocks)
+    assert "Rejected: create_hyperpod_cluster" in all_text(final.blocks)
     assert "rejected" in harness.api.calls_to("chat.postMessage")[-1].params["text"]
 
 

@@ -1,0 +1,127 @@
+"""The Slack app on the real ``Opsbot`` facade and the sandbox: slash command, card, refusals,
+approval, one run, the result in the thread; reject; expiry."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agent.service import Opsbot
+from agent.slack.app import build_app
+from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION
+from tests.agent.slack.conftest import SlackHarness
+from tests.agent.slack.payloads import (
+    ALICE,
+    BOB,
+    BOT_TOKEN,
+    CAROL,
+    CHANNEL,
+    DAVE,
+    SIGNING_SECRET,
+    STRANGER,
+    button,
+    click,
+    slash_command,
+)
+from tests.agent.slack.sandbox_checks import aws_writes, hyperpod_clusters
+from tests.fakes.slack_api import FakeSlackApi
+from tools.config import get_settings
+
+CREATE = "create a hyperpod cluster named demo with 2 trn2.48xlarge"
+
+
+@pytest.fixture
+def real(slack_api: FakeSlackApi) -> SlackHarness:
+    """GIVEN the Slack app on the real facade (offline model, sandbox, SQLite stores)."""
+    bot = Opsbot(get_settings())
+    app = build_app(
+        token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        bot=lambda: bot,
+        api_url=slack_api.base_url,
+        process_before_response=True,
+        progress_interval=0,
+    )
+    return SlackHarness(app, slack_api, bot)
+
+
+def request_card(h: SlackHarness, text: str = CREATE) -> tuple[str, str]:
+    """Send /opsbot TEXT as alice; returns (approval id, card ts)."""
+    h.send_and_work(slash_command(text, user=ALICE))
+    card = h.api.calls_to("chat.postMessage")[-1]
+    approval_id = json.loads(button(card.blocks, APPROVE_ACTION)["value"])["id"]
+    return approval_id, card.response["ts"]
+
+
+def press(h: SlackHarness, action: str, user: str, approval_id: str, card_ts: str) -> None:
+    value = json.dumps({"id": approval_id, "thread": h.bot.approvals.get(approval_id).thread})
+    h.send_and_work(click(action, value, user, CHANNEL, card_ts))
+
+
+def ephemeral_to(h: SlackHarness, user: str) -> list[str]:
+    return [c.params["text"] for c in h.api.calls_to("chat.postEphemeral") if c.params["user"] == user]
+
+
+def test_slash_command_card_refusals_approval_and_one_run(real: SlackHarness) -> None:
+    settings = get_settings()
+    # WHEN alice asks for a cluster
+    approval_id, card_ts = request_card(real)
+    card = real.api.calls_to("chat.postMessage")[-1]
+    text = json.dumps(card.blocks)
+    # THEN the card shows what will change, the hourly cost, the risk, the policy, requester and expiry
+    assert "Approval needed: create_hyperpod_cluster" in text and "$111.94" in text
+    assert "ml.trn2.48xlarge" in text and "alice" in text and "<!date^" in text and "region-allowed" in text
+    assert real.bot.approvals.get(approval_id).slack_ref == {"channel": CHANNEL, "ts": card_ts}
+    with aws_writes() as writes:
+        # WHEN dave (not an approver of this tier), alice (the requester) and an unmapped user click Approve
+        press(real, APPROVE_ACTION, DAVE, approval_id, card_ts)
+        press(real, APPROVE_ACTION, ALICE, approval_id, card_ts)
+        press(real, APPROVE_ACTION, STRANGER, approval_id, card_ts)
+        # THEN each is told why, only they see it, and nothing ran
+        assert "approvers-for-tier" in ephemeral_to(real, DAVE)[0]
+        assert "no-self-approval" in ephemeral_to(real, ALICE)[0]
+        assert ephemeral_to(real, STRANGER)
+        assert writes == [] and "demo" not in hyperpod_clusters(settings)
+        # WHEN bob approves
+        press(real, APPROVE_ACTION, BOB, approval_id, card_ts)
+        # AND carol clicks the stale button afterwards
+        press(real, APPROVE_ACTION, CAROL, approval_id, card_ts)
+    # THEN the cluster was created exactly once
+    assert writes == ["sagemaker:CreateCluster"]
+    assert hyperpod_clusters(settings).count("demo") == 1
+    assert "already executed" in ephemeral_to(real, CAROL)[0]
+    # AND the card says who approved, when, and the result, without buttons
+    final = json.dumps([c for c in real.api.calls_to("chat.update") if c.params["ts"] == card_ts][-1].blocks)
+    assert "Done: create_hyperpod_cluster" in final and "Approved by *bob*" in final
+    assert "opsbot_actions" not in final and "nothing runs until" not in final
+    # AND the result was posted in the request's thread
+    thread_ts = real.api.calls_to("chat.postMessage")[0].response["ts"]
+    replies = [c for c in real.api.calls_to("chat.postMessage") if c.params.get("thread_ts") == thread_ts]
+    assert "demo" in replies[-1].params["text"]
+    assert real.bot.approvals.get(approval_id).status == "executed"
+
+
+def test_reject_runs_nothing_and_updates_the_card(real: SlackHarness) -> None:
+    approval_id, card_ts = request_card(real, "create a hyperpod cluster named nope with 2 trn2.48xlarge")
+    with aws_writes() as writes:
+        press(real, REJECT_ACTION, BOB, approval_id, card_ts)
+    assert writes == [] and "nope" not in hyperpod_clusters(get_settings())
+    assert real.bot.approvals.get(approval_id).status == "rejected"
+    final = json.dumps(real.api.calls_to("chat.update")[-1].blocks)
+    assert "Rejected by *bob*" in final and "opsbot_actions" not in final
+
+
+def test_expired_request_is_refused_and_never_runs(real: SlackHarness) -> None:
+    approval_id, card_ts = request_card(real, "create a hyperpod cluster named late with 2 trn2.48xlarge")
+    # GIVEN the request's expiry has passed (an approver comes back an hour later)
+    record = real.bot.stores.approvals.get(approval_id)
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    real.bot.stores.approvals.replace(record.model_copy(update={"expires_at": past}))
+    with aws_writes() as writes:
+        press(real, APPROVE_ACTION, BOB, approval_id, card_ts)
+    assert writes == [] and "late" not in hyperpod_clusters(get_settings())
+    assert "expired" in ephemeral_to(real, BOB)[0]
+    final = json.dumps(real.api.calls_to("chat.update")[-1].blocks)
+    assert "Expired" in final and "opsbot_actions" not in final
