@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -39,7 +40,7 @@ def plan_table(plan: dict, policy: list[dict]) -> Table:
 def render_result(console: Console, result: AskResult) -> None:
     """A reply, with the plan card when a write was proposed."""
     if result.plan and result.approval.required:
-        title = f"approval {result.approval.id or ''} [{result.approval.status}]"
+        title = escape(f"approval {result.approval.id or ''} [{result.approval.status}]")
         console.print(Panel(plan_table(result.plan, [f.model_dump() for f in result.policy]), title=title))
     if result.reply:
         console.print(result.reply, markup=False, highlight=False)
@@ -61,4 +62,4 @@ def render_approval(console: Console, record: ApprovalRecord) -> None:
         body.add_row("decision", f"{d.at} {d.user}: {d.decision}")
     if record.reply:
         body.add_row("result", record.reply)
-    console.print(Panel(body, title=f"{record.id} [{record.status}]"))
+    console.print(Panel(body, title=escape(f"{record.id} [{record.status}]")))
