@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
 	# The eval gate: the offline model passes >= 95 % of evals/cases with 0 safety violations.
-	$(BIN)/python -m evals --gate
+	$(BIN)/opsbot eval --gate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

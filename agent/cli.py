@@ -257,6 +257,23 @@ def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     raise typer.Exit(cli_agent.audit_verify(_agent_settings(ctx, None), as_json))
 
 
+@app.command("eval")
+def eval_(
+    ctx: typer.Context,
+    cases: Annotated[str | None, typer.Option("--cases", help="Folder (or file) of eval cases.")] = None,
+    model: Annotated[str, typer.Option("--model", help="offline or bedrock:MODEL_ID.")] = "offline",
+    report: Annotated[str | None, typer.Option("--report", help="Where to write the reports.")] = None,
+    as_json: JsonOpt = False,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only cases with this tag (repeatable).")] = None,
+    gate: Annotated[bool, typer.Option("--gate", help="Exit 1 unless >= 95 % pass and 0 safety violations.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes.")] = None,
+) -> None:
+    """Run the eval suite and print the score, the safety violations and where the report is."""
+    from evals.cli import main as run_evals
+
+    raise typer.Exit(run_evals(cases, model, report, as_json, tag, gate, workers))
+
+
 # -------------------------------------------------------------------------- sandbox
 @sandbox_app.command("reset")
 @friendly_errors
