@@ -129,6 +129,7 @@ def _tunable_values(ctx: ToolContext, group: CacheGroup) -> dict[str, str]:
 
 
 def describe_plan(ctx: ToolContext, args: DescribeCacheArgs) -> Plan:
+    """What describe_cache will read (no AWS call)."""
     return Plan(
         tool="describe_cache",
         args=args.model_dump(mode="json"),
@@ -140,6 +141,7 @@ def describe_plan(ctx: ToolContext, args: DescribeCacheArgs) -> Plan:
 
 
 def describe_run(ctx: ToolContext, args: DescribeCacheArgs) -> CacheDescription:
+    """The group, its tunable parameters and its last hour."""
     group = read_group(ctx, args.cache_id)
     return CacheDescription(
         **group.model_dump(),
@@ -175,6 +177,7 @@ def render_metrics(m: CacheMetrics) -> str:
 
 
 def describe_render(r: CacheDescription) -> str:
+    """describe_cache's result for people."""
     shape = f"{r.node_groups} shard(s) x (1 primary + {r.replicas_per_node_group} replicas)"
     lines = [
         f"{r.cache_id}: {r.engine} {r.engine_version}, {r.status}, {shape} = {r.total_nodes} x {r.node_type}, "
@@ -203,6 +206,7 @@ class CacheRecommendation(Advice):
 
 
 def recommend_plan(ctx: ToolContext, args: RecommendCacheTuningArgs) -> Plan:
+    """What recommend_cache_tuning will read (no AWS call)."""
     return Plan(
         tool="recommend_cache_tuning",
         args=args.model_dump(mode="json"),
@@ -214,6 +218,7 @@ def recommend_plan(ctx: ToolContext, args: RecommendCacheTuningArgs) -> Plan:
 
 
 def recommend_run(ctx: ToolContext, args: RecommendCacheTuningArgs) -> CacheRecommendation:
+    """Read the group and its last hour and advise for the workload."""
     group = read_group(ctx, args.cache_id)
     metrics = read_metrics(ctx, group)
     advice = advise(group, metrics, read_parameters(ctx, group.parameter_group), args.workload)
@@ -232,6 +237,7 @@ def recommend_run(ctx: ToolContext, args: RecommendCacheTuningArgs) -> CacheReco
 
 
 def recommend_render(r: CacheRecommendation) -> str:
+    """The advice for people, ending with the tune_cache call that applies it."""
     lines = [f"{r.cache_id} as {r.workload}: {render_metrics(r.metrics)}"]
     if not r.recommendations:
         lines.append("no change recommended")
@@ -247,6 +253,7 @@ def recommend_render(r: CacheRecommendation) -> str:
 
 # -------------------------------------------------------------------------------- tune_cache
 def tune_plan(ctx: ToolContext, args: TuneCacheArgs) -> Plan:
+    """The changes still needed, old -> new, their writes and the group's new hourly cost (reads only)."""
     work = work_out(ctx, args.cache_id, args.node_type, args.replica_count, args.parameters)
     group = work.group
     before, after = group.cost_usd_per_hour, work.cost_after
@@ -265,7 +272,7 @@ def tune_plan(ctx: ToolContext, args: TuneCacheArgs) -> Plan:
     if old_row and new_row and new_row.memory_gib < old_row.memory_gib:
         warnings.append("smaller node: ElastiCache refuses the change if the data does not fit; check memory use first")
     if work.node_type or work.replica_count is not None:
-        warnings.append("applied immediately: nodes are replaced or added online, with a brief failover")
+        warnings.append("applied immediately: nodes are resized, added or removed online; a resize fails over briefly")
     summary = (
         f"tune {group.cache_id}: " + "; ".join(changes[: len(work.changes)])
         if work.changes
@@ -300,10 +307,12 @@ def tune_plan(ctx: ToolContext, args: TuneCacheArgs) -> Plan:
 
 
 def tune_run(ctx: ToolContext, args: TuneCacheArgs) -> TuneResult:
+    """Make the changes still needed (worked out again, so a rerun does only what is missing)."""
     return apply(ctx, work_out(ctx, args.cache_id, args.node_type, args.replica_count, args.parameters))
 
 
 def tune_render(r: TuneResult) -> str:
+    """tune_cache's result for people."""
     lines = [f"{r.cache_id}: {r.status}, {r.total_nodes} x {r.node_type}, parameter group {r.parameter_group}"]
     lines += [f"- {c.line()}" for c in r.changes]
     if r.operations:

@@ -138,7 +138,15 @@ def _node_type(group: CacheGroup, m: CacheMetrics, reserved: float) -> tuple[str
     usable = _usable(current.memory_gib, reserved)
     used = m.bytes_used_max / GIB if m.bytes_used_max else mem / 100 * usable
     rows = _candidates(group.node_type)
-    if mem >= HIGH_MEMORY or (evictions and mem >= EVICTING_MEMORY):
+    pressure = mem >= HIGH_MEMORY or (evictions and mem >= EVICTING_MEMORY)
+    latest = m.memory_percent_latest
+    if pressure and latest is not None and latest < EVICTING_MEMORY and not m.evictions_latest:
+        note = (
+            f"memory peaked at {mem:.0f}% within the hour, but the latest period shows {latest:.0f}% and no "
+            "evictions: the pressure has cleared (a resize or a change in traffic)"
+        )
+        return group.node_type, None, [note]
+    if pressure:
         need = used * (EVICTION_HEADROOM if evictions else 1) / TARGET_FILL
         pick = next((r for r in rows if _usable(r.memory_gib, reserved) >= need), rows[-1])
         if pick.memory_gib <= current.memory_gib:

@@ -77,6 +77,8 @@ class NodeMetrics(BaseModel):
     evictions: float | None = None
     memory_percent_max: float | None = None
     memory_percent_avg: float | None = None
+    memory_percent_latest: float | None = None
+    evictions_latest: float | None = None
     bytes_used_max: float | None = None
     engine_cpu_percent_max: float | None = Field(default=None, description="Highest 5-minute average.")
     engine_cpu_percent_avg: float | None = None
@@ -98,6 +100,8 @@ class CacheMetrics(BaseModel):
     evictions_per_minute: float | None = None
     memory_percent_max: float | None = None
     memory_percent_avg: float | None = None
+    memory_percent_latest: float | None = Field(default=None, description="Fullest node, most recent period.")
+    evictions_latest: float | None = Field(default=None, description="All nodes, most recent period.")
     bytes_used_max: float | None = Field(default=None, description="BytesUsedForCache peak of the fullest node.")
     engine_cpu_percent_max: float | None = None
     engine_cpu_percent_avg: float | None = None
@@ -106,6 +110,11 @@ class CacheMetrics(BaseModel):
     set_commands: float | None = None
     reads_per_write: float | None = None
     nodes: list[NodeMetrics] = Field(default_factory=list)
+
+
+def _now() -> datetime:
+    """The end of the metrics window; a seam so tests can let time pass."""
+    return datetime.now(UTC)
 
 
 def node_price(node_type: str) -> float | None:
@@ -212,13 +221,16 @@ def parameter_group_family_of(ctx: ToolContext, group_name: str) -> str | None:
     return groups[0]["CacheParameterGroupFamily"] if groups else None
 
 
-def _series(ctx: ToolContext, members: list[str], now: datetime) -> dict[tuple[str, str], list[float]]:
+Series = dict[tuple[str, str], list[tuple[datetime, float]]]
+
+
+def _series(ctx: ToolContext, members: list[str], now: datetime) -> Series:
     cw = ctx.clients.client("cloudwatch")
     queries = [
         (f"q{i}", node, metric)
         for i, (node, metric) in enumerate((node, metric) for node in members for metric in STATS)
     ]
-    series: dict[tuple[str, str], list[float]] = {(node, metric): [] for _, node, metric in queries}
+    series: Series = {(node, metric): [] for _, node, metric in queries}
     by_id = {qid: (node, metric) for qid, node, metric in queries}
     for start in range(0, len(queries), MAX_QUERIES):
         batch = [
@@ -243,7 +255,8 @@ def _series(ctx: ToolContext, members: list[str], now: datetime) -> dict[tuple[s
                 kwargs["NextToken"] = token
             page = cw.get_metric_data(**kwargs)
             for result in page.get("MetricDataResults", []):
-                series[by_id[result["Id"]]] += [float(v) for v in result.get("Values", [])]
+                points = zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+                series[by_id[result["Id"]]] += [(t, float(v)) for t, v in points]
             token = page.get("NextToken")
             if not token:
                 break
@@ -267,10 +280,15 @@ def _sum_known(values: list[float | None]) -> float | None:
     return sum(known) if known else None
 
 
+def _latest(points: list[tuple[datetime, float]]) -> float | None:
+    return round(max(points, key=lambda p: p[0])[1], 2) if points else None
+
+
 def read_metrics(ctx: ToolContext, group: CacheGroup, now: datetime | None = None) -> CacheMetrics:
     """The last hour of the group's key metrics, per node and for the whole group."""
-    now = now or datetime.now(UTC)
-    series = _series(ctx, group.members, now)
+    now = now or _now()
+    timed = _series(ctx, group.members, now)
+    series = {key: [v for _, v in points] for key, points in timed.items()}
     nodes = [
         NodeMetrics(
             cache_cluster_id=node,
@@ -279,6 +297,8 @@ def read_metrics(ctx: ToolContext, group: CacheGroup, now: datetime | None = Non
             evictions=_total(series[(node, "Evictions")]),
             memory_percent_max=_peak(series[(node, "DatabaseMemoryUsagePercentage")]),
             memory_percent_avg=_mean(series[(node, "DatabaseMemoryUsagePercentage")]),
+            memory_percent_latest=_latest(timed[(node, "DatabaseMemoryUsagePercentage")]),
+            evictions_latest=_latest(timed[(node, "Evictions")]),
             bytes_used_max=_peak(series[(node, "BytesUsedForCache")]),
             engine_cpu_percent_max=_peak(series[(node, "EngineCPUUtilization")]),
             engine_cpu_percent_avg=_mean(series[(node, "EngineCPUUtilization")]),
@@ -307,6 +327,8 @@ def read_metrics(ctx: ToolContext, group: CacheGroup, now: datetime | None = Non
         evictions_per_minute=round(evictions / minutes, 1) if evictions is not None else None,
         memory_percent_max=_peak([n.memory_percent_max for n in nodes if n.memory_percent_max is not None]),
         memory_percent_avg=_mean([n.memory_percent_avg for n in nodes if n.memory_percent_avg is not None]),
+        memory_percent_latest=_peak([n.memory_percent_latest for n in nodes if n.memory_percent_latest is not None]),
+        evictions_latest=_sum_known([n.evictions_latest for n in nodes]),
         bytes_used_max=_peak([n.bytes_used_max for n in nodes if n.bytes_used_max is not None]),
         engine_cpu_percent_max=_peak([n.engine_cpu_percent_max for n in nodes if n.engine_cpu_percent_max is not None]),
         engine_cpu_percent_avg=_mean([n.engine_cpu_percent_avg for n in nodes if n.engine_cpu_percent_avg is not None]),

@@ -50,6 +50,7 @@ class CacheChange(BaseModel):
     new: str
 
     def line(self) -> str:
+        """``setting: old -> new``."""
         return f"{self.setting}: {self.old} -> {self.new}"
 
 
@@ -69,6 +70,7 @@ class TuneWork:
 
     @property
     def operations(self) -> list[str]:
+        """The ``service:Operation`` writes, in the order ``apply`` makes them."""
         ops = []
         if self.create_group:
             ops.append(OP_CREATE_GROUP)
@@ -96,6 +98,7 @@ class TuneWork:
 
     @property
     def cost_after(self) -> float | None:
+        """The group's hourly cost once every change is made."""
         return group_cost(self.node_type_after, self.total_nodes_after)
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tools import guard, runtime
+from tools import cache_read, guard, runtime
 from tools.base import Effect, Risk
 from tools.cache_read import group_cost
 from tools.errors import MutationBlockedError, ToolInputError
 from tools.registry import get_tool
+from tools.sandbox import ext_cache_metrics
 
 GROUP = "kv-cache-prod"
 OPSBOT_GROUP = "opsbot-kv-cache-prod"
@@ -137,6 +139,23 @@ def test_recommendation_is_directly_usable_by_tune_cache(ctx, workload: str) -> 
     # AND asking again finds nothing more to change on that front
     again = runtime.run_read("recommend_cache_tuning", {"cache_id": GROUP, "workload": workload}, ctx).result
     assert again["tune_cache_args"] is None
+
+
+def test_after_a_resize_new_points_show_relief_and_no_further_resize(ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN kv-cache-prod resized to cache.r7g.2xlarge as recommended
+    approve_and_run(ctx, {"cache_id": GROUP, "node_type": "r7g.2xlarge"})
+    describe(ctx)
+
+    # WHEN ten minutes pass, so the nodes publish points on the new node type
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    monkeypatch.setattr(ext_cache_metrics, "_now", later.timestamp)
+    monkeypatch.setattr(cache_read, "_now", lambda: later)
+    m = describe(ctx)["metrics"]
+    advice = runtime.run_read("recommend_cache_tuning", {"cache_id": GROUP, "workload": "kv-cache"}, ctx).result
+    # THEN the latest period has room and no evictions, and no bigger node is asked for
+    assert m["memory_percent_max"] > 85 and m["memory_percent_latest"] < 75 and m["evictions_latest"] == 0
+    assert "node_type" not in (advice["tune_cache_args"] or {})
+    assert any("pressure has cleared" in n for n in advice["notes"])
 
 
 # ---------------------------------------------------------------------------------- tune_cache

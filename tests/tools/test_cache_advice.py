@@ -177,3 +177,17 @@ def test_tune_arguments_carry_only_the_changes() -> None:
             "maxmemory-samples": "10",
         },
     }
+
+
+def test_pressure_that_has_cleared_asks_for_nothing() -> None:
+    # GIVEN an hour that peaked at 97 % with evictions, but whose latest period is at 60 % without evictions
+    metrics = _metrics(97, 50_000, 40, 10, memory_percent_latest=60.0, evictions_latest=0.0)
+    advice = advise(_group(), metrics, DEFAULTS, "kv-cache")
+    # THEN the node type stays and the note says why
+    assert "node_type" not in _settings(advice)
+    assert any("pressure has cleared" in n for n in advice.notes)
+
+
+def test_pressure_that_persists_still_resizes() -> None:
+    metrics = _metrics(97, 50_000, 40, 10, memory_percent_latest=97.0, evictions_latest=4_000.0)
+    assert _settings(advise(_group(), metrics, DEFAULTS, "kv-cache"))["node_type"] == "cache.r7g.2xlarge"

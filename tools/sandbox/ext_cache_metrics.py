@@ -25,6 +25,11 @@ DEFAULT_NODE = (13.07, 2)  # memory GiB and vCPUs of a node type the catalog doe
 MEMORY_CEILING = 97.0  # used_memory stays just under maxmemory when the policy evicts
 
 
+def _now() -> float:
+    """Epoch seconds; a seam so tests can let time pass."""
+    return datetime.now(UTC).timestamp()
+
+
 def _node_shape(node_type: str) -> tuple[float, int]:
     row = catalog().get(node_type)
     return (row.memory_gib, row.vcpus) if row else DEFAULT_NODE
@@ -74,7 +79,7 @@ def publish(cache_store: dict[str, Any], rg: Any, reserved_percent: float, accou
     profile = cache_store["workloads"].get(rg.replication_group_id)
     if profile is None:
         return False
-    now = int(datetime.now(UTC).timestamp())
+    now = int(_now())
     last_slot = (now // SLOT_SECONDS) * SLOT_SECONDS
     first_slot = max(
         cache_store["metrics_until"].get(rg.replication_group_id, 0) + SLOT_SECONDS,
