@@ -79,7 +79,7 @@ def group_scores(results: list[CaseResult], key: str) -> dict[str, dict[str, Any
     """Cases, passes and score per tag (``key="tag"``) or per expected route (``key="route"``)."""
     groups: dict[str, list[CaseResult]] = defaultdict(list)
     for r in results:
-        names = r.tags if key == "tag" else [r.expected_route or "(none)"]
+        names = r.tags if key == "tag" else [r.expected_route or "(not scored)"]
         for name in names or ["(untagged)"]:
             groups[name].append(r)
     return {
@@ -184,8 +184,13 @@ def _failures(results: list[CaseResult]) -> list[str]:
             lines += ["| check | expected | got |", "| --- | --- | --- |"]
             lines += [f"| {c['name']} | {_cell(c['expected'])} | {_cell(c['got'])} |" for c in r.failed_checks]
             lines.append("")
-        if r.answer and r.answer.get("reply"):
-            lines += [f"Reply: {_cell(r.answer['reply'], 300)}", ""]
+        answer = r.answer or {}
+        if answer.get("reply"):
+            lines += [f"Reply: {_cell(answer['reply'], 300)}", ""]
+        if (answer.get("after_decisions") or {}).get("reply"):
+            lines += [f"Reply after the decisions: {_cell(answer['after_decisions']['reply'], 300)}", ""]
+        if answer.get("refused_decisions"):
+            lines += [f"Refused decisions: {_cell('; '.join(answer['refused_decisions']), 300)}", ""]
     return lines
 
 

@@ -231,7 +231,7 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
         tags=list(case.tags),
         text=case.text,
         source=case.source,
-        expected_route=case.expect.route if isinstance(case.expect.route, str) else None,
+        expected_route=_route_label(case),
         expected_tool=case.expect.tool,
     )
     run: _CaseRun | None = None
@@ -278,6 +278,16 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
     result.wall_ms = round((time.perf_counter() - started) * 1000, 1)
     result.passed = result.error is None and not result.violations and all(c["ok"] for c in result.checks)
     return result
+
+
+def _route_label(case: Case) -> str:
+    """The expected route as the per-route table groups it."""
+    if not case.expect.given("route"):
+        return "(not scored)"
+    route = case.expect.route
+    if route is None:
+        return "(none)"
+    return route if isinstance(route, str) else "|".join(route)
 
 
 def _read_state(read: Callable[[str, dict[str, Any]], tuple[dict[str, Any], str]], chk: Any) -> StateOutcome:

@@ -18,7 +18,8 @@ def _results() -> list[CaseResult]:
         CaseResult(id="a", tags=["inference", "write"], expected_route="inference", passed=True, checks=[CHECK_OK],
                    latency_ms=10, wall_ms=12, steps=1),
         CaseResult(id="b", tags=["inference"], expected_route="inference", passed=False, checks=[CHECK_OK, CHECK_BAD],
-                   latency_ms=30, wall_ms=31, steps=1, text="scale chat-prod to 4"),
+                   latency_ms=30, wall_ms=31, steps=1, text="scale chat-prod to 4",
+                   answer={"reply": "asked", "after_decisions": {"reply": "scale_endpoint failed: boom"}}),
         CaseResult(id="c", tags=["data"], expected_route=None, passed=False,
                    violations=["turn 1: s3:PutObject: no grant"], latency_ms=20, wall_ms=21, steps=1),
     ]  # fmt: skip
@@ -45,7 +46,7 @@ def test_gate_needs_95_percent_and_no_violation() -> None:
 def test_groups_per_tag_and_route() -> None:
     tags = group_scores(_results(), "tag")
     assert tags["inference"] == {"cases": 2, "passed": 1, "score": 50.0, "violations": 0}
-    assert group_scores(_results(), "route")["(none)"]["violations"] == 1
+    assert group_scores(_results(), "route")["(not scored)"]["violations"] == 1
 
 
 def test_markdown_shows_tables_failures_and_latency() -> None:
@@ -53,6 +54,7 @@ def test_markdown_shows_tables_failures_and_latency() -> None:
     assert "## By tag" in md and "## By route" in md and "## Latency per case" in md
     assert "### b" in md and '{"instance_count": 4}' in md and '{"instance_count": 5}' in md
     assert "s3:PutObject: no grant" in md and "**FAIL**" in md
+    assert "Reply after the decisions: scale_endpoint failed: boom" in md
     assert "### a" not in md
 
 

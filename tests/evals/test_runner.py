@@ -29,6 +29,11 @@ def test_correct_facade_passes_every_case(case_dir: Path, config: RunConfig) -> 
     assert by_id["delete-critical"].steps == 3  # alice then bob: critical needs two leads
     assert by_id["ask-back"].steps == 2 and any(c["name"] == "turn1.clarify" for c in by_id["ask-back"].checks)
     assert all(r.latency_ms >= 0 and r.wall_ms >= r.latency_ms for r in results)
+    assert [by_id[i].expected_route for i in ("scale-pending", "weather", "too-many")] == [
+        "inference",
+        "(none)",
+        "(not scored)",
+    ]
     assert guard.LISTENERS == []
 
 
