@@ -16,7 +16,7 @@ import re
 import threading
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
@@ -115,11 +115,11 @@ def register(app: App, worker: SlackWorker) -> None:
         text = (command.get("text") or "").strip()
         ack(text=f":hourglass_flowing_sand: Working on `{COMMAND} {text}`…" if text else USAGE)
 
-    def run_command(client: WebClient, command: dict[str, Any], body: dict[str, Any]) -> None:
+    def run_command(client: WebClient, command: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         text = (command.get("text") or "").strip()
         if not text:
             return  # the ack already showed the usage
-        req = Request(command["channel_id"], command["user_id"], text, None, delivery_key(body))
+        req = Request(command["channel_id"], command["user_id"], text, None, delivery_key(body), respond)
         worker.handle_request(client, req)
 
     def ack_event(ack: Ack) -> None:

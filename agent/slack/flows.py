@@ -21,6 +21,10 @@ from agent.slack.refs import delivery_key, parse_button_value, parse_thread, thr
 
 log = logging.getLogger("opsbot.slack")
 BotProvider = Callable[[], Any]
+CANNOT_POST = (
+    ":warning: I cannot post in this conversation. Invite me with `/invite @opsbot`, "
+    "or send me the request as a direct message."
+)
 USAGE = (
     "Ask me about training, inference, caches or S3 data, for example "
     "`/opsbot create a hyperpod cluster named demo with 2 trn2.48xlarge`."
@@ -36,6 +40,7 @@ class Request:
     text: str
     thread_ts: str | None  # None for a slash command: opsbot opens a thread for it
     key: str | None
+    respond: Callable[..., Any] | None = None  # the slash command's response_url, when there is one
 
 
 class Progress:
@@ -97,9 +102,15 @@ class SlackWorker:
             return
         thread_ts = req.thread_ts
         if thread_ts is None:
-            root = client.chat_postMessage(
-                channel=req.channel, text=f"<@{req.user_id}> asked: {cards._escape(req.text)}"
-            )
+            try:
+                root = client.chat_postMessage(
+                    channel=req.channel, text=f"<@{req.user_id}> asked: {cards._escape(req.text)}"
+                )
+            except SlackApiError as exc:  # e.g. a private channel or a DM opsbot is not part of
+                log.warning("cannot post in %s: %s", req.channel, exc)
+                if req.respond:
+                    req.respond(text=CANNOT_POST, response_type="ephemeral")
+                return
             thread_ts = root["ts"]
         if not req.text.strip():
             client.chat_postMessage(channel=req.channel, thread_ts=thread_ts, text=USAGE)

@@ -251,3 +251,17 @@ def test_url_verification_is_answered(harness: SlackHarness) -> None:
     body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "legacy"})
     response = harness.send(body, json_body=True)
     assert response.status == 200 and "abc123" in response.body
+
+
+def test_command_where_opsbot_cannot_post_is_answered_privately(harness: SlackHarness) -> None:
+    # GIVEN a conversation opsbot is not part of (Slack refuses its messages there)
+    harness.api.failures["chat.postMessage"] = "channel_not_found"
+    body = slash_command(CREATE).replace(
+        "https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0000001%2F1%2Fabc",
+        harness.api.base_url.replace("/api/", "/response").replace(":", "%3A").replace("/", "%2F"),
+    )
+    harness.send_and_work(body)
+    # THEN the requester is told, through the command's response URL, how to reach opsbot
+    (answer,) = harness.api.calls_to("/response")
+    assert "/invite @opsbot" in answer.params["text"] and answer.params["response_type"] == "ephemeral"
+    assert harness.bot.asks == []
