@@ -14,6 +14,7 @@ This client is not a guarded tool client: Converse is not an AWS change and need
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -102,9 +103,21 @@ class OpsbotBedrockConverse(ChatBedrockConverse):
         return super().bind_tools(tools, tool_choice=tool_choice, **kwargs)
 
 
+_sessions: dict[str | None, boto3.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def _session(profile: str | None) -> boto3.Session:
+    """One session per profile: a session parses the service models once, which takes a second."""
+    with _sessions_lock:
+        if profile not in _sessions:
+            _sessions[profile] = boto3.Session(profile_name=profile) if profile else boto3.Session()
+        return _sessions[profile]
+
+
 def bedrock_clients(settings: Settings) -> tuple[Any, Any]:
     """(bedrock-runtime, bedrock) clients from ``settings.bedrock_profile`` in the Bedrock region."""
-    session = boto3.Session(profile_name=settings.bedrock_profile) if settings.bedrock_profile else boto3.Session()
+    session = _session(settings.bedrock_profile)
     region = settings.bedrock_region or settings.region
     config = Config(
         retries={"total_max_attempts": 1, "mode": "standard"},  # tenacity retries, see the module docstring

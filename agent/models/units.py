@@ -1,9 +1,9 @@
 """Units people type, turned into what tools take: bytes, hours and UTC datetimes.
 
 Sizes follow the SI/IEC split: KB, MB, GB, TB are powers of 1000, KiB, MiB, GiB, TiB powers of
-1024. Relative dates ("this week", "last 7 days", "yesterday") are resolved against a clock the
-caller passes in, in UTC; day-sized periods start at midnight so the same request gives the same
-arguments all day long.
+1024; a bare "B" is not bytes ("70B" is a model size). Relative dates ("this week", "last 7 days",
+"yesterday") are resolved against a clock the caller passes in, in UTC; day-sized periods start at
+midnight so the same request gives the same arguments all day long.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ NUMBER = r"\d+(?:\.\d+)?"
 _SIZE_UNITS: dict[str, int] = {
     "bytes": 1,
     "byte": 1,
-    "b": 1,
     "kb": 10**3,
     "kilobytes": 10**3,
     "kilobyte": 10**3,

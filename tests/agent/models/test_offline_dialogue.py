@@ -230,3 +230,60 @@ def test_tool_call_ids_are_deterministic(model: OfflineChatModel) -> None:
 def test_without_bound_tools_nothing_is_called(model: OfflineChatModel) -> None:
     answer = model.invoke([HumanMessage("list endpoints")])
     assert answer.tool_calls == [] and answer.additional_kwargs == {"opsbot_unsupported": True}
+
+
+OFFERINGS = (
+    "2 offering(s) for 8 x ml.trn2.48xlarge for 72 h:\n"
+    "- tpo-aaa111: 2026-11-20 -> 2026-11-23 (72 h, us-east-1a), upfront $12,000.00 USD\n"
+    "- tpo-bbb222: 2026-12-01 -> 2026-12-04 (72 h, us-east-1b), upfront $11,500.00 USD"
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "offering"),
+    [
+        ("purchase the first offering as training plan llama-q3", "tpo-aaa111"),
+        ("buy the second one and name it llama-q3", "tpo-bbb222"),
+        ("ok, buy the last training plan offering, plan name llama-q3", "tpo-bbb222"),
+    ],
+)
+def test_a_listed_offering_can_be_pointed_at(chat: Chat, reply: str, offering: str) -> None:
+    # GIVEN offerings listed by search_training_plans
+    assert call_of(chat.say("search training plans for 8 trn2.48xlarge for 72 hours"))[0] == "search_training_plans"
+    chat.tool_result(OFFERINGS)
+    # WHEN the person points at one of them
+    answer = chat.say(reply)
+    # THEN the purchase names that offering (the approval card will show it before anything runs)
+    assert call_of(answer) == ("purchase_training_plan", {"plan_name": "llama-q3", "offering_id": offering})
+
+
+def test_pointing_without_a_listing_asks_back(chat: Chat) -> None:
+    answer = chat.say("buy the first training plan offering as plan llama-q3")
+    assert answer.additional_kwargs["opsbot_clarify"]["missing"] == ["offering_id"]
+
+
+def test_a_listing_alone_never_starts_a_purchase(chat: Chat) -> None:
+    # GIVEN offerings in the conversation WHEN the person only says "the first one"
+    chat.say("search training plans for 8 trn2.48xlarge for 72 hours")
+    chat.tool_result(OFFERINGS)
+    answer = chat.say("the first one")
+    # THEN nothing is bought: the intent must come from the person
+    assert all(c["name"] != "purchase_training_plan" for c in answer.tool_calls)
+
+
+def test_an_argument_required_by_another_is_asked_for(chat: Chat) -> None:
+    # GIVEN an EKS cluster request without the EKS cluster's ARN ("required when orchestrator is eks")
+    first = chat.say("create a hyperpod cluster named qwen-eks with 4 trn2.48xlarge nodes on eks")
+    assert first.additional_kwargs["opsbot_clarify"]["missing"] == ["eks_cluster_arn"]
+    # WHEN the ARN is given THEN the call is complete
+    answer = chat.say("arn:aws:eks:us-east-1:123456789012:cluster/ml")
+    assert call_of(answer) == (
+        "create_hyperpod_cluster",
+        {
+            "cluster_name": "qwen-eks",
+            "instance_type": "ml.trn2.48xlarge",
+            "instance_count": 4,
+            "orchestrator": "eks",
+            "eks_cluster_arn": "arn:aws:eks:us-east-1:123456789012:cluster/ml",
+        },
+    )
