@@ -63,10 +63,22 @@ def test_catalog_entries() -> None:
     assert set(tools["recommend_cache_tuning"].json_schema()["properties"]) == {"cache_id", "workload"}
 
 
-def test_describe_cache_plan_reads_only(ctx) -> None:
-    plan = runtime.plan("describe_cache", {"cache_id": "KV-Cache-Prod"}, ctx)
-    assert plan.effect is Effect.READ and plan.aws_operations == []
-    assert plan.args == {"cache_id": GROUP}
+@pytest.mark.parametrize(
+    ("name", "raw", "args"),
+    [
+        ("describe_cache", {"cache_id": "KV-Cache-Prod"}, {"cache_id": GROUP}),
+        (
+            "recommend_cache_tuning",
+            {"cache_id": GROUP, "workload": "MoE experts"},
+            {"cache_id": GROUP, "workload": "moe-experts"},
+        ),
+    ],
+)
+def test_read_plans_write_nothing_and_normalise_arguments(ctx, name: str, raw: dict, args: dict) -> None:
+    calls = record_calls(ctx)
+    plan = runtime.plan(name, raw, ctx)
+    assert (plan.effect, plan.risk, plan.aws_operations, plan.args) == (Effect.READ, Risk.READ, [], args)
+    assert GROUP in plan.summary and calls == []
 
 
 def test_describe_cache_reports_shape_cost_parameters_and_the_last_hour(ctx) -> None:
