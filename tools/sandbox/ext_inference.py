@@ -38,10 +38,11 @@ class SandboxEndpointConfig(FakeEndpointConfig):
 @cache
 def instance_types() -> frozenset[str]:
     """ProductionVariantInstanceType values of botocore's SageMaker model: what the real API accepts."""
-    import botocore.session
+    import boto3
 
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+    # A client of boto3's default session reuses the service model the sandbox's clients already loaded.
+    client = boto3.client("sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return frozenset(client.meta.service_model.shape_for("ProductionVariantInstanceType").enum)
 
 
 def _backend(call: Call) -> Any:
