@@ -412,7 +412,9 @@ def describe_render(r: EndpointDetail) -> str:
             f"instances {v.current_instance_count if v.current_instance_count is not None else '-'} current / "
             f"{v.desired_instance_count if v.desired_instance_count is not None else '-'} desired"
         )
-        lines += [_metric_line(m) for m in r.metrics if m.variant_name == v.variant_name]
+        mine = [m for m in r.metrics if m.variant_name == v.variant_name]
+        if any(m.value is not None for m in mine):  # when none has data, the note below says so once
+            lines += [_metric_line(m) for m in mine]
     lines.append(f"metrics {r.metrics_start:%H:%M}-{r.metrics_end:%H:%M} UTC")
     lines += [f"note: {n}" for n in r.notes]
     return "\n".join(line for line in lines if line)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from tools.base import Effect, Plan, Risk, Tool, ToolArgs, ToolContext
 from tools.catalog import InstanceType, catalog
@@ -62,6 +62,11 @@ class RecommendArgs(ToolArgs):
     concurrency: Annotated[
         int, Field(default=1, ge=1, le=4096, description="Sequences served at the same time (batch size).")
     ]
+
+    @field_validator("dtype", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class OptionFit(BaseModel):

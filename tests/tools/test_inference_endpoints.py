@@ -84,3 +84,30 @@ def test_describe_refuses_a_name_sagemaker_would_reject(ctx, name) -> None:
     with pytest.raises(ToolInputError) as err:
         runtime.run_read("describe_endpoint", {"endpoint_name": name}, ctx)
     assert err.value.field == "endpoint_name" and err.value.value == name
+
+
+def test_describe_a_new_endpoint_without_traffic_says_so_once(ctx, settings) -> None:
+    # GIVEN an endpoint with no CloudWatch datapoints yet
+    from tools.sandbox import get_sandbox
+
+    sandbox = get_sandbox(settings)
+    with sandbox.session():
+        sm = sandbox.client("sagemaker")
+        sm.create_model(
+            ModelName="fresh-model",
+            ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+            PrimaryContainer={"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+        )
+        sm.create_endpoint_config(
+            EndpointConfigName="fresh-config",
+            ProductionVariants=[
+                {"VariantName": "AllTraffic", "ModelName": "fresh-model", "InstanceType": "ml.inf2.xlarge"}
+            ],
+        )
+        sm.create_endpoint(EndpointName="fresh", EndpointConfigName="fresh-config")
+    # WHEN it is described
+    out = runtime.run_read("describe_endpoint", {"endpoint_name": "fresh"}, ctx)
+    # THEN it is still Creating, and the missing metrics are one note, not a line per metric
+    assert out.result["endpoint"]["status"] == "Creating"
+    assert all(m["value"] is None for m in out.result["metrics"])
+    assert "no CloudWatch datapoints in the last hour" in out.text and "no data" not in out.text

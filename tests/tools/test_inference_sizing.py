@@ -109,6 +109,10 @@ def test_quantised_weights_keep_a_16bit_kv_cache() -> None:
     assert fp8.kv_bytes_per_value == 1.0 and fp8.kv_per_sequence_gib == 0.5
 
 
+def test_dtype_is_case_insensitive() -> None:
+    assert RecommendArgs(model_params_billion=8, dtype="BF16").dtype == "bf16"
+
+
 def test_plan_is_a_read_with_no_spend(ctx) -> None:
     plan = runtime.plan("recommend_inference_instance", {"model_params_billion": 70}, ctx)
     assert plan.effect == "read" and plan.aws_operations == []
