@@ -19,6 +19,7 @@ from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 from agent.slack.app import build_app
 from agent.slack.config import SlackConfigError, api_url, load_secrets
+from deploy.lambda_invoke import LambdaInvoker
 
 _handler: SlackRequestHandler | None = None
 _lock = threading.Lock()
@@ -39,6 +40,8 @@ def request_handler() -> SlackRequestHandler:
                 process_before_response=True,
             )
             _handler = SlackRequestHandler(app)
+            # Sign the one Invoke call ourselves instead of building a boto3 client on the ack path.
+            _handler.app.listener_runner.lazy_listener_runner.lambda_client = LambdaInvoker()
         return _handler
 
 
