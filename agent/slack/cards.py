@@ -58,7 +58,7 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     # Slack mrkdwn control characters; user-supplied names must not become links or mentions.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -85,7 +85,7 @@ def approval_card(record: ApprovalRecord, working: str | None = None) -> list[di
     title = TITLES.get(record.status, "Approval request")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(f"{title}: {record.tool}", 150)}},
-        _section(f"*{_escape(plan.get('summary') or record.tool)}*"),
+        _section(f"*{escape(plan.get('summary') or record.tool)}*"),
     ]
     changes = plan.get("changes") or []
     if changes:
@@ -98,7 +98,7 @@ def approval_card(record: ApprovalRecord, working: str | None = None) -> list[di
                 {"type": "mrkdwn", "text": f"*Cost per hour*\n{money(plan.get('cost_usd_per_hour'))}"},
                 {"type": "mrkdwn", "text": f"*Total*\n{money(total) if total is not None else 'open-ended'}"},
                 {"type": "mrkdwn", "text": f"*Risk*\n{RISK_EMOJI.get(risk, '')} {risk} ({record.effect})"},
-                {"type": "mrkdwn", "text": f"*Requester*\n{_escape(record.requester)}"},
+                {"type": "mrkdwn", "text": f"*Requester*\n{escape(record.requester)}"},
                 {"type": "mrkdwn", "text": f"*Expires*\n{slack_date(record.expires_at)}"},
                 {
                     "type": "mrkdwn",
@@ -110,13 +110,13 @@ def approval_card(record: ApprovalRecord, working: str | None = None) -> list[di
     findings = record.policy or []
     if findings:
         lines = [
-            f"{':white_check_mark:' if f.get('ok') else ':x:'} `{f.get('rule')}` {_escape(str(f.get('message', '')))}"
+            f"{':white_check_mark:' if f.get('ok') else ':x:'} `{f.get('rule')}` {escape(str(f.get('message', '')))}"
             for f in findings
         ]
         blocks.append(_section("*Policy*\n" + "\n".join(lines)))
-    notes = [f":warning: {_escape(str(w))}" for w in plan.get("warnings") or []]
+    notes = [f":warning: {escape(str(w))}" for w in plan.get("warnings") or []]
     if plan.get("cost_note"):
-        notes.append(f":moneybag: {_escape(str(plan['cost_note']))}")
+        notes.append(f":moneybag: {escape(str(plan['cost_note']))}")
     if notes:
         blocks.append(_context("\n".join(notes)))
     pending_note = " · nothing runs until it is approved" if record.status == "pending" else ""
@@ -132,7 +132,7 @@ def approval_card(record: ApprovalRecord, working: str | None = None) -> list[di
 def _bullet(change: str) -> str:
     # Plans indent the details of a change; show them as sub-items.
     depth = (len(change) - len(change.lstrip(" "))) // 2
-    return ("    " * depth) + ("◦ " if depth else "• ") + _escape(change.strip())
+    return ("    " * depth) + ("◦ " if depth else "• ") + escape(change.strip())
 
 
 def decision_buttons(approval_id: str, thread: str, risk: str) -> dict[str, Any]:
@@ -168,8 +168,8 @@ def status_text(record: ApprovalRecord) -> str:
     for d in record.decisions:
         verb = "Approved" if d.decision == "approve" else "Rejected"
         icon = ":thumbsup:" if d.decision == "approve" else ":no_entry:"
-        note = f" ({_escape(d.note)})" if d.note else ""
-        lines.append(f"{icon} {verb} by *{_escape(d.user)}* {slack_date(d.at)}{note}")
+        note = f" ({escape(d.note)})" if d.note else ""
+        lines.append(f"{icon} {verb} by *{escape(d.user)}* {slack_date(d.at)}{note}")
     status = record.status
     if status == "pending" and record.approved_by:
         more = record.approvals_needed - len(set(record.approved_by))
@@ -179,7 +179,7 @@ def status_text(record: ApprovalRecord) -> str:
     elif status == "executed":
         lines.append(f":white_check_mark: *Done* {slack_date(record.executed_at)}{_first_line(record.reply)}")
     elif status == "failed":
-        lines.append(f":x: *Failed* {slack_date(record.executed_at)}: {_escape(record.error or 'unknown error')}")
+        lines.append(f":x: *Failed* {slack_date(record.executed_at)}: {escape(record.error or 'unknown error')}")
     elif status == "rejected":
         lines.append(":no_entry_sign: *Rejected*; nothing ran")
     elif status == "expired":
@@ -191,7 +191,7 @@ def status_text(record: ApprovalRecord) -> str:
 def _first_line(text: str | None) -> str:
     if not text:
         return ""
-    return ": " + _escape(text.strip().splitlines()[0])
+    return ": " + escape(text.strip().splitlines()[0])
 
 
 def card_text(record: ApprovalRecord) -> str:
@@ -206,9 +206,9 @@ def card_text(record: ApprovalRecord) -> str:
 def reply_blocks(result: AskResult) -> tuple[str, list[dict[str, Any]]]:
     """A plain answer: the reply text, plus the policy findings that refused a request."""
     text = result.reply or result.error or "Done."
-    blocks = [_section(_escape(text))]
+    blocks = [_section(escape(text))]
     broken = [f for f in result.policy if not f.ok]
     if result.approval.status == "refused" and broken:
-        lines = [f":x: `{f.rule}` {_escape(f.message)}" for f in broken]
+        lines = [f":x: `{f.rule}` {escape(f.message)}" for f in broken]
         blocks.append(_section("*Refused by policy*\n" + "\n".join(lines)))
     return _clip(text, 3000), blocks

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from agent.slack import cards
 from agent.slack.refs import delivery_key, parse_button_value, parse_thread, thread_id
+from tools.errors import OpsbotError
 
 log = logging.getLogger("opsbot.slack")
 BotProvider = Callable[[], Any]
@@ -104,7 +105,7 @@ class SlackWorker:
         if thread_ts is None:
             try:
                 root = client.chat_postMessage(
-                    channel=req.channel, text=f"<@{req.user_id}> asked: {cards._escape(req.text)}"
+                    channel=req.channel, text=f"<@{req.user_id}> asked: {cards.escape(req.text)}"
                 )
             except SlackApiError as exc:  # e.g. a private channel or a DM opsbot is not part of
                 log.warning("cannot post in %s: %s", req.channel, exc)
@@ -152,14 +153,17 @@ class SlackWorker:
         bot = self.bot()
         if not self._first_delivery(bot, delivery_key(body)):
             return
-        where = parse_thread(thread)
-        thread_ts = where[1] if where else None
         user = bot.identity("slack", slack_user)
         try:
+            record = bot.approvals.get(approval_id)
             why = bot.can_decide(approval_id, user=user)
         except Exception as exc:
-            self._ephemeral(client, channel, slack_user, thread_ts, f":warning: {exc}")
+            where = parse_thread(thread)
+            self._ephemeral(client, channel, slack_user, where[1] if where else None, self._say(exc))
             return
+        # The record's thread is authoritative; the button's copy only helps when the record has none.
+        where = parse_thread(record.thread) or parse_thread(thread)
+        thread_ts = where[1] if where else None
         if why:
             self._ephemeral(
                 client, channel, slack_user, thread_ts, f":no_entry_sign: You cannot decide `{approval_id}`: {why}"
@@ -169,12 +173,12 @@ class SlackWorker:
                 self._update_card(client, channel, card_ts, record)
             return
         verb = "approved" if approve else "rejected"
-        self._update_card(client, channel, card_ts, bot.approvals.get(approval_id), f":gear: {user} {verb}; working…")
+        self._update_card(client, channel, card_ts, record, f":gear: {user} {verb}; working…")
         progress = Progress(client, channel, thread_ts, self.progress_interval) if thread_ts else (lambda _m: None)
         try:
             result = bot.decide(approval_id, user=user, approve=approve, progress=progress)
         except Exception as exc:
-            self._ephemeral(client, channel, slack_user, thread_ts, f":no_entry_sign: {exc}")
+            self._ephemeral(client, channel, slack_user, thread_ts, self._say(exc))
             self._refresh_card(client, bot, approval_id, channel, card_ts)
             return
         self._refresh_card(client, bot, approval_id, channel, card_ts)
@@ -205,11 +209,12 @@ class SlackWorker:
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=text)
 
     def _report_failure(self, client: Any, channel: str, thread_ts: str, exc: Exception) -> None:
-        from tools.errors import OpsbotError
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=self._say(exc))
 
+    @staticmethod
+    def _say(exc: Exception) -> str:
+        """opsbot's own errors are shown as they are; anything else is logged and named only."""
         if isinstance(exc, OpsbotError):
-            text = f":warning: {exc}"
-        else:
-            log.exception("request failed")
-            text = f":boom: opsbot failed on this request ({type(exc).__name__}); the logs have the details."
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+            return f":no_entry_sign: {exc}"
+        log.error("slack request failed", exc_info=exc)
+        return f":boom: opsbot failed on this request ({type(exc).__name__}); the logs have the details."

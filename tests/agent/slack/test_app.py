@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, parse_button_value
 from tests.agent.slack.conftest import SlackHarness
 from tests.agent.slack.payloads import (
@@ -21,6 +23,7 @@ from tests.agent.slack.payloads import (
     signed_headers,
     slash_command,
 )
+from tools.errors import OpsbotError
 
 CREATE = "create a hyperpod cluster named demo with 2 trn2.48xlarge"
 
@@ -265,3 +268,24 @@ def test_command_where_opsbot_cannot_post_is_answered_privately(harness: SlackHa
     (answer,) = harness.api.calls_to("/response")
     assert "/invite @opsbot" in answer.params["text"] and answer.params["response_type"] == "ephemeral"
     assert harness.bot.asks == []
+
+
+def test_an_internal_failure_is_named_in_the_thread_without_details(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(harness.bot, "ask", broken)
+    harness.send_and_work(slash_command(CREATE))
+    reply = harness.api.calls_to("chat.postMessage")[-1].params["text"]
+    assert "RuntimeError" in reply and "secret internals" not in reply
+
+
+def test_an_opsbot_error_is_shown_as_is(harness: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise OpsbotError("policy file /x does not exist; writes are refused until it does")
+
+    monkeypatch.setattr(harness.bot, "ask", refused)
+    harness.send_and_work(slash_command(CREATE))
+    assert "policy file /x does not exist" in harness.api.calls_to("chat.postMessage")[-1].params["text"]
