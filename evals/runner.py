@@ -305,6 +305,31 @@ def _close(bot: Any) -> None:
             close()
 
 
+def warm_up(config: RunConfig) -> None:
+    """Pay the one-time costs of a process (imports, the sandbox's seed snapshot, the graph) before
+    the first case, so that per-case latencies measure cases. Best effort: a failure here shows up
+    again, with its message, in the first case."""
+    from tools.config import get_settings
+
+    home = tempfile.mkdtemp(prefix="opsbot-eval-warm-")
+    try:
+        settings = get_settings(home=home, model=config.model, live=False)
+        from tools.registry import all_tools
+        from tools.sandbox import get_sandbox
+
+        all_tools()
+        with get_sandbox(settings).session():
+            pass
+        bot = load_object(config.facade)(settings)
+        for part in ("model", "graph"):  # the facade builds these lazily
+            getattr(bot, part, None)
+        _close(bot)
+    except Exception:  # reported, with its message, by the first case instead
+        pass
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def run_cases(
     cases: list[Case],
     config: RunConfig,
@@ -320,12 +345,13 @@ def run_cases(
             on_result(res)
 
     if workers <= 1 or len(cases) <= 1:
+        warm_up(config)
         for case in cases:
             finished(run_case(case, config))
     else:
         # spawn: a clean interpreter per worker, unaffected by moto or threads in this process.
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_up, initargs=(config,)) as pool:
             futures = {pool.submit(run_case, case, config): case for case in cases}
             for future in as_completed(futures):
                 case = futures[future]
