@@ -1,7 +1,7 @@
 """Tools of the training domain: HyperPod clusters, training jobs and training plans.
 
-The tools live in ``training_hyperpod``, ``training_jobs`` and ``training_plans``; this module
-gathers them in catalog order for the registry.
+The tools live in ``training_hyperpod``, ``training_jobs`` and ``training_plans`` (helpers they
+share in ``training_common``); this module gathers them in catalog order for the registry.
 """
 
 from __future__ import annotations

@@ -184,7 +184,13 @@ def _sum_costs(groups: list[GroupInfo]) -> float | None:
 
 def _details(ctx: ToolContext, described: dict[str, Any]) -> ClusterDetails:
     sm = ctx.clients.client("sagemaker")
-    nodes = paged(sm.list_cluster_nodes, "ClusterNodeSummaries", ClusterName=described["ClusterName"], MaxResults=100)
+    nodes = paged(
+        sm.list_cluster_nodes,
+        "ClusterNodeSummaries",
+        limit=len(described.get("InstanceGroups", [])) * MAX_GROUP_INSTANCES,
+        ClusterName=described["ClusterName"],
+        MaxResults=100,
+    )
     groups = [_group_info(g) for g in described.get("InstanceGroups", [])]
     kind, eks_arn = _orchestrator(described)
     return ClusterDetails(
