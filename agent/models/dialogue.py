@@ -129,7 +129,7 @@ def clarify(tool: ToolSpec, args: dict[str, Any], missing: list[str], prefix: st
 def _ask(tool: ToolSpec, spec: FieldSpec) -> str:
     noun = spec.noun
     if spec.kind == "name":
-        creating = tool.name.split("_")[0] in ("create", "launch", "purchase")
+        creating = tool.name.split("_")[0] in ("create", "launch", "purchase") and spec.name.endswith("_name")
         return f"what should the {noun} be called ({spec.name})?" if creating else f"which {noun} ({spec.name})?"
     if spec.kind == "count":
         unit = COUNT_UNITS.get(noun, (noun,))[0]

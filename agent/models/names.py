@@ -72,8 +72,12 @@ def loose_ok(t: Token, found: Found) -> bool:
 
 @cache
 def _typo_of_action(word: str) -> bool:
-    """ "lsit", "delet": a mistyped verb or noun is not a name."""
-    return word.isalpha() and any(fuzzy_equal(word, w) for w in _action_words())
+    """ "lsit", "delet", "frist": a mistyped verb, noun or filler word is not a name."""
+    if not word.isalpha():
+        return False
+    return any(fuzzy_equal(word, w) for w in _action_words()) or any(
+        fuzzy_equal(word, w) for w in STOP_WORDS if len(w) >= 5
+    )
 
 
 def named_ok(t: Token, found: Found) -> bool:

@@ -15,10 +15,9 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from agent.models.schema import ToolSpec
-from agent.models.text import Utterance
+from agent.models.text import Utterance, fuzzy_equal
 
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
-_POINTER = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b")
 _LISTED_BY = re.compile(r"listed by (\w+)")
 _ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+([A-Za-z0-9][\w.:/-]*?)(?=[:,;\s]|$)", re.M)
 
@@ -40,7 +39,7 @@ def latest_result(messages: list[BaseMessage], tool: str) -> str | None:
 
 def resolve(u: Utterance, tool: ToolSpec, args: dict[str, Any], messages: list[BaseMessage]) -> dict[str, Any]:
     """``args`` plus missing values the person points at ("the first offering"), if any."""
-    pointer = _POINTER.search(u.low)
+    pointer = next((w for t in u.tokens for w in _ORDINALS if t.low == w or fuzzy_equal(t.low, w)), None)
     if pointer is None:
         return args
     out = dict(args)
@@ -49,7 +48,7 @@ def resolve(u: Utterance, tool: ToolSpec, args: dict[str, Any], messages: list[B
         source = _LISTED_BY.search(spec.description) if spec else None
         text = latest_result(messages, source.group(1)) if source else None
         items = _ITEM.findall(text or "")
-        index = _ORDINALS[pointer.group(1)]
+        index = _ORDINALS[pointer]
         if items and index < len(items):
             out[name] = items[index]
     return out

@@ -296,7 +296,8 @@ _STOP_TEXT = """a an the this that these those my our your their its it me us i 
     have has had get set run make let lets let's want need like just also then only one instead again
     big small large huge tiny gpu gpus cpu cpus ml aws amazon sagemaker ec2 group instance nodes node
     instances replicas replica cost costs hours hour days day weeks week today yesterday ok okay
-    thanks thank doing going so because keeps keep paying running quick plz see tell know help try look"""
+    thanks thank doing going so because keeps keep paying running quick plz see tell know help try look
+    first second third fourth last next previous 1st 2nd 3rd 4th"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 CANCEL_PHRASES = ("cancel", "never mind", "nevermind", "forget it", "abort", "stop", "no thanks", "nothing")

@@ -245,6 +245,7 @@ OFFERINGS = (
         ("purchase the first offering as training plan llama-q3", "tpo-aaa111"),
         ("buy the second one and name it llama-q3", "tpo-bbb222"),
         ("ok, buy the last training plan offering, plan name llama-q3", "tpo-bbb222"),
+        ("purchse the frist offering, plan name llama-q3", "tpo-aaa111"),
     ],
 )
 def test_a_listed_offering_can_be_pointed_at(chat: Chat, reply: str, offering: str) -> None:
@@ -258,8 +259,13 @@ def test_a_listed_offering_can_be_pointed_at(chat: Chat, reply: str, offering: s
 
 
 def test_pointing_without_a_listing_asks_back(chat: Chat) -> None:
-    answer = chat.say("buy the first training plan offering as plan llama-q3")
-    assert answer.additional_kwargs["opsbot_clarify"]["missing"] == ["offering_id"]
+    answer = chat.say("purchse the frist training plan offering as plan llama-q3")
+    assert answer.additional_kwargs["opsbot_clarify"] == {
+        "tool": "purchase_training_plan",
+        "args": {"plan_name": "llama-q3"},
+        "missing": ["offering_id"],
+    }
+    assert "which offering (offering_id)?" in answer.content
 
 
 def test_a_listing_alone_never_starts_a_purchase(chat: Chat) -> None:
