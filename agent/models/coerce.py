@@ -20,7 +20,13 @@ def match_field(key: str, tool: ToolSpec) -> FieldSpec | None:
     if key in names:
         return tool.field(key)
     close = get_close_matches(key, names, n=1, cutoff=0.8)
-    return tool.field(close[0]) if close else None
+    if close:
+        return tool.field(close[0])
+    # A short key is a word of one argument's name ("name=demo", "type=trn2.48xlarge", "min=1GB").
+    having = [f for f in tool.fields if key in f.words]
+    if len(having) > 1:
+        having = [f for f in having if f.required]
+    return having[0] if len(having) == 1 else None
 
 
 def to_type(spec: FieldSpec, value: float) -> int | float:

@@ -111,6 +111,18 @@ CASES: list[tuple[str, str, str, dict]] = [
     ("tear down hyperpod cluster demo", T, "delete_hyperpod_cluster", {"cluster_name": "demo"}),
     ("delete_hyperpod_cluster cluster_name=demo", T, "delete_hyperpod_cluster", {"cluster_name": "demo"}),
     ("delet hyperpd cluster demo", T, "delete_hyperpod_cluster", {"cluster_name": "demo"}),
+    (
+        "create a HyperPod cluster: name=demo3, type=trn2.48xlarge, count=4",
+        T,
+        "create_hyperpod_cluster",
+        {"cluster_name": "demo3", "instance_type": "ml.trn2.48xlarge", "instance_count": 4},
+    ),
+    (
+        "scale_hyperpod_cluster name=llama-pretrain group=workers count=3",
+        T,
+        "scale_hyperpod_cluster",
+        {"cluster_name": "llama-pretrain", "group_name": "workers", "instance_count": 3},
+    ),
     # ---- training: jobs
     (
         "launch training job llama-sft-01 on 4 trn2.48xlarge with input s3://training-data/sft/ "
@@ -258,6 +270,7 @@ CASES: list[tuple[str, str, str, dict]] = [
     ("delete endpoint chat-prod", INF, "delete_endpoint", {"endpoint_name": "chat-prod"}),
     ("remove the chat-prod endpoint", INF, "delete_endpoint", {"endpoint_name": "chat-prod"}),
     ("/opsbot delete_endpoint chat-prod", INF, "delete_endpoint", {"endpoint_name": "chat-prod"}),
+    ("/opsbot describe_endpiont chat-prod", INF, "describe_endpoint", {"endpoint_name": "chat-prod"}),
     # ---- cache
     ("describe cache kv-cache-prod", C, "describe_cache", {"cache_id": "kv-cache-prod"}),
     ("show hit rate and evictions for kv-cache-prod", C, "describe_cache", {"cache_id": "kv-cache-prod"}),
@@ -361,6 +374,17 @@ CASES: list[tuple[str, str, str, dict]] = [
         D,
         "query_s3_metadata",
         {"bucket": "checkpoints", "min_size_bytes": 524_288_000, "modified_after": "2026-11-11"},
+    ),
+    (
+        "query_s3_metadata bucket=checkpoints min=1GB max=2GiB after=2026-01-01",
+        D,
+        "query_s3_metadata",
+        {
+            "bucket": "checkpoints",
+            "min_size_bytes": 1_000_000_000,
+            "max_size_bytes": 2_147_483_648,
+            "modified_after": "2026-01-01",
+        },
     ),
     ("enable s3 metadata on bucket corpus-raw", D, "enable_s3_metadata", {"bucket": "corpus-raw"}),
     ("turn on metadata for s3://training-data", D, "enable_s3_metadata", {"bucket": "training-data"}),
