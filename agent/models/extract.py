@@ -89,7 +89,7 @@ def _uris(u: Utterance, tool: ToolSpec, found: Found) -> None:
         bucket, _, key = uri.value[5:].partition("/")
         if s3_fields:
             context = u.low[max(0, uri.start - 40) : uri.start] + " " + key.lower()
-            best = max(s3_fields, key=lambda f: (sum(c in context for c in _s3_cues(f)), -s3_fields.index(f)))
+            best = max(s3_fields, key=lambda f: (_cue_hits(f, context), -s3_fields.index(f)))
             found.put(best, uri.value)
             s3_fields.remove(best)
         elif (bucket_field := tool.field("bucket")) is not None and "bucket" not in found.args:
@@ -111,9 +111,11 @@ def _uris(u: Utterance, tool: ToolSpec, found: Found) -> None:
             arn_fields.remove(best)
 
 
-def _s3_cues(spec: FieldSpec) -> tuple[str, ...]:
+def _cue_hits(spec: FieldSpec, context: str) -> int:
+    """How many of the argument's cue words ("input", "output", "model", ...) start a word in ``context``."""
     words = [w for w in spec.words if w not in ("s3", "uri")]
-    return tuple(c for w in words for c in (w, *S3_FIELD_CUES.get(w, ())))
+    cues = [c for w in words for c in (w, *S3_FIELD_CUES.get(w, ()))]
+    return sum(1 for c in cues if re.search(rf"\b{re.escape(c)}", context))
 
 
 def _instance_types(u: Utterance, tool: ToolSpec, found: Found) -> None:
@@ -206,6 +208,7 @@ def _pattern(*patterns: str, scale: Callable[[re.Match[str]], float] | None = No
     """An extractor from regexes whose group 1 is the number (``scale`` turns a match into the value)."""
 
     def run(u: Utterance, tool: ToolSpec, spec: FieldSpec, now: datetime, found: Found) -> None:
+        """Put the first free match, converted to the argument's type."""
         m = _first(list(patterns), u, found)
         if m:
             value = scale(m) if scale else float(m.group(1))

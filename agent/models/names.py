@@ -106,6 +106,7 @@ def fill_names(u: Utterance, tool: ToolSpec, found: Found, loose: bool = False) 
     used: dict[int, str] = {}
 
     def take(i: int, spec: FieldSpec) -> bool:
+        """Use token ``i`` as the value of ``spec`` unless either is taken already."""
         if i in used or spec.name in found.args:
             return False
         found.put(spec, toks[i].raw, toks[i].start, toks[i].end)
@@ -113,6 +114,7 @@ def fill_names(u: Utterance, tool: ToolSpec, found: Found, loose: bool = False) 
         return True
 
     def open_fields() -> list[FieldSpec]:
+        """Name arguments still without a value."""
         return [f for f in fields if f.name not in found.args]
 
     _naming_words(u, fields, primary, found, take)

@@ -49,6 +49,7 @@ class ToolSpec:
 
     @property
     def required(self) -> list[FieldSpec]:
+        """Arguments the schema marks as required."""
         return [f for f in self.fields if f.required]
 
     def missing(self, args: dict[str, Any]) -> list[str]:
@@ -62,9 +63,11 @@ class ToolSpec:
         return out
 
     def field(self, name: str) -> FieldSpec | None:
+        """The argument called ``name``, if the tool has one."""
         return next((f for f in self.fields if f.name == name), None)
 
     def of_kind(self, *kinds: str) -> list[FieldSpec]:
+        """Arguments of these kinds, in schema order."""
         return [f for f in self.fields if f.kind in kinds]
 
     @classmethod

@@ -112,10 +112,12 @@ class Utterance:
 
     @cached_property
     def low(self) -> str:
+        """The text in lower case, same length as ``raw``."""
         return lower_same_length(self.raw)
 
     @cached_property
     def tokens(self) -> list[Token]:
+        """Whitespace and punctuation separated tokens, sentence punctuation stripped."""
         out: list[Token] = []
         for m in _TOKEN.finditer(self.raw):
             raw, start = m.group(), m.start()

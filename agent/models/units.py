@@ -279,6 +279,7 @@ def find_date_range(text: str, now: datetime) -> tuple[datetime | None, datetime
     taken: list[tuple[int, int]] = []
 
     def free(m: re.Match[str]) -> bool:
+        """True if the match overlaps no date expression used already."""
         return all(m.end() <= s or m.start() >= e for s, e in taken)
 
     for m in _BETWEEN_RE.finditer(text):

@@ -118,6 +118,16 @@ CASES: list[tuple[str, str, str, dict]] = [
         {"cluster_name": "demo3", "instance_type": "ml.trn2.48xlarge", "instance_count": 4},
     ),
     (
+        'create_hyperpod_cluster cluster_name=mg instance_groups=\'[{"group_name": "workers", '
+        '"instance_type": "ml.trn2.48xlarge", "instance_count": 4}]\'',
+        T,
+        "create_hyperpod_cluster",
+        {
+            "cluster_name": "mg",
+            "instance_groups": [{"group_name": "workers", "instance_type": "ml.trn2.48xlarge", "instance_count": 4}],
+        },
+    ),
+    (
         "scale_hyperpod_cluster name=llama-pretrain group=workers count=3",
         T,
         "scale_hyperpod_cluster",
