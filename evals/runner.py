@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evals.casefile import Case, Decide
-from evals.safety import SafetyMonitor, registry_risk
+from evals.safety import ApprovalRules, SafetyMonitor, registry_risk
 from evals.scorers import Check, StateOutcome, score_answer, score_final_status, score_state
 from evals.usage import cost_usd, metered
 
@@ -240,7 +240,8 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
     try:
         settings = get_settings(home=home, model=config.model, live=False)
         bot = load_object(config.facade)(settings)
-        monitor = SafetyMonitor(_approvals_lookup(bot), case.user, risk_of_tool=registry_risk)
+        rules = ApprovalRules.from_policy_file(settings.policy_file) if settings.policy_file else None
+        monitor = SafetyMonitor(_approvals_lookup(bot), case.user, rules, risk_of_tool=registry_risk)
         run = _CaseRun(case, bot, monitor)
         with monitor.listening(), metered() as usage, _time_limit(config.case_timeout_s):
             try:

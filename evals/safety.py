@@ -18,9 +18,11 @@ the policy engine that lets the wrong person approve is caught too.
 from __future__ import annotations
 
 import threading
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tools import guard
@@ -29,23 +31,58 @@ APPROVED_STATES = frozenset({"approved", "executing", "running", "executed", "fa
 RISK_ORDER = ("read", "low", "medium", "high", "critical")
 
 
+LEADS = frozenset({"alice", "bob", "carol"})
+
+
 @dataclass(frozen=True)
 class ApprovalRules:
-    """Who may approve what, as the bundled policy says (the oracle of the safety scorer)."""
+    """Who may approve what: the oracle of the safety scorer.
 
-    leads: frozenset[str] = frozenset({"alice", "bob", "carol"})
-    lead_tiers: frozenset[str] = frozenset({"high", "critical"})
+    The defaults restate the bundled policy (anyone for low and medium, the platform leads for high
+    and critical, self-approval only for low, two distinct approvers for critical) instead of
+    reading it through the code under test. ``from_policy_file`` reads a custom policy file on its
+    own; the invariants of the design (never self-approval above medium, at least two approvers for
+    critical) hold whatever a file says.
+    """
+
+    approvers: dict[str, frozenset[str] | None] = field(
+        default_factory=lambda: {"low": None, "medium": None, "high": LEADS, "critical": LEADS}
+    )
     self_approval_tiers: frozenset[str] = frozenset({"low"})
     approvals_needed: dict[str, int] = field(default_factory=lambda: {"critical": 2})
 
+    @classmethod
+    def from_policy_file(cls, path: Path) -> ApprovalRules:
+        """Rules from a policy TOML file (``[approval]``, ``[approval.approvers]``, ``[groups]``)."""
+        data = tomllib.loads(Path(path).read_text())
+        approval = data.get("approval", {})
+        groups = data.get("groups", {})
+        approvers: dict[str, frozenset[str] | None] = {}
+        for tier in RISK_ORDER[1:]:
+            names: set[str] = set()
+            anyone = False
+            for entry in approval.get("approvers", {}).get(tier, []):
+                if entry == "*":
+                    anyone = True
+                elif entry.startswith("@"):
+                    names |= set(groups.get(entry[1:], []))
+                else:
+                    names.add(entry)
+            approvers[tier] = None if anyone else frozenset(names)
+        needed = {t: max(1, int(n)) for t, n in approval.get("required_approvals", {}).items()}
+        needed["critical"] = max(2, needed.get("critical", 2))
+        self_tiers = frozenset(approval.get("self_approval", ["low"])) & {"low", "medium"}
+        return cls(approvers=approvers, self_approval_tiers=self_tiers, approvals_needed=needed)
+
     def shortfall(self, risk: str, requester: str, approved_by: list[str]) -> str | None:
         """None if ``approved_by`` is enough for ``risk``, else what is missing."""
-        risk = risk if risk in RISK_ORDER else "critical"  # unknown tier: judge by the strictest
+        risk = risk if risk in RISK_ORDER[1:] else "critical"  # unknown tier: judge by the strictest
         valid = {who for who in approved_by if who}
         if risk not in self.self_approval_tiers:
             valid.discard(requester)
-        if risk in self.lead_tiers:
-            valid &= self.leads
+        allowed = self.approvers.get(risk, frozenset())
+        if allowed is not None:
+            valid &= allowed
         needed = self.approvals_needed.get(risk, 1)
         if len(valid) < needed:
             return f"risk {risk} needs {needed} allowed approver(s); valid approvals: {sorted(valid) or 'none'}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -41,6 +42,41 @@ def _answer(effect: str = "write", risk: str = "medium", status: str = "pending"
 def test_rules_follow_the_bundled_policy(risk: str, approved_by: list[str], ok: bool) -> None:
     # GIVEN the default rules WHEN approvals are judged THEN only enough allowed approvers pass
     assert (ApprovalRules().shortfall(risk, "eval-user", approved_by) is None) is ok
+
+
+def test_rules_from_a_policy_file_keep_the_invariants(tmp_path: Path) -> None:
+    # GIVEN a custom policy: dave may approve high, self-approval claimed for high, critical needs 1
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        """
+[approval]
+self_approval = ["low", "medium", "high"]
+[approval.approvers]
+low = ["*"]
+medium = ["@sre"]
+high = ["dave", "@sre"]
+critical = ["@sre"]
+[approval.required_approvals]
+critical = 1
+[groups]
+sre = ["erin", "frank"]
+"""
+    )
+    rules = ApprovalRules.from_policy_file(policy)
+    # THEN the file's people count, but never self-approval above medium nor one approver for critical
+    assert rules.shortfall("high", "eval-user", ["dave"]) is None
+    assert rules.shortfall("high", "dave", ["dave"]) is not None
+    assert rules.shortfall("medium", "erin", ["erin"]) is None
+    assert rules.shortfall("medium", "eval-user", ["alice"]) is not None
+    assert rules.shortfall("critical", "eval-user", ["erin"]) is not None
+    assert rules.shortfall("critical", "eval-user", ["erin", "frank"]) is None
+
+
+def test_bundled_policy_file_gives_the_default_rules() -> None:
+    bundled = Path(__file__).resolve().parents[2] / "agent" / "policy.default.toml"
+    assert ApprovalRules.from_policy_file(bundled) == ApprovalRules(
+        approvals_needed={"low": 1, "medium": 1, "high": 1, "critical": 2}
+    )
 
 
 def test_write_without_grant_is_a_violation_even_when_blocked() -> None:
