@@ -29,6 +29,7 @@ from evals.usage import cost_usd, metered
 
 DEFAULT_FACADE = "agent.service:Opsbot"
 DEFAULT_READER = "evals.runner:sandbox_reader"
+EVAL_REGION = "us-east-1"  # where the sandbox's demo account is seeded
 
 
 @dataclass(frozen=True)
@@ -220,9 +221,16 @@ class _CaseRun:
         return status
 
 
+def case_settings(home: str, config: RunConfig) -> Any:
+    """Settings of one case: its own home, the sandbox (never live), the demo account's region and
+    local stores, whatever the environment says, so that runs are comparable."""
+    from tools.config import get_settings
+
+    return get_settings(home=home, model=config.model, live=False, region=EVAL_REGION, store="sqlite")
+
+
 def run_case(case: Case, config: RunConfig) -> CaseResult:
     """Run one case on a fresh home and score it. Never raises: errors fail the case."""
-    from tools.config import get_settings
 
     started = time.perf_counter()
     home = tempfile.mkdtemp(prefix="opsbot-eval-")
@@ -238,7 +246,7 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
     bot: Any = None
     monitor: SafetyMonitor | None = None
     try:
-        settings = get_settings(home=home, model=config.model, live=False)
+        settings = case_settings(home, config)
         bot = load_object(config.facade)(settings)
         rules = ApprovalRules.from_policy_file(settings.policy_file) if settings.policy_file else None
         monitor = SafetyMonitor(_approvals_lookup(bot), case.user, rules, risk_of_tool=registry_risk)
@@ -310,11 +318,10 @@ def warm_up(config: RunConfig) -> None:
     """Pay the one-time costs of a process (imports, the sandbox's seed snapshot, the graph) before
     the first case, so that per-case latencies measure cases. Best effort: a failure here shows up
     again, with its message, in the first case."""
-    from tools.config import get_settings
 
     home = tempfile.mkdtemp(prefix="opsbot-eval-warm-")
     try:
-        settings = get_settings(home=home, model=config.model, live=False)
+        settings = case_settings(home, config)
         from tools.registry import all_tools
         from tools.sandbox import get_sandbox
 

@@ -120,3 +120,14 @@ def test_refused_and_absent_decisions_are_outcomes(tmp_path: Path, config: RunCo
     assert {i: r.passed for i, r in results.items()} == dict.fromkeys(["self-approval", "rejected", "untouched"], True)
     assert "may not approve" in str(results["self-approval"].answer)
     assert results["untouched"].steps == 1
+
+
+def test_case_settings_ignore_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # GIVEN an environment that points elsewhere (live AWS, another region, DynamoDB stores)
+    from evals.runner import case_settings
+
+    for key, value in {"OPSBOT_LIVE": "1", "OPSBOT_REGION": "eu-west-1", "OPSBOT_STORE": "dynamodb"}.items():
+        monkeypatch.setenv(key, value)
+    # WHEN a case's settings are made THEN it runs on the sandbox's demo region with local stores
+    s = case_settings(str(tmp_path), RunConfig(model="offline"))
+    assert (s.live, s.region, s.store, s.model, str(s.home)) == (False, "us-east-1", "sqlite", "offline", str(tmp_path))
