@@ -91,6 +91,12 @@ class Policy(BaseModel):
             region in self.limits.regions,
             f"region {region} {'is' if region in self.limits.regions else 'is not'} in {self.limits.regions}",
         )
+        delta = plan.facts.get("cost_usd_per_hour_delta")
+        grows = plan.effect is Effect.WRITE and (delta is None or delta > 0)
+        if not grows:
+            # Deletes, stops and scale-downs lower spend: capacity limits do not hold them back.
+            add("capacity-limits", True, "the action does not add capacity or spend")
+            return self._approval_findings(findings, plan, requester)
         if plan.instance_type:
             allowed = self.limits.instance_types or [i.name for i in catalog().instances]
             ok = plan.instance_type in allowed
@@ -107,11 +113,19 @@ class Policy(BaseModel):
                 ok,
                 f"${plan.cost_usd_per_hour:,.2f}/h {'<=' if ok else '>'} limit ${cap_usd:,.2f}/h",
             )
+        return self._approval_findings(findings, plan, requester)
+
+    def _approval_findings(self, findings: list[PolicyFinding], plan: Plan, requester: str) -> list[PolicyFinding]:
         needed = self.approvals_needed(plan.risk)
         who = ", ".join(self.approval.approvers[str(plan.risk)])
-        add("approvers-for-tier", True, f"risk {plan.risk}: {needed} approval(s) from {who}")
+        findings.append(
+            PolicyFinding(
+                rule="approvers-for-tier", ok=True, message=f"risk {plan.risk}: {needed} approval(s) from {who}"
+            )
+        )
         if str(plan.risk) not in self.approval.self_approval:
-            add("no-self-approval", True, f"{requester} cannot approve their own {plan.risk}-risk request")
+            msg = f"{requester} cannot approve their own {plan.risk}-risk request"
+            findings.append(PolicyFinding(rule="no-self-approval", ok=True, message=msg))
         return findings
 
     def approvals_needed(self, risk: Risk | str) -> int:

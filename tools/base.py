@@ -51,7 +51,11 @@ class Plan(BaseModel):
     summary: str = Field(description="One line saying what would happen.")
     changes: list[str] = Field(default_factory=list, description="Each change, for people.")
     aws_operations: list[str] = Field(default_factory=list, description="service:Operation pairs the run will call.")
-    cost_usd_per_hour: float | None = Field(default=None, description="Spend added per hour.")
+    cost_usd_per_hour: float | None = Field(
+        default=None,
+        description="Hourly spend of what the action leaves running: the new resource for a create, the new "
+        "total for a scale or tune, 0 for a delete or stop. The change is in facts['cost_usd_per_hour_delta'].",
+    )
     cost_usd_total: float | None = Field(default=None, description="Spend for the run, when bounded.")
     cost_note: str | None = None
     instance_type: str | None = Field(default=None, description="Instance type involved, for policy.")

@@ -384,7 +384,7 @@ def scale_plan(ctx: ToolContext, args: ScaleEndpointArgs) -> Plan:
             f"DesiredInstanceCount {old} -> {new}"
         ],
         aws_operations=["sagemaker:UpdateEndpointWeightsAndCapacities"],
-        cost_usd_per_hour=delta,
+        cost_usd_per_hour=after,
         cost_note=f"{money(before)} -> {money(after)} ({'+' if (delta or 0) >= 0 else '-'}${abs(delta or 0):,.2f}/h)"
         if delta is not None
         else f"{info.instance_type} is not in the price catalog",
@@ -396,6 +396,7 @@ def scale_plan(ctx: ToolContext, args: ScaleEndpointArgs) -> Plan:
             "new_count": new,
             "cost_usd_per_hour_before": before,
             "cost_usd_per_hour_after": after,
+            "cost_usd_per_hour_delta": delta,
             "status": info.status,
         },
         warnings=warnings,
@@ -490,12 +491,17 @@ def delete_plan(ctx: ToolContext, args: EndpointArgs) -> Plan:
         f"{money(saved)} stops)",
         changes=changes,
         aws_operations=_delete_operations(info, config, models),
-        cost_usd_per_hour=-saved if saved is not None else None,
+        cost_usd_per_hour=0.0,
         cost_note=f"stops {money(saved)}" if saved is not None else None,
         instance_type=info.instance_type,
         instance_count=info.instance_count,
         region=ctx.region,
-        facts={"status": info.status, "endpoint_config_name": info.endpoint_config_name, "models": models},
+        facts={
+            "status": info.status,
+            "endpoint_config_name": info.endpoint_config_name,
+            "models": models,
+            "cost_usd_per_hour_delta": -saved if saved is not None else None,
+        },
         warnings=[f"requests to {info.endpoint_name} fail from now on; the model data in S3 is kept"],
     )
 

@@ -108,3 +108,35 @@ def test_slack_identity_mapping() -> None:
     policy = load_policy(get_settings())
     assert policy.identity("slack", "U0000ALICE") == "alice"
     assert policy.identity("slack", "UNKNOWN") == "slack:UNKNOWN"
+
+
+def test_actions_that_lower_spend_skip_capacity_limits() -> None:
+    policy = load_policy(get_settings())
+    delete = _plan(
+        tool="delete_endpoint",
+        effect=Effect.DESTRUCTIVE,
+        risk=Risk.CRITICAL,
+        instance_count=500,
+        cost_usd_per_hour=0.0,
+        facts={"cost_usd_per_hour_delta": -5000.0},
+    )
+    scale_down = _plan(
+        tool="scale_hyperpod_cluster",
+        risk=Risk.MEDIUM,
+        instance_count=100,
+        cost_usd_per_hour=5597.0,
+        facts={"cost_usd_per_hour_delta": -559.7},
+    )
+    scale_up = _plan(
+        tool="scale_hyperpod_cluster",
+        risk=Risk.MEDIUM,
+        instance_count=100,
+        cost_usd_per_hour=5597.0,
+        facts={"cost_usd_per_hour_delta": 559.7},
+    )
+    assert _broken(policy.evaluate(delete, "dave", "us-east-1")) == []
+    assert _broken(policy.evaluate(scale_down, "dave", "us-east-1")) == []
+    assert _broken(policy.evaluate(scale_up, "dave", "us-east-1")) == [
+        "max-instances-per-action",
+        "max-hourly-spend-per-action",
+    ]

@@ -325,7 +325,7 @@ def test_scale_endpoint_on_the_sandbox(ctx) -> None:
     plan, out = _approve_and_run("scale_endpoint", args, ctx)
     # THEN the plan shows old and new count and the cost change
     assert (plan.instance_type, plan.instance_count) == ("ml.p6-b200.48xlarge", 3)
-    assert plan.cost_usd_per_hour == 284.84
+    assert plan.cost_usd_per_hour == 427.26 and plan.facts["cost_usd_per_hour_delta"] == 284.84
     assert plan.facts["old_count"] == 1 and plan.facts["new_count"] == 3
     assert "$142.42/h -> $427.26/h" in (plan.cost_note or "")
     assert plan.aws_operations == ["sagemaker:UpdateEndpointWeightsAndCapacities"] == rec.writes
@@ -342,7 +342,7 @@ def test_scale_to_the_current_count_makes_no_call(ctx) -> None:
     rec = Recorder(ctx)
     args = {"endpoint_name": "llama8b-inf2", "instance_count": 1}
     plan, out = _approve_and_run("scale_endpoint", args, ctx)
-    assert plan.cost_usd_per_hour == 0 and any("nothing would change" in w for w in plan.warnings)
+    assert plan.facts["cost_usd_per_hour_delta"] == 0 and any("nothing would change" in w for w in plan.warnings)
     assert rec.writes == [] and out.result["changed"] is False
     assert "nothing changed" in out.text
 
@@ -409,7 +409,8 @@ def test_delete_endpoint_on_the_sandbox(ctx) -> None:
     plan, out = _approve_and_run("delete_endpoint", {"endpoint_name": "llama8b-inf2"}, ctx)
     # THEN the plan is destructive and critical, and lists exactly what the run deleted
     assert plan.effect == "destructive" and plan.risk == "critical"
-    assert (plan.instance_type, plan.instance_count, plan.cost_usd_per_hour) == ("ml.inf2.24xlarge", 1, -8.44)
+    assert (plan.instance_type, plan.instance_count, plan.cost_usd_per_hour) == ("ml.inf2.24xlarge", 1, 0.0)
+    assert plan.facts["cost_usd_per_hour_delta"] == -8.44
     assert plan.aws_operations == [
         "sagemaker:DeleteEndpoint",
         "sagemaker:DeleteEndpointConfig",
