@@ -19,7 +19,7 @@ from agent.state import OpsbotState
 from agent.tool_schemas import ROUTES, load_prompt, route_tool_schema, tool_schema
 from tools import guard
 from tools import runtime as tool_runtime
-from tools.errors import OpsbotError
+from tools.errors import OpsbotError, ToolInputError
 from tools.registry import get_tool, tools_for_domain
 
 OUT_OF_DOMAIN = (
@@ -77,7 +77,8 @@ def specialist(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     msg = c.model.bind_tools(schemas).invoke([SystemMessage(load_prompt(route)), *conversation])
     update: dict[str, Any] = {"steps": steps, "messages": [msg]}
     if not getattr(msg, "tool_calls", None):
-        text = msg.content if isinstance(msg.content, str) else str(msg.content)
+        # Bedrock content may be a list of blocks; .text joins the text parts.
+        text = msg.content if isinstance(msg.content, str) else msg.text
         clarify = "opsbot_clarify" in (msg.additional_kwargs or {}) or text.rstrip().endswith("?")
         update |= {"reply": text, "clarify": clarify, "awaiting_answer": clarify}
     else:
@@ -147,7 +148,13 @@ def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         if call["name"] not in allowed:
             raise OpsbotError(f"{call['name']} is not a tool of the {state['route']} specialist")
         args = tool_runtime.args_dict(tool_runtime.parse_args(get_tool(call["name"]), call["args"]))
-        plan = tool_runtime.plan(call["name"], args, tool_ctx)
+        # The approval binds the normalised arguments, the same form run_approved hashes.
+        plan = tool_runtime.plan(call["name"], args, tool_ctx).model_copy(update={"args": args})
+    except ToolInputError as exc:
+        if exc.value is None and exc.field in get_tool(call["name"]).args_model.model_fields:
+            return _ask_back(call, exc)
+        text = f"error: {exc}"
+        return {"reply": text, "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)]}
     except OpsbotError as exc:
         text = f"error: {exc}"
         return {"reply": text, "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)]}
@@ -176,6 +183,25 @@ def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
             "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)],
         }
     return update
+
+
+def _ask_back(call: dict[str, Any], exc: ToolInputError) -> dict[str, Any]:
+    """A missing argument the schema could not mark required (e.g. one of two alternatives): ask for it."""
+    question = f"To run {call['name']} I need {exc.field} ({exc.allowed}). What should {exc.field} be?"
+    clarify = {
+        "tool": call["name"],
+        "args": {k: v for k, v in call["args"].items() if v is not None},
+        "missing": [exc.field],
+    }
+    return {
+        "reply": question,
+        "clarify": True,
+        "awaiting_answer": True,
+        "messages": [
+            ToolMessage(f"missing argument: {exc.field}", tool_call_id=call["id"]),
+            AIMessage(question, additional_kwargs={"opsbot_clarify": clarify}),
+        ],
+    }
 
 
 def route_after_gate(state: OpsbotState) -> Literal["request_approval", "__end__"]:

@@ -38,7 +38,7 @@ from tools.inference_sizing import TOOL as RECOMMEND_TOOL
 from tools.validation import image_uri, s3_uri
 
 MAX_ENDPOINT_NAME = 56  # so that "<name>-config" still fits SageMaker's 63 characters
-MAX_INSTANCES = 100
+MAX_INSTANCES = 10000  # a sanity bound; the policy sets the real per-action limit
 # Large models take long to download and load; SageMaker's maxima (seconds).
 DOWNLOAD_TIMEOUT_S = 3600
 STARTUP_TIMEOUT_S = 3600

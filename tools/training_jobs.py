@@ -31,7 +31,7 @@ from tools.training_common import (
 from tools.validation import image_uri, s3_uri, sagemaker_name
 
 MAX_RUNTIME_HOURS = 28 * 24  # SageMaker's longest MaxRuntimeInSeconds
-MAX_JOB_INSTANCES = 1000  # a sanity bound; account quotas are usually far lower
+MAX_JOB_INSTANCES = 10000  # a sanity bound; the policy sets the real per-action limit
 VOLUME_SIZE_GB = 512  # EBS scratch per instance for the dataset copy and checkpoints
 TRAIN_CHANNEL = "train"
 ACTIVE = ("InProgress",)
