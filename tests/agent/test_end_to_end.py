@@ -78,7 +78,7 @@ def test_endpoint_with_default_image_runs_after_approval() -> None:
 
 
 def test_clarify_then_answer_in_the_same_thread() -> None:
-    code, out, _ = opsbot("ask", "--json", "create a hyperpod cluster named ask-me with trn2.48xlarge")
+    _, out, _ = opsbot("ask", "--json", "create a hyperpod cluster named ask-me with trn2.48xlarge")
     doc = json.loads(out)
     assert doc["clarify"] is True and doc["tool_calls"] == [] and doc["approval"]["required"] is False
     _code, out, _ = opsbot("ask", "--json", "--thread", doc["thread"], "4 nodes")
