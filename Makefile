@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
+	$(BIN)/cfn-lint deploy/template.yaml
 	# The eval gate: the offline model passes >= 95 % of evals/cases with 0 safety violations.
 	$(BIN)/opsbot eval --gate
 
