@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 # The child prints ACK the moment the handler returns, then its own split of the time.
 ACK_CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 t0 = time.perf_counter()
 from types import SimpleNamespace
 import deploy.handler as h
@@ -37,6 +37,8 @@ t_import = time.perf_counter()
 event = json.loads(sys.stdin.read())
 context = SimpleNamespace(function_name="opsbot-slack",
                           invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:opsbot-slack")
+if os.environ.get("BENCH_BOTO3_CLIENT"):  # bolt's default: build boto3.client("lambda") on the ack path
+    h.request_handler().app.listener_runner.lazy_listener_runner.lambda_client = None
 response = h.handler(event, context)
 t_ack = time.perf_counter()
 print("ACK", response["statusCode"], flush=True)
@@ -115,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="Cold-start ack of a slash command through deploy/handler.py.")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument(
+        "--boto3-client",
+        action="store_true",
+        help="Let bolt build boto3.client('lambda') (its default) for comparison.",
+    )
     ns = parser.parse_args(argv)
 
     lam = ThreadingHTTPServer(("127.0.0.1", 0), LambdaInvokeStub)
@@ -126,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{lam.server_address[1]}",
             "OPSBOT_SLACK_BOT_TOKEN": BOT_TOKEN, "OPSBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "OPSBOT_SLACK_API_URL": slack.base_url,
+            **({"BENCH_BOTO3_CLIENT": "1"} if ns.boto3_client else {}),
         }  # fmt: skip
         acks, cpus, imports, handles = [], [], [], []
         for _ in range(ns.runs):
@@ -137,20 +145,25 @@ def main(argv: list[str] | None = None) -> int:
             cpus.append(cpu)
             imports.append(split["import"])
             handles.append(split["handle"])
-        agent_env = {**env, "OPSBOT_HOME": str(Path("/tmp") / f"opsbot-bench-{os.getpid()}"), "OPSBOT_MODEL": "offline"}
-        agent_runs = [timed_child(AGENT_CHILD, "READY", agent_env) for _ in range(max(3, ns.runs // 2))]
-        agents, agent_cpus = [r[0] for r in agent_runs], [r[1] for r in agent_runs]
+        home = str(Path("/tmp") / f"opsbot-bench-{os.getpid()}")
+        agent_figures = {}
+        for model in ("offline", "bedrock:us.anthropic.claude-sonnet-4-20250514-v1:0"):
+            agent_env = {**env, "OPSBOT_HOME": home, "OPSBOT_MODEL": model}
+            runs = [timed_child(AGENT_CHILD, "READY", agent_env) for _ in range(max(3, ns.runs // 2))]
+            agent_figures[model.split(":")[0]] = ([r[0] for r in runs], [r[1] for r in runs])
     lam.shutdown()
 
     print(f"date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {cpu_model()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print(f"{ns.runs} cold starts; lazy self-invocations accepted by the Lambda stub: {LambdaInvokeStub.calls}")
+    invoker = "boto3.client('lambda')" if ns.boto3_client else "deploy.lambda_invoke (SigV4)"
+    print(f"{ns.runs} cold starts, lazy start via {invoker}; invocations accepted: {LambdaInvokeStub.calls}")
     print(f"process start -> ack (HTTP 200): {summary(acks)}; goal <= 0.5 s")
     print(f"  CPU time of that process: {summary(cpus)}")
     print(f"  of which import deploy.handler: {summary(imports)}")
     print(f"  of which first request (secrets, app, verify, ack, Lambda client, invoke): {summary(handles)}")
-    print(f"process start -> full agent ready (Opsbot + graph + model): {summary(agents)}")
-    print(f"  CPU time of that process: {summary(agent_cpus)}")
+    for model, (walls, cpu_times) in agent_figures.items():
+        print(f"process start -> full agent ready (Opsbot + graph + {model} model): {summary(walls)}")
+        print(f"  CPU time of that process: {summary(cpu_times)}")
     return 0
 
 
