@@ -35,6 +35,7 @@ def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]
 
 
 def pip(*args: str) -> None:
+    """``pip install`` into the build with this interpreter (bytecode comes from python3.12 later)."""
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", *args], check=True)
 
 

@@ -59,7 +59,7 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def escape(text: str) -> str:
-    # Slack mrkdwn control characters; user-supplied names must not become links or mentions.
+    """Text with Slack's mrkdwn control characters escaped, so names never become links or mentions."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

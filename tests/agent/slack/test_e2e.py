@@ -125,3 +125,23 @@ def test_expired_request_is_refused_and_never_runs(real: SlackHarness) -> None:
     assert "expired" in ephemeral_to(real, BOB)[0]
     final = json.dumps(real.api.calls_to("chat.update")[-1].blocks)
     assert "Expired" in final and "opsbot_actions" not in final
+
+
+def test_critical_request_needs_two_distinct_approvers(real: SlackHarness) -> None:
+    approval_id, card_ts = request_card(real, "delete hyperpod cluster llama-pretrain")
+    assert real.bot.approvals.get(approval_id).approvals_needed == 2
+    with aws_writes() as writes:
+        # WHEN bob approves
+        press(real, APPROVE_ACTION, BOB, approval_id, card_ts)
+        # THEN the card keeps its buttons and says one more approver is needed; nothing ran
+        card = json.dumps(real.api.calls_to("chat.update")[-1].blocks)
+        assert "opsbot_actions" in card and "1 more approval(s) needed" in card and "1 of 2" in card
+        assert writes == []
+        # WHEN bob clicks again, then carol approves
+        press(real, APPROVE_ACTION, BOB, approval_id, card_ts)
+        assert "distinct-approvers" in ephemeral_to(real, BOB)[0]
+        press(real, APPROVE_ACTION, CAROL, approval_id, card_ts)
+    # THEN the cluster is deleted once, and the card shows both approvals
+    assert writes == ["sagemaker:DeleteCluster"]
+    final = json.dumps(real.api.calls_to("chat.update")[-1].blocks)
+    assert "Approved by *bob*" in final and "Approved by *carol*" in final and "opsbot_actions" not in final
