@@ -16,11 +16,11 @@ from langgraph.types import interrupt
 
 from agent.context import OpsbotContext
 from agent.state import OpsbotState
-from agent.tool_schemas import ROUTES, load_prompt, route_tool_schema, tool_schema
+from agent.tool_schemas import ROUTES, load_prompt, route_tool_schema, specialist_tools, tool_schema
 from tools import guard
 from tools import runtime as tool_runtime
 from tools.errors import OpsbotError, ToolInputError
-from tools.registry import get_tool, tools_for_domain
+from tools.registry import get_tool
 
 OUT_OF_DOMAIN = (
     "That is outside what I do. I help with LLM training and serving on AWS: HyperPod clusters and "
@@ -52,16 +52,18 @@ def supervisor(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     human = _last_human(state)
     prompt = [SystemMessage(load_prompt("supervisor")), HumanMessage(human.content if human else "")]
     msg = c.model.bind_tools([route_tool_schema()], tool_choice="route_request").invoke(prompt)
-    route = None
+    route, focus = None, None
     if getattr(msg, "tool_calls", None):
         route = msg.tool_calls[0]["args"].get("route")
+        focus = msg.tool_calls[0]["args"].get("focus")
     if route not in ROUTES:
         route = None
-    if route is None and state.get("awaiting_answer") and state.get("route") in ROUTES:
-        route = state["route"]
+    if state.get("awaiting_answer") and state.get("route") in ROUTES and route in (None, state["route"]):
+        # An answer to opsbot's own question ("4 nodes") stays with the specialist that asked it.
+        route, focus = state["route"], state.get("focus")
     if route is None:
         return {"route": None, "reply": OUT_OF_DOMAIN, "awaiting_answer": False, "messages": [AIMessage(OUT_OF_DOMAIN)]}
-    return {"route": route}
+    return {"route": route, "focus": focus}
 
 
 def specialist(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
@@ -72,7 +74,7 @@ def specialist(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         text = f"I stopped after {c.max_steps} steps without finishing; please rephrase the request."
         return {"steps": steps, "reply": text, "messages": [AIMessage(text)]}
     route = state["route"]
-    schemas = [tool_schema(t) for t in tools_for_domain(route)]
+    schemas = [tool_schema(t) for t in specialist_tools(route, state.get("focus"))]
     conversation = [m for m in state["messages"] if not isinstance(m, SystemMessage)]
     msg = c.model.bind_tools(schemas).invoke([SystemMessage(load_prompt(route)), *conversation])
     update: dict[str, Any] = {"steps": steps, "messages": [msg]}
@@ -112,7 +114,7 @@ def reads(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     """Run a read tool (or explain why it cannot run) and hand the result back to the specialist."""
     c = runtime.context
     call = _current_call(state)
-    allowed = {t.name for t in tools_for_domain(state["route"])}
+    allowed = {t.name for t in specialist_tools(state["route"], state.get("focus"))}
     calls = list(state.get("calls", []))
     if call["name"] not in allowed:
         content = f"error: {call['name']} is not a tool of the {state['route']} specialist"
@@ -142,7 +144,7 @@ def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     """Plan the write and apply the policy. Reads AWS at most; writes nothing."""
     c = runtime.context
     call = _current_call(state)
-    allowed = {t.name for t in tools_for_domain(state["route"])}
+    allowed = {t.name for t in specialist_tools(state["route"], state.get("focus"))}
     tool_ctx = _tool_ctx(c)
     try:
         if call["name"] not in allowed:

@@ -13,6 +13,7 @@ class OpsbotState(TypedDict, total=False):
 
     messages: Annotated[list[AnyMessage], add_messages]
     route: str | None
+    focus: str | None  # narrower part of the route's tools (training: clusters or jobs)
     awaiting_answer: bool  # the last turn asked back for a missing argument
     calls: list[dict[str, Any]]  # tool calls of this turn, as ToolCallView data
     pending_call: dict[str, Any] | None  # the write waiting for approval: name, args, id

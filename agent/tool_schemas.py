@@ -17,6 +17,46 @@ if TYPE_CHECKING:
 
 ROUTES = ("training", "inference", "cache", "data")
 ROUTE_TOOL = "route_request"
+# The training domain has ten tools; its specialist sees one focus at a time so each model call
+# stays small. estimate_cost goes with every specialist.
+FOCUS = {
+    "training": {
+        "clusters": (
+            "list_hyperpod_clusters",
+            "describe_hyperpod_cluster",
+            "create_hyperpod_cluster",
+            "scale_hyperpod_cluster",
+            "delete_hyperpod_cluster",
+        ),
+        "jobs": (
+            "launch_training_job",
+            "describe_training_job",
+            "stop_training_job",
+            "search_training_plans",
+            "purchase_training_plan",
+        ),
+    }
+}
+
+
+def focus_of(tool_name: str) -> str | None:
+    """The focus a tool belongs to, if its domain has focuses."""
+    for focuses in FOCUS.values():
+        for focus, names in focuses.items():
+            if tool_name in names:
+                return focus
+    return None
+
+
+def specialist_tools(route: str, focus: str | None = None) -> list[Tool]:
+    """The tools one specialist call sees: its domain (narrowed to ``focus``) plus estimate_cost."""
+    from tools.registry import tools_for_domain
+
+    tools = tools_for_domain(route)
+    names = FOCUS.get(route, {}).get(focus or "")
+    if not names:
+        return tools
+    return [t for t in tools if t.name in names or t.domain == "cost"]
 
 
 def route_tool_schema() -> dict[str, Any]:
@@ -38,6 +78,12 @@ def route_tool_schema() -> dict[str, Any]:
                         "type": "string",
                         "enum": [*ROUTES, "none"],
                         "description": "The specialist that handles the request, or none.",
+                    },
+                    "focus": {
+                        "type": "string",
+                        "enum": ["clusters", "jobs"],
+                        "description": "For training only: clusters (HyperPod clusters) or jobs (training "
+                        "jobs and training plans).",
                     },
                     "reason": {"type": "string", "description": "One short sentence: why this route."},
                 },

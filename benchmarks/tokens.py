@@ -7,7 +7,8 @@ is printed beside it; both count every side identically, so the ratio is what th
 
 What a call holds (as ``agent.graph`` builds it):
 - supervisor: ``prompts/supervisor.md`` + the ``route_request`` tool schema;
-- specialist: ``prompts/<route>.md`` + the schemas of ``tools_for_domain(route)`` (own tools + estimate_cost);
+- specialist: ``prompts/<route>.md`` + the schemas of ``specialist_tools(route, focus)`` (own tools, narrowed
+  to one focus for training, + estimate_cost);
 - one agent with every tool: the four specialist prompts together + all catalog schemas.
 The user's message and the conversation are the same for every design and are left out.
 """
@@ -64,8 +65,8 @@ def _schemas_text(schemas: list[dict[str, Any]]) -> str:
 
 def measure() -> dict[str, Any]:
     """Token estimates per call for the supervisor, each specialist, and one agent with every tool."""
-    from agent.tool_schemas import ROUTES, route_tool_schema, tool_schema
-    from tools.registry import all_tools, tools_for_domain
+    from agent.tool_schemas import FOCUS, ROUTES, route_tool_schema, specialist_tools, tool_schema
+    from tools.registry import all_tools
 
     rows: dict[str, dict[str, Any]] = {}
     missing: list[str] = []
@@ -84,13 +85,18 @@ def measure() -> dict[str, Any]:
     missing += [] if ok else ["supervisor"]
     rows["supervisor"] = row("supervisor", sup, [route_tool_schema()])
     prompts = []
+    calls: list[str] = []
     for route in ROUTES:
         text, ok = _prompt(route)
         missing += [] if ok else [route]
         prompts.append(text)
-        rows[route] = row(route, text, [tool_schema(t) for t in tools_for_domain(route)])
+        # A domain with focuses (training: clusters, jobs) is called with one focus's tools at a time.
+        for focus in FOCUS.get(route) or [None]:
+            name = f"{route}/{focus}" if focus else route
+            rows[name] = row(name, text, [tool_schema(t) for t in specialist_tools(route, focus)])
+            calls.append(name)
     single = row("one agent", "\n\n".join(prompts), [tool_schema(t) for t in all_tools()])
-    for route in ROUTES:
+    for route in calls:
         r = rows[route]
         r["smaller_by"] = round(single["tokens"] / r["tokens"], 2)
         r["smaller_by_chars_over_4"] = round(single["tokens_chars_over_4"] / r["tokens_chars_over_4"], 2)
@@ -109,15 +115,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(data, indent=2))
         return 0
     one = data["one_agent"]
-    print(f"{'call':<12} {'tools':>5} {'prompt':>7} {'schemas':>8} {'tokens':>7} {'chars/4':>8} {'x smaller':>10}")
+    print(f"{'call':<18} {'tools':>5} {'prompt':>7} {'schemas':>8} {'tokens':>7} {'chars/4':>8} {'x smaller':>10}")
     for name, r in data["calls"].items():
         ratio = f"{r['smaller_by']:.1f}x" if "smaller_by" in r else "-"
         print(
-            f"{name:<12} {r['tools']:>5} {r['prompt_tokens']:>7} {r['schema_tokens']:>8} {r['tokens']:>7} "
+            f"{name:<18} {r['tools']:>5} {r['prompt_tokens']:>7} {r['schema_tokens']:>8} {r['tokens']:>7} "
             f"{r['tokens_chars_over_4']:>8} {ratio:>10}"
         )
     print(
-        f"{'one agent':<12} {one['tools']:>5} {one['prompt_tokens']:>7} {one['schema_tokens']:>8} "
+        f"{'one agent':<18} {one['tools']:>5} {one['prompt_tokens']:>7} {one['schema_tokens']:>8} "
         f"{one['tokens']:>7} {one['tokens_chars_over_4']:>8} {'1.0x':>10}"
     )
     worst = min(r["smaller_by"] for n, r in data["calls"].items() if n != "supervisor")

@@ -161,6 +161,7 @@ def unsupported(text: str, tools: list[ToolSpec]) -> AIMessage:
     )
 
 
-def route_message(messages: list[BaseMessage], route: str, reason: str) -> AIMessage:
+def route_message(messages: list[BaseMessage], route: str, reason: str, focus: str | None = None) -> AIMessage:
     """The supervisor's answer: one ``route_request`` call."""
-    return tool_call(messages, ROUTE_TOOL, {"route": route, "reason": reason})
+    args = {"route": route, "reason": reason} | ({"focus": focus} if focus else {})
+    return tool_call(messages, ROUTE_TOOL, args)

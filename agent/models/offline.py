@@ -20,13 +20,14 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from agent.models import dialogue, references
+from agent.models import dialogue, references, routing
 from agent.models.extract import extract
 from agent.models.intent import Intent, best_intent, parse_command
 from agent.models.routing import cost_route, family_routes, route, strong_request, tool_domain
 from agent.models.schema import ToolSpec
 from agent.models.text import Utterance
 from agent.models.vocabulary import CANCEL_PHRASES, known_words
+from agent.tool_schemas import FOCUS, focus_of
 
 
 class OfflineChatModel(BaseChatModel):
@@ -66,7 +67,8 @@ def respond(messages: list[BaseMessage], specs: list[ToolSpec], now: datetime) -
     """The offline model's reply to ``messages`` with ``specs`` bound."""
     msgs = dialogue.visible(messages)
     if [s.name for s in specs] == [dialogue.ROUTE_TOOL]:
-        return dialogue.route_message(messages, *_route(msgs))
+        route_name, reason = _route(msgs)
+        return dialogue.route_message(messages, route_name, reason, _focus(msgs, route_name))
     results = dialogue.trailing_results(msgs)
     if results:
         return dialogue.summary(results)
@@ -124,6 +126,18 @@ def _continue(
         still = spec.missing(before) or missing
         return dialogue.clarify(spec, before, still, prefix="I did not catch that. ")
     return _finish(messages, Intent(spec.name, found.args), spec, u)
+
+
+def _focus(msgs: list[BaseMessage], route_name: str) -> str | None:
+    """Which part of a domain the request is about (training: clusters or jobs)."""
+    if route_name not in FOCUS:
+        return None
+    pending = dialogue.pending_clarify(msgs)
+    h = dialogue.last_human(msgs)
+    u = Utterance.of(dialogue.text_of(msgs[h]) if h is not None else "", known_words())
+    if pending is not None and not strong_request(u):
+        return focus_of(str(pending["tool"]))
+    return routing.focus(u, FOCUS[route_name])
 
 
 def _route(msgs: list[BaseMessage]) -> tuple[str, str]:

@@ -110,3 +110,13 @@ def route(u: Utterance) -> tuple[str, str]:
     if hints[top] >= 2 * HINT:
         return top, f"mentions {top} resources"
     return "none", "not a request about LLM training, inference, caches or training data on AWS"
+
+
+def focus(u: Utterance, focuses: dict[str, tuple[str, ...]]) -> str:
+    """The focus whose tools the request's words fit best (an explicit command decides)."""
+    owner = {tool: name for name, tools in focuses.items() for tool in tools}
+    command = command_tool(u, list(TOOL_WORDS))
+    if command in owner:
+        return owner[command]
+    best = max(owner, key=lambda tool: vocab_score(u, tool).total)
+    return owner[best]
