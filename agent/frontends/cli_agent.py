@@ -78,6 +78,11 @@ def approvals_decide(settings: Settings, approval_id: str, approve: bool, note: 
     bot = Opsbot(settings)
     with console.status("working with AWS...", spinner="dots") if not as_json else _null():
         result = bot.decide(approval_id, user=settings.identity, approve=approve, note=note)
+    record = bot.approvals.get(approval_id)
+    if record.slack_ref:
+        from agent.slack.notify import sync_card
+
+        sync_card(record, settings.identity)
     print_result(result, as_json)
     return 1 if result.approval.status == "failed" else 0
 
