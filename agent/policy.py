@@ -117,7 +117,7 @@ class Policy(BaseModel):
 
     def _approval_findings(self, findings: list[PolicyFinding], plan: Plan, requester: str) -> list[PolicyFinding]:
         needed = self.approvals_needed(plan.risk)
-        who = ", ".join(self.approval.approvers[str(plan.risk)])
+        who = self.describe_approvers(str(plan.risk))
         findings.append(
             PolicyFinding(
                 rule="approvers-for-tier", ok=True, message=f"risk {plan.risk}: {needed} approval(s) from {who}"
@@ -127,6 +127,18 @@ class Policy(BaseModel):
             msg = f"{requester} cannot approve their own {plan.risk}-risk request"
             findings.append(PolicyFinding(rule="no-self-approval", ok=True, message=msg))
         return findings
+
+    def describe_approvers(self, tier: str) -> str:
+        """Who may approve a tier, in words: "anyone", or names and groups with their members."""
+        parts = []
+        for entry in self.approval.approvers.get(tier, []):
+            if entry == "*":
+                parts.append("anyone known to opsbot")
+            elif entry.startswith("@"):
+                parts.append(f"{entry[1:]} ({', '.join(self.groups.get(entry[1:], [])) or 'nobody'})")
+            else:
+                parts.append(entry)
+        return ", ".join(parts) or "nobody"
 
     def approvals_needed(self, risk: Risk | str) -> int:
         tier = str(risk)
@@ -140,7 +152,7 @@ class Policy(BaseModel):
         if user == requester and (tier in NEVER_SELF or tier not in self.approval.self_approval):
             return f"no-self-approval: {user} requested this {tier}-risk action and cannot approve it"
         if not self._in_list(user, self.approval.approvers.get(tier, [])):
-            who = ", ".join(self.approval.approvers.get(tier, []))
+            who = self.describe_approvers(tier)
             return f"approvers-for-tier: {user} may not approve {tier}-risk actions (allowed: {who})"
         return None
 

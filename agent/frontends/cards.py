@@ -29,11 +29,19 @@ def plan_table(plan: dict, policy: list[dict]) -> Table:
         if plan.get("cost_usd_total") is not None:
             cost += f", {money(plan['cost_usd_total'])} for the run"
         table.add_row("cost", cost)
+    if plan.get("cost_note"):
+        table.add_row("", plan["cost_note"])
     for w in plan.get("warnings", []):
-        table.add_row("warning", f"[yellow]{w}[/]")
-    for f in policy:
-        mark = "[green]ok[/]" if f["ok"] else "[red]BROKEN[/]"
-        table.add_row("policy", f"{mark} {f['rule']}: {f['message']}")
+        table.add_row("warning", f"[yellow]{escape(w)}[/]")
+    approvers = [f["message"] for f in policy if f["rule"] in ("approvers-for-tier", "no-self-approval")]
+    if approvers:
+        table.add_row("approvers", "; ".join(approvers))
+    checks = [f for f in policy if f["rule"] not in ("approvers-for-tier", "no-self-approval")]
+    broken = [f for f in checks if not f["ok"]]
+    for f in broken:
+        table.add_row("policy", f"[red]BROKEN[/] {f['rule']}: {escape(f['message'])}")
+    if checks and not broken:
+        table.add_row("policy", f"[green]ok[/] {', '.join(f['rule'] for f in checks)}")
     return table
 
 
