@@ -104,6 +104,20 @@ class ApprovalService:
         )
         return record
 
+    def supersede(self, thread: str, by: str) -> list[str]:
+        """Expire the open requests of ``thread`` (a newer request replaces them). Returns their ids."""
+        retired = []
+        for record in self.store.list(status="pending"):
+            if record.thread != thread:
+                continue
+            try:
+                self.store.replace(record.model_copy(update={"status": "expired", "error": "superseded"}))
+            except ConflictError:
+                continue  # decided meanwhile; that decision stands
+            self.audit.record("superseded", by, thread=thread, approval_id=record.id)
+            retired.append(record.id)
+        return retired
+
     # -------------------------------------------------------------- decisions
     def can_decide(self, approval_id: str, user: str) -> str | None:
         """None if ``user`` may decide now, else the reason they may not."""

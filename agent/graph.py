@@ -15,9 +15,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent.context import OpsbotContext
+from agent.executor import run_approval
 from agent.state import OpsbotState
 from agent.tool_schemas import ROUTES, load_prompt, route_tool_schema, specialist_tools, tool_schema
-from tools import guard
 from tools import runtime as tool_runtime
 from tools.errors import OpsbotError, ToolInputError
 from tools.registry import get_tool
@@ -216,6 +216,8 @@ def request_approval(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
 
     c = runtime.context
     tool_ctx = _tool_ctx(c)
+    # A new write in a thread retires that thread's older open request: any change needs a new approval.
+    c.approvals.supersede(c.thread, by=c.user)
     record = c.approvals.open_request(
         Plan.model_validate(state["plan"]),
         requester=c.user,
@@ -251,41 +253,8 @@ def route_after_approval(state: OpsbotState) -> Literal["execute", "__end__"]:
 
 def execute(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     """Run exactly the approved call under its grant; record before and after."""
-    c = runtime.context
-    claimed = c.approvals.claim_execution(state["approval_id"])
+    text, result = run_approval(runtime.context, state["approval_id"])
     call_id = state["pending_call"]["id"]
-    if claimed is None:
-        record = c.approvals.get(state["approval_id"])
-        text = record.reply or f"{record.tool} is {record.status}; nothing more to run."
-        return {
-            "reply": text,
-            "result": record.result,
-            "messages": [ToolMessage(text, tool_call_id=call_id), AIMessage(text)],
-        }
-    record, resumed = claimed
-    c.progress(f"{'resuming' if resumed else 'running'} {record.tool} (approval {record.id})")
-    tool_ctx = _tool_ctx(c, requester=record.requester, thread=record.thread)
-
-    def log_call(service: str, operation: str, grant: guard.Grant | None, refusal: str | None) -> None:
-        if grant is not None and grant.approval_id == record.id:
-            c.audit.record(
-                "aws_call",
-                "opsbot",
-                thread=record.thread,
-                approval_id=record.id,
-                data={"operation": f"{service}:{operation}", "refused": refusal},
-            )
-
-    guard.LISTENERS.append(log_call)
-    try:
-        outcome = tool_runtime.run_approved(record.tool, record.args, tool_ctx, c.approvals.grant(record))
-        error, text, result = None, outcome.text, outcome.result
-    except OpsbotError as exc:
-        error, text, result = str(exc), f"{record.tool} failed: {exc}", None
-    finally:
-        guard.LISTENERS.remove(log_call)
-    c.approvals.finish(record.id, result=result, reply=text, error=error)
-    c.progress(text)
     return {"reply": text, "result": result, "messages": [ToolMessage(text, tool_call_id=call_id), AIMessage(text)]}
 
 

@@ -140,7 +140,6 @@ class Opsbot:
 
         thread = thread or f"{channel}-{uuid.uuid4().hex[:12]}"
         self.audit.record("request", user, thread=thread, data={"text": text, "channel": channel})
-        self._supersede_pending(thread, user)
         try:
             state = self.graph.invoke(
                 turn_input([HumanMessage(text)]),
@@ -150,23 +149,6 @@ class Opsbot:
         except OpsbotError as exc:
             return AskResult(thread=thread, reply=f"error: {exc}", error=str(exc))
         return self._result(thread, state)
-
-    def _supersede_pending(self, thread: str, user: str) -> None:
-        """A new message in a thread retires its open request: any change needs a new approval."""
-        snapshot = self.graph.get_state(self._config(thread))
-        approval_id = (snapshot.values or {}).get("approval_id") if snapshot else None
-        if approval_id and "await_approval" in (snapshot.next or ()):
-            record = self.stores.approvals.get(approval_id)
-            if record and record.status == "pending":
-                from agent.stores.approvals import ConflictError
-
-                try:
-                    self.stores.approvals.replace(
-                        record.model_copy(update={"status": "expired", "error": "superseded"})
-                    )
-                    self.audit.record("superseded", user, thread=thread, approval_id=approval_id)
-                except ConflictError:
-                    pass
 
     # ---------------------------------------------------------------- decide
     def can_decide(self, approval_id: str, user: str) -> str | None:
@@ -203,12 +185,17 @@ class Opsbot:
         values = snapshot.values or {}
         ctx = self._context(record.requester, thread, record.channel, False, progress)
         if values.get("approval_id") != approval_id:
-            # The thread moved on: a stale decision runs nothing.
+            # The thread moved on to other questions; the approval still covers exactly its call.
+            from agent.executor import run_approval
+
+            text, result = run_approval(ctx, approval_id)
             return AskResult(
                 thread=thread,
+                route=None,
                 approval=self._approval_view(approval_id),
                 plan=record.plan,
-                reply=f"approval {approval_id} is no longer the open request of its thread; nothing ran.",
+                reply=text,
+                result=result,
             )
         if "await_approval" in (snapshot.next or ()):
             state = self.graph.invoke(Command(resume={"approval_id": approval_id, "by": user}), config, context=ctx)

@@ -183,3 +183,20 @@ def test_bad_input_is_a_clear_error(settings, high_tool) -> None:
     result = bot.ask("make", user="dave")
     assert "instance_count" in result.reply and "greater than or equal to 1" in result.reply
     assert result.approval.required is False
+
+
+def test_a_question_in_the_thread_keeps_the_pending_request(settings, high_tool) -> None:
+    # GIVEN a pending write, then a read question in the same thread (e.g. an approver asking)
+    def decide(text: str):
+        if "cost" in text:
+            return ("estimate_cost", {"instance_type": "ml.trn2.48xlarge"})
+        return ("make_bucket", {"bucket": "approved-bucket"})
+
+    bot = Opsbot(settings, model=ScriptedModel("data", decide))
+    pending = bot.ask("make the bucket", user="dave")
+    bot.ask("what does a trn2 cost?", user="alice", thread=pending.thread)
+    assert bot.approvals.get(pending.approval.id).status == "pending"
+    # WHEN it is approved THEN exactly the approved call runs
+    done = bot.decide(pending.approval.id, user="alice", approve=True)
+    assert done.approval.status == "executed"
+    assert buckets(settings).count("approved-bucket") == 1
