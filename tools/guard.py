@@ -23,7 +23,6 @@ READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "Select", "Lookup"
 READ_ONLY_OPERATIONS = frozenset(
     {
         "athena:StartQueryExecution",  # runs a SELECT; results go to the query output location
-        "sts:AssumeRole",
     }
 )
 
