@@ -109,7 +109,27 @@ def _before_call(model: Any, **_: Any) -> None:
     check(model.service_model.service_name, model.name)
 
 
+def _athena_select_only(params: dict[str, Any], **_: Any) -> None:
+    # StartQueryExecution counts as a read only while the query is one SELECT: CTAS, INSERT, DDL
+    # and several statements are writes and need a grant like any other.
+    query = str(params.get("QueryString", "")).strip().rstrip(";").strip()
+    head = query.split(None, 1)[0].upper() if query else ""
+    if head in ("SELECT", "WITH") and ";" not in query:
+        return
+    grant = _active.get()
+    reason = (
+        "this Athena query is not a single SELECT" if grant is None else grant.allows("athena", "StartQueryExecution")
+    )
+    if grant is not None and "athena:StartQueryExecution" not in grant.operations:
+        reason = f"grant {grant.approval_id} does not cover a writing Athena query"
+    if reason:
+        raise MutationBlockedError(f"blocked athena:StartQueryExecution: {reason}")
+
+
 def install(client: Any) -> Any:
     """Attach the guard to a boto3 client, ahead of every other before-call handler."""
     client.meta.events.register_first("before-call", _before_call, unique_id="opsbot-guard")
+    client.meta.events.register_first(
+        "before-parameter-build.athena.StartQueryExecution", _athena_select_only, unique_id="opsbot-guard-athena"
+    )
     return client

@@ -96,3 +96,30 @@ def test_listeners_see_allowed_and_refused_writes(ctx) -> None:
     assert seen[0][0] == "CreateBucket" and seen[0][1] is not None
     assert seen[1] == ("CreateBucket", None)
     assert len(seen) == 2  # reads are not reported
+
+
+@pytest.mark.parametrize(
+    ("query", "blocked"),
+    [
+        ("SELECT key FROM t WHERE size > ?", False),
+        ("  with x as (select 1) select * from x ;", False),
+        ("CREATE TABLE evil AS SELECT * FROM t", True),
+        ("INSERT INTO t VALUES (1)", True),
+        ("SELECT 1; DROP TABLE t", True),
+        ("", True),
+    ],
+)
+def test_athena_queries_count_as_reads_only_when_select(query: str, blocked: bool) -> None:
+    from botocore.stub import Stubber
+
+    from tools.aws import AwsClients
+    from tools.config import get_settings
+
+    athena = AwsClients(get_settings(live=True)).client("athena")
+    with Stubber(athena.raw) as stub:
+        stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"})
+        if blocked:
+            with pytest.raises(MutationBlockedError, match="Athena"):
+                athena.start_query_execution(QueryString=query or " ", WorkGroup="primary")
+        else:
+            assert athena.start_query_execution(QueryString=query, WorkGroup="primary")["QueryExecutionId"] == "q-1"
