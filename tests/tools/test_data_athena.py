@@ -12,16 +12,10 @@ from botocore.stub import ANY, Stubber
 from tools import data_athena
 from tools.base import ToolContext
 from tools.config import Settings
-from tools.data import (
-    EnableS3MetadataArgs,
-    QueryS3MetadataArgs,
-    S3MetadataNotConfiguredError,
-    plan_enable,
-    plan_query,
-    run_enable,
-    run_query,
-)
+from tools.data import S3MetadataNotConfiguredError, plan_query, run_query
 from tools.errors import AwsCallError
+from tools.s3_metadata_args import QueryS3MetadataArgs
+from tools.s3_metadata_enable import EnableS3MetadataArgs, plan_enable, run_enable
 
 ACCOUNT = "111122223333"
 CONFIG = {

@@ -16,14 +16,13 @@ from tools.base import Effect, Risk, ToolContext
 from tools.config import get_settings
 from tools.errors import MutationBlockedError, ToolInputError
 from tools.registry import get_tool
-from tools.training_hyperpod import (
+from tools.training_hyperpod import render_delete, run_delete
+from tools.training_hyperpod_models import (
     ClusterCreated,
     ClusterDeleted,
     ClusterDetails,
     ClusterList,
     ClusterScaled,
-    render_delete,
-    run_delete,
 )
 
 TRN2 = 55.97  # catalog price of ml.trn2.48xlarge

@@ -11,7 +11,7 @@ from tests.tools.test_training import approve_and_run, record
 from tools import runtime
 from tools.base import Effect, Risk, ToolContext
 from tools.errors import ToolInputError
-from tools.training_hyperpod import ClusterDetails
+from tools.training_hyperpod_models import ClusterDetails
 from tools.training_plans import OfferingList, PlanPurchased
 
 TRN2 = 55.97
