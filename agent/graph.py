@@ -50,8 +50,10 @@ def supervisor(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     """Pick the specialist. A short answer to our own question stays with the specialist that asked."""
     c = runtime.context
     human = _last_human(state)
-    prompt = [SystemMessage(load_prompt("supervisor")), HumanMessage(human.content if human else "")]
-    msg = c.model.bind_tools([route_tool_schema()], tool_choice="route_request").invoke(prompt)
+    text = str(human.content) if human else ""
+    explicit = is_explicit_command(text)
+    prompt = [SystemMessage(load_prompt("supervisor")), HumanMessage(text)]
+    msg = _model(c, explicit).bind_tools([route_tool_schema()], tool_choice="route_request").invoke(prompt)
     route, focus = None, None
     if getattr(msg, "tool_calls", None):
         route = msg.tool_calls[0]["args"].get("route")
@@ -63,7 +65,26 @@ def supervisor(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         route, focus = state["route"], state.get("focus")
     if route is None:
         return {"route": None, "reply": OUT_OF_DOMAIN, "awaiting_answer": False, "messages": [AIMessage(OUT_OF_DOMAIN)]}
-    return {"route": route, "focus": focus}
+    return {"route": route, "focus": focus, "explicit": explicit}
+
+
+def is_explicit_command(text: str) -> bool:
+    """True for ``tool_name key=value ...`` (optionally after /opsbot or !): no model needs to read it."""
+    from agent.models.intent import command_tool
+    from agent.models.text import Utterance
+    from agent.models.vocabulary import known_words
+    from tools.registry import all_tools
+
+    return command_tool(Utterance.of(text, known_words()), [t.name for t in all_tools()]) is not None
+
+
+def _model(c: OpsbotContext, explicit: bool) -> Any:
+    # Explicit commands skip the configured model: the offline parser reads them exactly, for free.
+    if explicit:
+        from agent.models.offline import OfflineChatModel
+
+        return OfflineChatModel()
+    return c.model
 
 
 def specialist(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
@@ -76,7 +97,11 @@ def specialist(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     route = state["route"]
     schemas = [tool_schema(t) for t in specialist_tools(route, state.get("focus"))]
     conversation = [m for m in state["messages"] if not isinstance(m, SystemMessage)]
-    msg = c.model.bind_tools(schemas).invoke([SystemMessage(load_prompt(route)), *conversation])
+    msg = (
+        _model(c, bool(state.get("explicit")))
+        .bind_tools(schemas)
+        .invoke([SystemMessage(load_prompt(route)), *conversation])
+    )
     update: dict[str, Any] = {"steps": steps, "messages": [msg]}
     if not getattr(msg, "tool_calls", None):
         # Bedrock content may be a list of blocks; .text joins the text parts.

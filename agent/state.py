@@ -15,6 +15,7 @@ class OpsbotState(TypedDict, total=False):
     route: str | None
     focus: str | None  # narrower part of the route's tools (training: clusters or jobs)
     awaiting_answer: bool  # the last turn asked back for a missing argument
+    explicit: bool  # this turn is an explicit command, read without the model
     calls: list[dict[str, Any]]  # tool calls of this turn, as ToolCallView data
     pending_call: dict[str, Any] | None  # the write waiting for approval: name, args, id
     plan: dict[str, Any] | None
@@ -41,4 +42,5 @@ def turn_input(messages: list[AnyMessage]) -> dict[str, Any]:
         "reply": "",
         "clarify": False,
         "steps": 0,
+        "explicit": False,
     }

@@ -59,3 +59,13 @@ def test_write_waits_for_approval_then_runs_once(settings) -> None:
     assert done.approval.status == "executed"
     endpoint = run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx).result["endpoint"]
     assert endpoint["instance_count"] == 2
+
+
+def test_explicit_command_skips_the_model(settings) -> None:
+    model, client = _model(settings)
+    with Stubber(client) as stub:  # no responses queued: any Converse call would fail the test
+        result = Opsbot(settings, model=model).ask("/opsbot describe_endpoint endpoint_name=chat-prod", user="dave")
+        stub.assert_no_pending_responses()
+    assert client.sent == []
+    assert result.route == "inference" and [c.name for c in result.tool_calls] == ["describe_endpoint"]
+    assert "chat-prod" in result.reply
