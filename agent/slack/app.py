@@ -125,17 +125,8 @@ def register(app: App, worker: SlackWorker) -> None:
     def ack_event(ack: Ack) -> None:
         ack()
 
-    def run_mention(client: WebClient, event: dict[str, Any], body: dict[str, Any]) -> None:
-        req = Request(
-            event["channel"],
-            event["user"],
-            strip_mentions(event.get("text", "")),
-            event.get("thread_ts") or event["ts"],
-            delivery_key(body),
-        )
-        worker.handle_request(client, req)
-
-    def run_dm(client: WebClient, event: dict[str, Any], body: dict[str, Any]) -> None:
+    def run_message(client: WebClient, event: dict[str, Any], body: dict[str, Any]) -> None:
+        # A mention in a channel or a DM: answer in the message's thread.
         req = Request(
             event["channel"],
             event["user"],
@@ -155,8 +146,8 @@ def register(app: App, worker: SlackWorker) -> None:
         worker.handle_decision(client, body, approve=False)
 
     app.command(COMMAND)(ack=ack_command, lazy=[run_command])
-    app.event("app_mention")(ack=ack_event, lazy=[run_mention])
-    app.event("message", matchers=[is_plain_dm])(ack=ack_event, lazy=[run_dm])
+    app.event("app_mention")(ack=ack_event, lazy=[run_message])
+    app.event("message", matchers=[is_plain_dm])(ack=ack_event, lazy=[run_message])
     # Edits, joins and opsbot's own echoes are acknowledged and ignored (an unanswered event is retried).
     app.event("message")(ack_event)
     app.action(APPROVE_ACTION)(ack=ack_action, lazy=[run_approve])
