@@ -42,13 +42,18 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tools.errors import OpsbotError
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from tools.errors import OpsbotError, aws_error_message
 
         try:
             return fn(*args, **kwargs)
         except OpsbotError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except (BotoCoreError, ClientError) as exc:
+            typer.echo(f"error: {aws_error_message(exc)}", err=True)
+            raise typer.Exit(1) from None
 
     return wrapper
 

@@ -133,10 +133,11 @@ class Opsbot:
         """Handle one request in a thread (new thread when None). Writes stop at their approval."""
         import uuid
 
+        from botocore.exceptions import BotoCoreError, ClientError
         from langchain_core.messages import HumanMessage
 
         from agent.state import turn_input
-        from tools.errors import OpsbotError
+        from tools.errors import OpsbotError, aws_error_message
 
         thread = thread or f"{channel}-{uuid.uuid4().hex[:12]}"
         self.audit.record("request", user, thread=thread, data={"text": text, "channel": channel})
@@ -148,6 +149,9 @@ class Opsbot:
             )
         except OpsbotError as exc:
             return AskResult(thread=thread, reply=f"error: {exc}", error=str(exc))
+        except (BotoCoreError, ClientError) as exc:  # e.g. Bedrock without credentials or model access
+            message = aws_error_message(exc)
+            return AskResult(thread=thread, reply=f"error: {message}", error=message)
         return self._result(thread, state)
 
     # ---------------------------------------------------------------- decide

@@ -7,13 +7,17 @@ Nothing reads settings at import time, so tests can change the environment and c
 from __future__ import annotations
 
 import getpass
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SANDBOX_ACCOUNT_ID = "123456789012"
+REGION = re.compile(
+    r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$"
+)
 
 
 class Settings(BaseSettings):
@@ -61,6 +65,20 @@ class Settings(BaseSettings):
     slack_app_token: str | None = None
     slack_secret_arn: str | None = Field(default=None, description="Secrets Manager secret with Slack keys.")
 
+    @field_validator("region", "bedrock_region")
+    @classmethod
+    def _aws_region(cls, value: str | None) -> str | None:
+        if value is not None and not REGION.match(value):
+            raise ValueError("expected an AWS region such as us-east-1 or eu-west-2")
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if value != "offline" and not (value.startswith("bedrock:") and len(value) > len("bedrock:")):
+            raise ValueError("expected 'offline' or 'bedrock:<model-id>', e.g. bedrock:amazon.nova-pro-v1:0")
+        return value
+
     @property
     def home_dir(self) -> Path:
         """The state folder, expanded and created."""
@@ -75,5 +93,13 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Read settings now, with optional overrides (used by CLI flags)."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Read settings now, with optional overrides (used by CLI flags). A bad value is one clear error."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        from tools.errors import ToolInputError
+
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err.get("loc") else "settings"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ToolInputError(f"{field} (OPSBOT_{field.upper()} or its flag)", err.get("input"), msg) from None

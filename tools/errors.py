@@ -49,3 +49,22 @@ class AwsCallError(OpsbotError):
 
 class NotFoundError(OpsbotError):
     """The named resource does not exist."""
+
+
+def aws_error_message(exc: Exception) -> str:
+    """One line for an error raised by botocore, with what to do about the common ones."""
+    from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, ProfileNotFound
+
+    if isinstance(exc, NoCredentialsError):
+        return (
+            "no AWS credentials found: set AWS_PROFILE (or OPSBOT_PROFILE) or log in, "
+            "or leave out --live to use the sandbox"
+        )
+    if isinstance(exc, ProfileNotFound):
+        return f"{exc}; check OPSBOT_PROFILE / AWS_PROFILE"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region set: use --region or OPSBOT_REGION"
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return f"AWS refused {exc.operation_name}: {err.get('Code')}: {err.get('Message')}"
+    return f"AWS call failed: {exc}"

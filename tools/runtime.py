@@ -10,14 +10,20 @@ import json
 import time
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from tools import guard
 from tools.aws import AwsClients
 from tools.base import Plan, Tool, ToolArgs, ToolContext, ToolOutcome
 from tools.config import Settings, get_settings
-from tools.errors import ApprovalRequiredError, AwsCallError, MutationBlockedError, ToolInputError
+from tools.errors import (
+    ApprovalRequiredError,
+    AwsCallError,
+    MutationBlockedError,
+    ToolInputError,
+    aws_error_message,
+)
 from tools.registry import get_tool
 from tools.validation import first_error
 
@@ -98,6 +104,5 @@ def _finish(tool: Tool, result: Any) -> ToolOutcome:
 def _aws(fn: Any) -> Any:
     try:
         return fn()
-    except ClientError as exc:
-        err = exc.response.get("Error", {})
-        raise AwsCallError(f"AWS refused {exc.operation_name}: {err.get('Code')}: {err.get('Message')}") from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsCallError(aws_error_message(exc)) from exc

@@ -58,3 +58,25 @@ def test_unknown_tool_exit_2() -> None:
 def test_audit_verify_on_empty_log() -> None:
     code, out, _ = opsbot("audit", "verify")
     assert code == 0 and "intact" in out
+
+
+def test_bad_region_and_model_are_one_line_errors() -> None:
+    code, _, err = opsbot("--region", "mars-1", "tools", "run", "list_endpoints")
+    assert code == 2 and "region" in err and "mars-1" in err and "us-east-1" in err
+    code, _, err = opsbot("--model", "gpt4", "tools", "run", "list_endpoints")
+    assert code == 2 and "'gpt4'" in err and "bedrock:<model-id>" in err
+
+
+def test_live_without_credentials_is_one_line(monkeypatch) -> None:
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, _, err = opsbot("--live", "tools", "run", "list_endpoints")
+    assert code == 1 and err.startswith("error: no AWS credentials found") and "Traceback" not in err
+
+
+def test_other_regions_of_the_sandbox_start_empty() -> None:
+    code, out, _ = opsbot("--region", "us-west-2", "tools", "run", "list_endpoints")
+    assert code == 0 and "no SageMaker endpoints in us-west-2" in out

@@ -30,6 +30,8 @@ EXTENSION_MODULES = (
     "tools.sandbox.ext_cache",
     "tools.sandbox.ext_data",
 )
+# The demo account lives in us-east-1; other regions of the sandbox exist and start empty.
+SEED_REGION = "us-east-1"
 FAKE_CREDENTIALS = {
     "aws_access_key_id": "testing",
     "aws_secret_access_key": "testing",
@@ -62,7 +64,7 @@ def get_sandbox(settings: Settings) -> Sandbox:
         _start_moto()
         home = settings.home_dir / "sandbox"
         if _current is None or _current.home != home:
-            _current = Sandbox(home, settings.region)
+            _current = Sandbox(home, SEED_REGION)
         return _current
 
 
@@ -86,7 +88,8 @@ class Sandbox:
         """A boto3 client on the sandbox with the extensions hooked in (no guard, no retry)."""
         import boto3
 
-        client = boto3.client(service, region_name=self.region, config=config, **FAKE_CREDENTIALS)
+        region = getattr(config, "region_name", None) or self.region
+        client = boto3.client(service, region_name=region, config=config, **FAKE_CREDENTIALS)
         events = client.meta.events
         events.register("before-parameter-build", _stash_params, unique_id="opsbot-sbx-params")
         events.register("before-call", self._dispatch_extension, unique_id="opsbot-sbx-ext")
@@ -98,7 +101,8 @@ class Sandbox:
         handler = HANDLERS.get(key)
         if handler is None:
             return None
-        call = Call(key[0], key[1], context.get("opsbot_params", {}), self.account, self.region, self.ext)
+        region = context.get("client_region") or self.region
+        call = Call(key[0], key[1], context.get("opsbot_params", {}), self.account, region, self.ext)
         try:
             body = handler(call)
             status = 200
