@@ -193,6 +193,14 @@ def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         "policy": [f.model_dump() for f in findings],
         "pending_call": {"name": plan.tool, "args": plan.args, "id": call["id"]},
     }
+    if not plan.aws_operations:
+        # Nothing to change (already in that state): nobody needs to approve a no-op.
+        text = plan.summary if "nothing" in plan.summary.lower() else f"Nothing to change: {plan.summary}"
+        return update | {
+            "pending_call": None,
+            "reply": text,
+            "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)],
+        }
     broken = [f for f in findings if not f.ok]
     if broken:
         text = (

@@ -90,7 +90,7 @@ def scale_plan(ctx: ToolContext, args: ScaleEndpointArgs) -> Plan:
             f"UpdateEndpointWeightsAndCapacities {info.endpoint_name}/{info.variants[0].variant_name}: "
             f"DesiredInstanceCount {old} -> {new}"
         ],
-        aws_operations=["sagemaker:UpdateEndpointWeightsAndCapacities"],
+        aws_operations=["sagemaker:UpdateEndpointWeightsAndCapacities"] if old != new else [],
         cost_usd_per_hour=after,
         cost_note=f"{money(before)} -> {money(after)} ({'+' if (delta or 0) >= 0 else '-'}${abs(delta or 0):,.2f}/h)"
         if delta is not None

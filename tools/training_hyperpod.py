@@ -85,9 +85,9 @@ def plan_scale(ctx: ToolContext, args: ScaleClusterArgs) -> Plan:
             f"cost: {per_hour(after)} for the group after scaling (was {per_hour(before)}; "
             f"{sign}{per_hour(abs(delta) if delta is not None else None)})",
         ],
-        aws_operations=["sagemaker:UpdateCluster"],
+        aws_operations=["sagemaker:UpdateCluster"] if old != args.instance_count else [],
         cost_usd_per_hour=after,
-        cost_note=f"cost_usd_per_hour is the group's spend after scaling; {price_source()}",
+        cost_note=f"the group's spend after scaling; {price_source()}",
         instance_type=itype,
         instance_count=args.instance_count,
         region=ctx.region,
@@ -165,7 +165,7 @@ def plan_delete(ctx: ToolContext, args: DeleteClusterArgs) -> Plan:
         ],
         aws_operations=["sagemaker:DeleteCluster"],
         cost_usd_per_hour=0.0,
-        cost_note="cost_usd_per_hour is the spend after deletion",
+        cost_note="nothing is billed for the cluster after deletion",
         region=ctx.region,
         facts={
             "cluster_arn": details.cluster_arn,

@@ -399,7 +399,7 @@ def plan_stop(ctx: ToolContext, args: StopJobArgs) -> Plan:
         ],
         aws_operations=["sagemaker:StopTrainingJob"],
         cost_usd_per_hour=0.0,
-        cost_note="cost_usd_per_hour is the spend after stopping",
+        cost_note="nothing is billed for the job after it stops",
         region=ctx.region,
         facts={
             "status": details.status,

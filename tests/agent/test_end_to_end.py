@@ -84,3 +84,14 @@ def test_clarify_then_answer_in_the_same_thread() -> None:
     _code, out, _ = opsbot("ask", "--json", "--thread", doc["thread"], "4 nodes")
     doc2 = json.loads(out)
     assert doc2["tool_calls"][0]["args"]["instance_count"] == 4 and doc2["approval"]["status"] == "pending"
+
+
+def test_a_no_op_write_needs_no_approval() -> None:
+    # chat-prod already has 1 instance; S3 Metadata is already on for corpus-raw
+    for text in ("scale chat-prod to 1 instance", "enable s3 metadata on corpus-raw"):
+        code, out, _ = opsbot("ask", "--json", text)
+        doc = json.loads(out)
+        assert code == 0 and doc["approval"]["required"] is False, doc["reply"]
+        assert "nothing" in doc["reply"].lower()
+    code, out, _ = opsbot("approvals", "list", "--json")
+    assert json.loads(out) == []

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 STATE_KEY = "s3_metadata"
 NOMINAL_SIZE_METADATA = "opsbot-nominal-size"
 SEED_BUCKETS = ("training-data", "checkpoints", "corpus-raw")
+# A bucket without S3 Metadata, so that enabling it is a real change in the demo account.
+UNCONFIGURED_BUCKET = "model-artifacts"
 # S3 Metadata backfills a new inventory table for at least 15 minutes before it is ACTIVE.
 BACKFILL_SECONDS = 15 * 60
 GiB = 1024**3
@@ -218,8 +220,10 @@ def seed(sandbox: Sandbox) -> None:
     backend = s3_backend(sandbox.account)
     now = datetime.now(UTC).replace(tzinfo=None)
     rng = random.Random(20250601)
-    for bucket in SEED_BUCKETS:
+    for bucket in (*SEED_BUCKETS, UNCONFIGURED_BUCKET):
         s3.create_bucket(Bucket=bucket)
+    for name in ("llama-3-8b/model.safetensors", "llama-3-70b/model-00001-of-00030.safetensors"):
+        s3.put_object(Bucket=UNCONFIGURED_BUCKET, Key=name, Body=b"weights", ContentType="application/octet-stream")
     for spec in _object_specs(rng):
         _put(backend, now, *spec)
     for bucket in SEED_BUCKETS:
