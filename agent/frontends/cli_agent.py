@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -41,6 +42,14 @@ def ask(settings: Settings, text: str, *, as_json: bool, dry_run: bool, thread: 
     bot = Opsbot(settings)
     result = bot.ask(text, user=settings.identity, thread=thread, dry_run=dry_run)
     print_result(result, as_json)
+    interactive = not dry_run and not as_json and sys.stdin.isatty()
+    # At a terminal, someone allowed to approve their own request (low risk) may do it here.
+    if interactive and result.approval.status == "pending" and result.approval.id:
+        approval_id = result.approval.id
+        if bot.can_decide(approval_id, settings.identity) is None:
+            answer = console.input(f"approve {approval_id} now as {settings.identity}? [y/N] ")
+            if answer.strip().lower() in ("y", "yes"):
+                return approvals_decide(settings, approval_id, True, None, as_json)
     if result.error:
         return 2
     return 3 if result.approval.status == "refused" else 0
