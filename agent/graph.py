@@ -145,7 +145,7 @@ def reads(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         content = f"error: {call['name']} is not a tool of the {state['route']} specialist"
     else:
         try:
-            outcome = runtime_run_read(call["name"], call["args"], _tool_ctx(c))
+            outcome = tool_runtime.run_read(call["name"], call["args"], _tool_ctx(c))
             parsed = tool_runtime.parse_args(get_tool(call["name"]), call["args"])
             calls.append(_call_view(call["name"], tool_runtime.args_dict(parsed)))
             content = outcome.text
@@ -158,11 +158,6 @@ def reads(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         except OpsbotError as exc:
             content = f"error: {exc}"
     return {"calls": calls, "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])]}
-
-
-def runtime_run_read(name: str, args: dict[str, Any], ctx: Any) -> Any:
-    """Indirection so tests can observe reads."""
-    return tool_runtime.run_read(name, args, ctx)
 
 
 def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
