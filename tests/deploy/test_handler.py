@@ -43,10 +43,9 @@ def test_signed_slash_command_is_acked_and_the_lazy_run_posts_the_card(
     lam: LambdaHarness, fake: FakeOpsbot, kind: str
 ) -> None:
     # WHEN Slack posts a signed /opsbot request through the Function URL or API Gateway
-    started = time.monotonic()
     response = lam.send(slash_command(CREATE), kind=kind)
-    # THEN it is acknowledged with 200 at once, and the work is handed to an async self-invocation
-    assert time.monotonic() - started < 3
+    # THEN it is acknowledged with 200 at once (how fast: benchmarks/lambda_cold_ack.py), and the work
+    # is handed to an async self-invocation
     assert response["statusCode"] == 200 and "Working on" in response["body"]
     (invocation,) = lam.lam.invocations
     assert invocation["FunctionName"] == FUNCTION_ARN and invocation["InvocationType"] == "Event"

@@ -4,7 +4,6 @@ as Function URL / API Gateway events, the lazy self-invocation, fresh containers
 from __future__ import annotations
 
 import json
-import time
 
 import boto3
 
@@ -32,10 +31,9 @@ def test_command_card_then_decision_an_hour_later_in_a_fresh_container(
     lam: LambdaHarness, lambda_env: dict[str, str]
 ) -> None:
     # WHEN a signed /opsbot request reaches the Function URL
-    started = time.monotonic()
     ack = lam.send(slash_command(CREATE, user=ALICE))
-    # THEN it is acknowledged well inside Slack's 3 seconds, before any agent work
-    assert ack["statusCode"] == 200 and time.monotonic() - started < 3
+    # THEN it is acknowledged before any agent work (its speed is measured in benchmarks/lambda_cold_ack.py)
+    assert ack["statusCode"] == 200
     assert lam.api.calls_to("chat.postMessage") == []
     # WHEN Lambda runs the lazy invocation
     lam.lam.deliver()
