@@ -4,13 +4,13 @@ bolt's Lambda runner builds ``boto3.client("lambda")`` on the first lazy start o
 the acknowledgement path. Building a boto3 client loads Lambda's service model and endpoint rules,
 about 0.1 s of CPU on every cold start. This client signs the one request it needs with botocore's
 SigV4 signer instead (no service model) and sends it with urllib; it has the ``invoke`` method the
-runner calls. Throttling and 5xx answers are retried a few times with a short backoff.
+runner calls. Throttling and 5xx answers are retried by tenacity a few times with a short,
+jittered exponential backoff.
 """
 
 from __future__ import annotations
 
 import os
-import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -19,12 +19,17 @@ from urllib.parse import quote
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
 class LambdaInvokeError(RuntimeError):
     """Lambda refused the invocation; the message has the HTTP status and Lambda's answer."""
+
+
+class _Retryable(LambdaInvokeError):
+    """Throttled or a 5xx: worth another attempt."""
 
 
 def _credentials() -> Any:
@@ -62,14 +67,20 @@ class LambdaInvoker:
         region, endpoint = endpoint_for(FunctionName)
         url = f"{endpoint}/2015-03-31/functions/{quote(FunctionName, safe='')}/invocations"
         body = Payload.encode() if isinstance(Payload, str) else Payload
-        for attempt in range(1, self.attempts + 1):
-            status, answer = self._send(url, body, InvocationType, region)
-            if status < 300:
-                return {"StatusCode": status}
-            if status not in RETRY_STATUS or attempt == self.attempts:
-                raise LambdaInvokeError(f"Lambda Invoke of {FunctionName} failed: HTTP {status}: {answer[:500]}")
-            time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_random_exponential(multiplier=self.backoff_seconds, max=2),
+            reraise=True,
+        )
+        return retrying(self._attempt, url, body, InvocationType, region, FunctionName)
+
+    def _attempt(self, url: str, body: bytes, invocation_type: str, region: str, function: str) -> dict:
+        status, answer = self._send(url, body, invocation_type, region)
+        if status < 300:
+            return {"StatusCode": status}
+        error = _Retryable if status in RETRY_STATUS else LambdaInvokeError
+        raise error(f"Lambda Invoke of {function} failed: HTTP {status}: {answer[:500]}")
 
     def _send(self, url: str, body: bytes, invocation_type: str, region: str) -> tuple[int, str]:
         headers = {"X-Amz-Invocation-Type": invocation_type, "Content-Type": "application/json"}
