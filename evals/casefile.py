@@ -1,4 +1,4 @@
-"""Eval cases: the YAML format of DESIGN.md, loaded and checked into typed objects.
+"""Eval cases: the opsbot YAML case format, loaded and checked into typed objects.
 
 A file holds one case (a mapping) or a list of cases. A case has ``utterance`` or ``turns``
 (a conversation: strings, or ``{utterance, expect}`` mappings with expectations of their own),

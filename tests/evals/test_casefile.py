@@ -1,4 +1,4 @@
-"""Loading eval cases: the DESIGN.md format, one case or a list per file, clear errors."""
+"""Loading eval cases: the case format, one case or a list per file, clear errors."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
         load_cases(tmp_path / "nope")
 
 
-# The tool catalog of DESIGN.md: names are a public interface.
+# The tool catalog: names are a public interface.
 CATALOG = [
     "list_hyperpod_clusters",
     "describe_hyperpod_cluster",

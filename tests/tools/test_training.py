@@ -1,4 +1,4 @@
-"""The training domain's catalog: names, arguments, effects and risks as DESIGN.md says, and bad input.
+"""The training domain's catalog: names, arguments, effects and risks as the catalog declares them, and bad input.
 
 Also holds the helpers the other training test modules use (approve-and-run, request recording).
 """
