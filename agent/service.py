@@ -43,7 +43,7 @@ class PolicyFinding(BaseModel):
 
 
 class AskResult(BaseModel):
-    """The answer to one request: DESIGN's JSON document plus what front ends need to render."""
+    """The answer to one request: the JSON document of `opsbot ask --json` plus what front ends need to render."""
 
     thread: str
     route: str | None = None

@@ -17,7 +17,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 
 def test_single_case_and_list_files_load(tmp_path: Path) -> None:
-    # GIVEN one file with a single case (the DESIGN example) and one with a list in a subfolder
+    # GIVEN one file with a single case (the documented example) and one with a list in a subfolder
     _write(
         tmp_path,
         "one.yaml",
