@@ -183,7 +183,7 @@ def status_text(record: ApprovalRecord) -> str:
     elif status == "rejected":
         lines.append(":no_entry_sign: *Rejected*; nothing ran")
     elif status == "expired":
-        why = " (superseded by a newer message in the thread)" if record.error == "superseded" else ""
+        why = " (replaced by a newer request in the thread)" if record.error == "superseded" else ""
         lines.append(f":hourglass_flowing_sand: *Expired* {slack_date(record.expires_at)}{why}; nothing ran")
     return "\n".join(lines)
 

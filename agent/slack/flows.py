@@ -134,9 +134,16 @@ class SlackWorker:
                 blocks=cards.approval_card(record),
             )
             bot.approvals.set_slack_ref(approval.id, req.channel, posted["ts"])
+            self._retire_superseded_cards(client, bot, thread, keep=approval.id)
             return
         text, blocks = cards.reply_blocks(result)
         client.chat_postMessage(channel=req.channel, thread_ts=thread_ts, text=text, blocks=blocks)
+
+    def _retire_superseded_cards(self, client: Any, bot: Any, thread: str, keep: str) -> None:
+        """A newer request in the thread replaced older ones: take the buttons off their cards."""
+        for record in bot.approvals.list(status="expired", limit=50):
+            if record.thread == thread and record.id != keep and record.error == "superseded" and record.slack_ref:
+                self._update_card(client, None, None, record)
 
     # ------------------------------------------------------------- decisions
     def handle_decision(self, client: Any, body: dict[str, Any], approve: bool) -> None:

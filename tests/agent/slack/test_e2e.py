@@ -23,6 +23,8 @@ from tests.agent.slack.payloads import (
     STRANGER,
     button,
     click,
+    event_callback,
+    mention,
     slash_command,
 )
 from tests.agent.slack.sandbox_checks import aws_writes, hyperpod_clusters
@@ -145,3 +147,21 @@ def test_critical_request_needs_two_distinct_approvers(real: SlackHarness) -> No
     assert writes == ["sagemaker:DeleteCluster"]
     final = json.dumps(real.api.calls_to("chat.update")[-1].blocks)
     assert "Approved by *bob*" in final and "Approved by *carol*" in final and "opsbot_actions" not in final
+
+
+def test_a_newer_request_in_the_thread_takes_the_buttons_off_the_older_card(real: SlackHarness) -> None:
+    # GIVEN a card for a request made with a mention
+    root = "1700000100.000100"
+    real.send_and_work(event_callback(mention(CREATE, user=DAVE, ts=root)), json_body=True)
+    first = real.api.calls_to("chat.postMessage")[-1]
+    first_id = json.loads(button(first.blocks, APPROVE_ACTION)["value"])["id"]
+    # WHEN dave changes his mind in the same thread
+    edit = mention(
+        "create a hyperpod cluster named demo with 3 trn2.48xlarge", user=DAVE, ts="1700000200.000100", thread_ts=root
+    )
+    real.send_and_work(event_callback(edit), json_body=True)
+    # THEN the old request is expired and its card shows no buttons any more
+    assert real.bot.approvals.get(first_id).status == "expired"
+    updates = [c for c in real.api.calls_to("chat.update") if c.params["ts"] == first.response["ts"]]
+    assert updates and not [b for b in updates[-1].blocks if b.get("type") == "actions"]
+    assert "replaced by a newer request" in json.dumps(updates[-1].blocks)
