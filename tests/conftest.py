@@ -30,8 +30,10 @@ def opsbot_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests may only talk to loopback; anything else is a bug."""
+def no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Tests may only talk to loopback; anything else is a bug (tests marked ``live`` excepted)."""
+    if request.node.get_closest_marker("live"):
+        return
     real_connect = socket.socket.connect
 
     def guarded(self: socket.socket, address: object) -> object:
