@@ -27,6 +27,14 @@ def banner(settings: Settings) -> str:
     return f"opsbot on {where} | model {settings.model} | you are {settings.identity}"
 
 
+def _live_banner(settings: Settings, as_json: bool) -> None:
+    # Acting on a real account is never silent; on stderr so --json output stays one document.
+    if settings.live:
+        Console(stderr=True).print(f"[bold red]{banner(settings)}[/bold red]", highlight=False)
+    elif not as_json:
+        console.print(f"[dim]{banner(settings)}[/dim]", highlight=False)
+
+
 def print_result(result: AskResult, as_json: bool) -> None:
     """The JSON document, or the reply with the plan card for people."""
     if as_json:
@@ -39,6 +47,7 @@ def print_result(result: AskResult, as_json: bool) -> None:
 
 def ask(settings: Settings, text: str, *, as_json: bool, dry_run: bool, thread: str | None) -> int:
     """``opsbot ask``: one request, one answer."""
+    _live_banner(settings, as_json)
     bot = Opsbot(settings)
     result = bot.ask(text, user=settings.identity, thread=thread, dry_run=dry_run)
     print_result(result, as_json)
@@ -84,6 +93,7 @@ def approvals_show(settings: Settings, approval_id: str, as_json: bool) -> int:
 
 def approvals_decide(settings: Settings, approval_id: str, approve: bool, note: str | None, as_json: bool) -> int:
     """``opsbot approvals approve|reject ID``: decide, and run the call once enough people approved."""
+    _live_banner(settings, as_json)
     bot = Opsbot(settings)
     with console.status("working with AWS...", spinner="dots") if not as_json else _null():
         result = bot.decide(approval_id, user=settings.identity, approve=approve, note=note)
