@@ -239,6 +239,15 @@ def approvals_reject(
     raise typer.Exit(cli_agent.approvals_decide(_agent_settings(ctx, as_user), approval_id, False, note, as_json))
 
 
+@approvals_app.command("resume")
+@friendly_errors
+def approvals_resume(ctx: typer.Context, approval_id: str, as_json: JsonOpt = False) -> None:
+    """Finish an approved request whose run was interrupted (a crash); it never runs twice."""
+    from agent.frontends import cli_agent
+
+    raise typer.Exit(cli_agent.approvals_resume(_agent_settings(ctx, None), approval_id, as_json))
+
+
 @audit_app.command("list")
 @friendly_errors
 def audit_list(

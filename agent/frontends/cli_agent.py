@@ -106,6 +106,21 @@ def approvals_decide(settings: Settings, approval_id: str, approve: bool, note: 
     return 1 if result.approval.status == "failed" else 0
 
 
+def approvals_resume(settings: Settings, approval_id: str, as_json: bool) -> int:
+    """``opsbot approvals resume ID``: continue an approved call that was interrupted."""
+    _live_banner(settings, as_json)
+    bot = Opsbot(settings)
+    record = bot.approvals.get(approval_id)
+    if record.status not in ("approved", "executing"):
+        from tools.errors import OpsbotError
+
+        raise OpsbotError(f"approval {approval_id} is {record.status}; only an approved request can be resumed")
+    with console.status("working with AWS...", spinner="dots") if not as_json else _null():
+        result = bot.resume(approval_id, user=settings.identity)
+    print_result(result, as_json)
+    return 1 if result.approval.status == "failed" else 0
+
+
 def audit_list(settings: Settings, limit: int, approval_id: str | None, as_json: bool) -> int:
     """``opsbot audit list``."""
     entries = Opsbot(settings).audit.list(limit=limit, approval_id=approval_id)

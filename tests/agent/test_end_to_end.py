@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from typer.testing import CliRunner
@@ -95,3 +96,31 @@ def test_a_no_op_write_needs_no_approval() -> None:
         assert "nothing" in doc["reply"].lower()
     code, out, _ = opsbot("approvals", "list", "--json")
     assert json.loads(out) == []
+
+
+def test_resume_an_interrupted_run_from_the_cli(monkeypatch) -> None:
+    # GIVEN an approved request whose process died mid-run (the create went through, then a crash)
+    from agent.service import Opsbot
+    from tools import runtime
+    from tools.config import get_settings
+
+    _, out, _ = opsbot("--as", "dave", "ask", "--json", "create a hyperpod cluster named crashy with 2 trn2.48xlarge")
+    approval_id = json.loads(out)["approval"]["id"]
+    real_run = runtime.run_approved
+
+    def run_then_crash(*args, **kwargs):
+        real_run(*args, **kwargs)
+        raise SystemExit("killed after CreateCluster")
+
+    monkeypatch.setattr(runtime, "run_approved", run_then_crash)
+    with contextlib.suppress(SystemExit):
+        Opsbot(get_settings()).decide(approval_id, user="alice", approve=True)
+    monkeypatch.setattr(runtime, "run_approved", real_run)
+    # WHEN someone resumes it THEN it finishes and the cluster exists once
+    code, out, _ = opsbot("approvals", "resume", approval_id, "--json")
+    assert code == 0 and json.loads(out)["approval"]["status"] == "executed"
+    _, out, _ = opsbot("tools", "run", "list_hyperpod_clusters", "--json")
+    assert [c["cluster_name"] for c in json.loads(out)["result"]["clusters"]].count("crashy") == 1
+    # AND resuming again runs nothing
+    code, _, err = opsbot("approvals", "resume", approval_id)
+    assert code == 1 and "executed" in err
