@@ -28,6 +28,5 @@ class OpsbotContext:
     audit: AuditLog
     policy: Policy
     channel: str = "cli"
-    dry_run: bool = False
     progress: Callable[[str], None] = field(default=lambda _msg: None)
     max_steps: int = 6

@@ -95,7 +95,7 @@ class Opsbot:
             self._graph = build_graph(self.stores.checkpointer)
         return self._graph
 
-    def _context(self, user: str, thread: str, channel: str, dry_run: bool, progress: Any = None) -> Any:
+    def _context(self, user: str, thread: str, channel: str, progress: Any = None) -> Any:
         from agent.context import OpsbotContext
 
         return OpsbotContext(
@@ -107,7 +107,6 @@ class Opsbot:
             audit=self.audit,
             policy=self.policy,
             channel=channel,
-            dry_run=dry_run,
             progress=progress or (lambda _m: None),
         )
 
@@ -130,7 +129,8 @@ class Opsbot:
         channel: str = "cli",
         progress: Any = None,
     ) -> AskResult:
-        """Handle one request in a thread (new thread when None). Writes stop at their approval."""
+        """Handle one request in a thread (new thread when None). Writes always stop at their approval;
+        ``dry_run`` only tells front ends not to offer the approval on the spot."""
         import uuid
 
         from botocore.exceptions import BotoCoreError, ClientError
@@ -145,7 +145,7 @@ class Opsbot:
             state = self.graph.invoke(
                 turn_input([HumanMessage(text)]),
                 self._config(thread),
-                context=self._context(user, thread, channel, dry_run, progress),
+                context=self._context(user, thread, channel, progress),
             )
         except OpsbotError as exc:
             return AskResult(thread=thread, reply=f"error: {exc}", error=str(exc))
@@ -187,7 +187,7 @@ class Opsbot:
         config = self._config(thread)
         snapshot = self.graph.get_state(config)
         values = snapshot.values or {}
-        ctx = self._context(record.requester, thread, record.channel, False, progress)
+        ctx = self._context(record.requester, thread, record.channel, progress)
         if values.get("approval_id") != approval_id:
             # The thread moved on to other questions; the approval still covers exactly its call.
             from agent.executor import run_approval

@@ -6,7 +6,7 @@ A tool is declared once (see ``Tool``) and every front end takes it from ``tools
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -112,7 +112,6 @@ class Tool(Generic[A, R]):
     plan: Callable[[ToolContext, A], Plan]
     run: Callable[[ToolContext, A], R]
     render: Callable[[R], str]
-    keywords: tuple[str, ...] = field(default=())
 
     @property
     def is_write(self) -> bool:

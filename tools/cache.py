@@ -336,7 +336,6 @@ TOOLS: list[Tool] = [
         plan=describe_plan,
         run=describe_run,
         render=describe_render,
-        keywords=("cache", "elasticache", "valkey", "redis", "hit rate", "evictions", "describe cache"),
     ),
     Tool(
         name="recommend_cache_tuning",
@@ -350,7 +349,6 @@ TOOLS: list[Tool] = [
         plan=recommend_plan,
         run=recommend_run,
         render=recommend_render,
-        keywords=("recommend", "tuning", "tune", "kv cache", "moe", "experts", "cache advice"),
     ),
     Tool(
         name="tune_cache",
@@ -363,6 +361,5 @@ TOOLS: list[Tool] = [
         plan=tune_plan,
         run=tune_run,
         render=tune_render,
-        keywords=("tune cache", "resize cache", "node type", "replicas", "maxmemory", "cache parameter"),
     ),
 ]

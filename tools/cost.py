@@ -91,6 +91,5 @@ TOOLS: list[Tool] = [
         plan=plan,
         run=run,
         render=render,
-        keywords=("cost", "price", "how much", "estimate"),
     )
 ]

@@ -252,7 +252,6 @@ TOOLS: list[Tool] = [
         plan=plan_query,
         run=run_query,
         render=render_query,
-        keywords=("s3", "metadata", "objects", "bucket", "inventory", "files", "dataset", "size", "tag"),
     ),
     ENABLE_TOOL,
 ]

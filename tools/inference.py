@@ -267,7 +267,6 @@ TOOLS: list[Tool] = [
         plan=scale_plan,
         run=scale_run,
         render=scale_render,
-        keywords=("scale endpoint", "scale", "more instances", "fewer instances", "replicas"),
     ),
     Tool(
         name="delete_endpoint",
@@ -279,6 +278,5 @@ TOOLS: list[Tool] = [
         plan=delete_plan,
         run=delete_run,
         render=delete_render,
-        keywords=("delete endpoint", "tear down", "remove endpoint", "stop serving"),
     ),
 ]

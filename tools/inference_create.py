@@ -330,5 +330,4 @@ CREATE_TOOL = Tool(
     plan=create_plan,
     run=create_run,
     render=create_render,
-    keywords=("deploy", "create endpoint", "serve", "host", "new endpoint"),
 )

@@ -430,7 +430,6 @@ LIST_TOOL = Tool(
     plan=list_plan,
     run=list_run,
     render=list_render,
-    keywords=("list endpoints", "endpoints", "what is serving", "inference endpoints"),
 )
 DESCRIBE_TOOL = Tool(
     name="describe_endpoint",
@@ -445,5 +444,4 @@ DESCRIBE_TOOL = Tool(
     plan=describe_plan,
     run=describe_run,
     render=describe_render,
-    keywords=("describe endpoint", "endpoint status", "latency", "invocations", "how is endpoint"),
 )

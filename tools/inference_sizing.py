@@ -323,5 +323,4 @@ TOOL = Tool(
     plan=plan,
     run=run,
     render=render,
-    keywords=("recommend", "which instance", "size", "sizing", "fit", "memory", "kv cache", "how big"),
 )

@@ -187,5 +187,4 @@ ENABLE_TOOL = Tool(
     plan=plan_enable,
     run=run_enable,
     render=render_enable,
-    keywords=("enable", "s3 metadata", "metadata table", "inventory table", "turn on"),
 )

@@ -230,7 +230,6 @@ TOOLS: list[Tool] = [
         plan=plan_scale,
         run=run_scale,
         render=render_scale,
-        keywords=("hyperpod", "scale", "resize", "add nodes", "remove nodes"),
     ),
     Tool(
         name="delete_hyperpod_cluster",
@@ -242,6 +241,5 @@ TOOLS: list[Tool] = [
         plan=plan_delete,
         run=run_delete,
         render=render_delete,
-        keywords=("hyperpod", "delete cluster", "tear down"),
     ),
 ]

@@ -223,5 +223,4 @@ CREATE_TOOL = Tool(
     plan=plan_create,
     run=run_create,
     render=render_create,
-    keywords=("hyperpod", "create cluster", "spin up", "trn2", "slurm", "eks"),
 )

@@ -180,7 +180,6 @@ LIST_TOOL = Tool(
     plan=plan_list,
     run=run_list,
     render=render_list,
-    keywords=("hyperpod", "clusters", "list clusters"),
 )
 DESCRIBE_TOOL = Tool(
     name="describe_hyperpod_cluster",
@@ -192,5 +191,4 @@ DESCRIBE_TOOL = Tool(
     plan=plan_describe,
     run=run_describe,
     render=render_describe,
-    keywords=("hyperpod", "cluster", "status", "nodes"),
 )

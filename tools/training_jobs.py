@@ -454,7 +454,6 @@ TOOLS: list[Tool] = [
         plan=plan_launch,
         run=run_launch,
         render=render_launch,
-        keywords=("training job", "launch", "train", "trn2", "fine-tune"),
     ),
     Tool(
         name="describe_training_job",
@@ -466,7 +465,6 @@ TOOLS: list[Tool] = [
         plan=plan_describe,
         run=run_describe,
         render=render_describe,
-        keywords=("training job", "status", "progress"),
     ),
     Tool(
         name="stop_training_job",
@@ -478,6 +476,5 @@ TOOLS: list[Tool] = [
         plan=plan_stop,
         run=run_stop,
         render=render_stop,
-        keywords=("training job", "stop", "cancel", "kill"),
     ),
 ]

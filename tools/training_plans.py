@@ -384,7 +384,6 @@ TOOLS: list[Tool] = [
         plan=plan_search,
         run=run_search,
         render=render_search,
-        keywords=("training plan", "reserve", "capacity", "reservation", "offering"),
     ),
     Tool(
         name="purchase_training_plan",
@@ -396,6 +395,5 @@ TOOLS: list[Tool] = [
         plan=plan_purchase,
         run=run_purchase,
         render=render_purchase,
-        keywords=("training plan", "buy", "purchase", "reserve capacity"),
     ),
 ]
