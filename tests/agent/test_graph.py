@@ -200,3 +200,20 @@ def test_a_question_in_the_thread_keeps_the_pending_request(settings, high_tool)
     done = bot.decide(pending.approval.id, user="alice", approve=True)
     assert done.approval.status == "executed"
     assert buckets(settings).count("approved-bucket") == 1
+
+
+def test_requester_may_withdraw_but_not_approve_own_high_risk_request(settings, high_tool) -> None:
+    bot = Opsbot(settings, model=bucket_model())
+    pending = bot.ask("make the bucket", user="dave")
+    # dave is not a platform lead and may not approve his own request, but he may take it back
+    done = bot.decide(pending.approval.id, user="dave", approve=False)
+    assert done.approval.status == "rejected" and "nothing ran" in done.reply
+    assert "approved-bucket" not in buckets(settings)
+
+
+def test_an_outsider_may_not_reject(settings, high_tool) -> None:
+    bot = Opsbot(settings, model=bucket_model())
+    pending = bot.ask("make the bucket", user="dave")
+    with pytest.raises(ApprovalError, match="approvers-for-tier"):
+        bot.decide(pending.approval.id, user="erin", approve=False)
+    assert bot.approvals.get(pending.approval.id).status == "pending"
