@@ -6,7 +6,7 @@ A tool is declared once (see ``Tool``) and every front end takes it from ``tools
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -112,6 +112,12 @@ class Tool(Generic[A, R]):
     plan: Callable[[ToolContext, A], Plan]
     run: Callable[[ToolContext, A], R]
     render: Callable[[R], str]
+    # How people ask for it, with slots for arguments: "scale {endpoint_name} to {instance_count}".
+    # Syntax: words match as words (typos forgiven), {field} is an argument recognised by its kind,
+    # (a|b) is a choice, [x] or [a|b] is optional. The one source for the offline model, the
+    # Bedrock specialists' examples and the eval seeds.
+    phrasings: tuple[str, ...] = ()
+    label: str = ""  # a short verb phrase for people: "scale an endpoint"
 
     @property
     def is_write(self) -> bool:
@@ -121,3 +127,43 @@ class Tool(Generic[A, R]):
     def json_schema(self) -> dict[str, Any]:
         """The argument schema, with field descriptions, as the model sees it."""
         return self.args_model.model_json_schema()
+
+
+class AwsOperation(BaseModel):
+    """One AWS call a write will make, with the parameters that identify what it touches.
+
+    ``params`` holds top-level request parameters (names, ARNs, counts) that the call must carry
+    exactly; the mutation guard compares them with the call's real parameters.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    operation: str = Field(description="service:Operation, e.g. sagemaker:UpdateEndpointWeightsAndCapacities.")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A kind of resource a domain manages, and how opsbot learns the names that exist."""
+
+    kind: str  # "endpoint", "hyperpod_cluster", "training_job", "cache", "bucket", ...
+    nouns: tuple[str, ...]  # how people call it: ("endpoint", "inference endpoint")
+    listed_by: str  # the read tool whose result lists them
+    names: Callable[[dict[str, Any]], list[str]]  # the names in that tool's result (as data)
+
+
+@dataclass(frozen=True)
+class Toolset:
+    """One domain: its route, what it covers, its specialist prompt, focuses, resources and tools.
+
+    Everything the agent and the front ends say about a domain is derived from here.
+    """
+
+    route: str  # "training"; the supervisor's routing enum is the routes of the toolsets
+    covers: str  # one sentence: what the specialist handles
+    tools: tuple[Tool, ...]
+    prompt: str = ""  # the specialist's system prompt file, prompts/<prompt>.md ("" -> route)
+    focuses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # focus -> tool names
+    resources: tuple[Resource, ...] = ()
+    keywords: tuple[str, ...] = ()  # words that point at this domain without an action ("hyperpod")
+    shared: bool = False  # its tools join every specialist and it has no route of its own (cost)
