@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from agent.slack import cards
 from agent.slack.refs import delivery_key, parse_button_value, parse_thread, thread_id
+from agent.tool_schemas import usage_text
 from tools.errors import OpsbotError
 
 log = logging.getLogger("opsbot.slack")
@@ -114,7 +115,7 @@ class SlackWorker:
                 return
             thread_ts = root["ts"]
         if not req.text.strip():
-            client.chat_postMessage(channel=req.channel, thread_ts=thread_ts, text=USAGE)
+            client.chat_postMessage(channel=req.channel, thread_ts=thread_ts, text=usage_text())
             return
         thread = thread_id(req.channel, thread_ts)
         try:
