@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agent.policy import PolicyFinding
+
 ApprovalStatus = Literal["none", "pending", "approved", "rejected", "expired", "refused", "executed", "failed"]
 
 
@@ -32,14 +34,6 @@ class ApprovalView(BaseModel):
     approvals_needed: int = 0
     approved_by: list[str] = Field(default_factory=list)
     expires_at: str | None = None
-
-
-class PolicyFinding(BaseModel):
-    """One policy rule applied to the request."""
-
-    rule: str
-    ok: bool
-    message: str
 
 
 class AskResult(BaseModel):
