@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -109,6 +110,29 @@ def describe_or_none(call: Any, **kwargs: Any) -> Any:
         if is_not_found(exc):
             return None
         raise
+
+
+def create_once(
+    find: Callable[[], Any], create: Callable[[], Any], taken: Callable[[BaseException], bool] = is_already_exists
+) -> tuple[Any, str]:
+    """Describe before create, so that a retried or resumed write makes its resource at most once.
+
+    ``find`` describes the resource (None: there is none), ``create`` makes it. Returns what there is
+    and how it came to be: ``(description, "existing")`` when ``find`` found it first, ``(create's
+    answer, "created")``, or ``(description, "lost")`` when the create was refused because the name is
+    ``taken`` and ``find`` now finds it (an earlier attempt whose answer was lost, or someone else's:
+    the caller tells which).
+    """
+    found = find()
+    if found is not None:
+        return found, "existing"
+    try:
+        return create(), "created"
+    except ClientError as exc:
+        found = find() if taken(exc) else None
+        if found is None:
+            raise
+        return found, "lost"
 
 
 def paged(call: Any, key: str, limit: int = 1000, token: str = "NextToken", **kwargs: Any) -> list[Any]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, button_value
+from tools.catalog import money
 
 if TYPE_CHECKING:
     from agent.service import AskResult
@@ -36,11 +37,6 @@ RISK_EMOJI = {
     "high": ":red_circle:",
     "critical": ":rotating_light:",
 }
-
-
-def money(value: float | None) -> str:
-    """USD with cents, or a dash when unknown."""
-    return "-" if value is None else f"${value:,.2f}"
 
 
 def slack_date(iso: str | None) -> str:

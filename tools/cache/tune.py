@@ -11,7 +11,7 @@ from tools.base import Effect, Plan, Risk, Tool, ToolContext
 from tools.cache.changes import TuneResult, apply, work_out
 from tools.cache.describe import CacheArgs, per_hour
 from tools.cache.params import check_parameters, tunable_parameters
-from tools.catalog import catalog, check_instance_type, money
+from tools.catalog import catalog, instance_type_for, money
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind
 
@@ -22,6 +22,7 @@ class TuneCacheArgs(CacheArgs):
     node_type: Annotated[
         str | None,
         InstanceType("cache"),
+        instance_type_for("cache"),
         Field(default=None, description="New node type, e.g. cache.r7g.2xlarge (the cache. prefix may be left out)."),
     ]
     replica_count: Annotated[
@@ -36,11 +37,6 @@ class TuneCacheArgs(CacheArgs):
             "Tunable: " + ", ".join(tunable_parameters()) + ".",
         ),
     ]
-
-    @field_validator("node_type")
-    @classmethod
-    def _node_type(cls, value: str | None) -> str | None:
-        return None if value is None else check_instance_type(value, "cache", field="node_type").name
 
     @field_validator("replica_count")
     @classmethod

@@ -9,9 +9,10 @@ from functools import cache
 from importlib import resources
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from tools.errors import ToolInputError
+from tools.validation import checked
 
 
 class Accelerator(BaseModel):
@@ -79,6 +80,11 @@ def check_instance_type(value: str, use: str, field: str = "instance_type") -> I
         why = "is not in the catalog" if row is None else f"cannot be used for {USE_WORDS[use]}"
         raise ToolInputError(field, value, f"{name} {why}; allowed: {', '.join(allowed)}")
     return row
+
+
+def instance_type_for(use: str) -> AfterValidator:
+    """A validator for ``Annotated``: the catalog name of an instance type that may be used for ``use``."""
+    return checked(lambda field, value: check_instance_type(value, use, field=field).name)
 
 
 def price(instance_type: str | None) -> float | None:

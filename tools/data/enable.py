@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from tools.aws import error_code, is_not_found
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext
 from tools.data.sql import default_namespace
 from tools.errors import NotFoundError
 from tools.kinds import Name
-from tools.validation import bucket_name
+from tools.validation import BucketName
 
 # Journal records are kept (no expiration); encryption is S3's default, SSE-S3.
 METADATA_CONFIGURATION: dict[str, Any] = {
@@ -40,12 +40,9 @@ _OPERATIONS: dict[str, list[str]] = {
 class EnableS3MetadataArgs(ToolArgs):
     """enable_s3_metadata's arguments."""
 
-    bucket: Annotated[str, Name("bucket"), Field(description="Bucket to turn S3 Metadata on for, e.g. corpus-raw.")]
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, value: str) -> str:
-        return bucket_name("bucket", value)
+    bucket: Annotated[
+        str, Name("bucket"), BucketName, Field(description="Bucket to turn S3 Metadata on for, e.g. corpus-raw.")
+    ]
 
 
 def metadata_configuration(ctx: ToolContext, bucket: str) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from tools.base import ToolArgs
 from tools.data.sql import CONTENT_TYPE_SUFFIXES, STORAGE_CLASSES, InventoryFilters
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Kind, Name
-from tools.validation import bucket_name
+from tools.validation import BucketName
 
 MAX_TAG_FILTERS = 10  # an S3 object has at most 10 tags
 # Storage classes as people say them.
@@ -95,7 +95,10 @@ class QueryS3MetadataArgs(ToolArgs):
     """query_s3_metadata's arguments: a bucket and the filters, all optional."""
 
     bucket: Annotated[
-        str, Name("bucket"), Field(description="Bucket whose S3 Metadata inventory to query, e.g. training-data.")
+        str,
+        Name("bucket"),
+        BucketName,
+        Field(description="Bucket whose S3 Metadata inventory to query, e.g. training-data."),
     ]
     prefix: Annotated[
         str | None,
@@ -150,11 +153,6 @@ class QueryS3MetadataArgs(ToolArgs):
     limit: Annotated[
         int, ArgKind(Kind.LIMIT), Field(default=100, ge=1, le=1000, description="Most rows to return (1-1000).")
     ]
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, value: str) -> str:
-        return bucket_name("bucket", value)
 
     @field_validator("prefix")
     @classmethod

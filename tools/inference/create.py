@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, field_validator
 
-from tools.aws import describe_or_none, error_code
+from tools.aws import create_once, describe_or_none, error_code
 from tools.base import REQUEST_TAG, AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext
-from tools.catalog import catalog, check_instance_type, money, price, price_source
+from tools.catalog import catalog, instance_type_for, money, price, price_source
 from tools.errors import ToolInputError
 from tools.inference.endpoints import VARIANT, config_name, fetch_endpoint, model_name
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
-from tools.validation import image_uri, s3_uri, sagemaker_name
+from tools.validation import ImageUri, S3Uri, SageMakerName
 
 MAX_ENDPOINT_NAME = 56  # so that "<name>-config" still fits SageMaker's 63 characters
 MAX_INSTANCES = 10000  # a sanity bound; the policy sets the real per-action limit
@@ -36,11 +35,13 @@ class CreateEndpointArgs(ToolArgs):
     endpoint_name: Annotated[
         str,
         Name("endpoint", new=True),
+        SageMakerName,
         Field(description="Name of the new endpoint (1-56 letters, digits, hyphens), e.g. llama70b-chat."),
     ]
     instance_type: Annotated[
         str,
         InstanceType("inference"),
+        instance_type_for("inference"),
         Field(description="Inference instance type: ml.inf2.xlarge/8xlarge/24xlarge/48xlarge or ml.p6-b200.48xlarge."),
     ]
     instance_count: Annotated[
@@ -49,38 +50,24 @@ class CreateEndpointArgs(ToolArgs):
     model_s3_uri: Annotated[
         str,
         ArgKind(Kind.S3_URI, role="model"),
+        S3Uri,
         Field(description="S3 location of the model: a prefix of uncompressed files or a model.tar.gz."),
     ]
     image_uri: Annotated[
         str | None,
         ArgKind(Kind.IMAGE_URI),
+        ImageUri,
         Field(default=None, description="Serving container image in ECR; default: the LMI container for the instance."),
     ]
 
     @field_validator("endpoint_name")
     @classmethod
     def _short(cls, value: str) -> str:
-        sagemaker_name("endpoint_name", value)
         if len(value) > MAX_ENDPOINT_NAME:
             raise ToolInputError(
                 "endpoint_name", value, f"at most {MAX_ENDPOINT_NAME} characters, so that {value[:8]}...-config fits"
             )
         return value
-
-    @field_validator("instance_type")
-    @classmethod
-    def _type(cls, value: str) -> str:
-        return check_instance_type(value, "inference").name
-
-    @field_validator("model_s3_uri")
-    @classmethod
-    def _model(cls, value: str) -> str:
-        return s3_uri("model_s3_uri", value)
-
-    @field_validator("image_uri")
-    @classmethod
-    def _image(cls, value: str | None) -> str | None:
-        return image_uri("image_uri", value) if value is not None else None
 
 
 def resolve_image(ctx: ToolContext, args: CreateEndpointArgs) -> str:
@@ -223,19 +210,10 @@ def _taken(what: str, name: str, detail: str) -> ToolInputError:
 
 
 def _create_once(create: Any, find: Any) -> tuple[dict[str, Any], bool]:
-    """Describe before create. A create refused because the resource now exists (our own attempt whose
-    answer was lost, then retried) is answered by describing it. Returns (description, created)."""
-    found = find()
-    if found is not None:
-        return found, False
-    try:
-        create()
-    except ClientError as exc:
-        found = find() if error_code(exc) == "ValidationException" else None
-        if found is None:
-            raise
-        return found, True
-    return find() or {}, True
+    """(its description, made by this request): SageMaker refuses a taken model, config or endpoint
+    name with a ValidationException, which here means our own earlier attempt whose answer was lost."""
+    found, outcome = create_once(find, create, taken=lambda exc: error_code(exc) == "ValidationException")
+    return (find() or {}) if outcome == "created" else found, outcome != "existing"
 
 
 def _ours(sm: Any, endpoint: dict[str, Any], token: str | None, cname: str) -> bool:

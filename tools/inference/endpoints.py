@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from tools.aws import describe_or_none, paged
 from tools.base import Effect, Risk, Tool, ToolArgs, ToolContext
 from tools.catalog import money, price
 from tools.errors import NotFoundError
 from tools.kinds import Name
-from tools.validation import sagemaker_name
+from tools.validation import SageMakerName
 
 VARIANT = "AllTraffic"
 
@@ -36,13 +36,8 @@ class EndpointArgs(ToolArgs):
     """Arguments naming one endpoint."""
 
     endpoint_name: Annotated[
-        str, Name("endpoint"), Field(description="Name of the SageMaker endpoint, e.g. chat-prod.")
+        str, Name("endpoint"), SageMakerName, Field(description="Name of the SageMaker endpoint, e.g. chat-prod.")
     ]
-
-    @field_validator("endpoint_name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return sagemaker_name("endpoint_name", value)
 
 
 class NoArgs(ToolArgs):

@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from tools.aws import is_already_exists
+from tools.aws import create_once
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext
-from tools.catalog import catalog, check_instance_type, money, price, price_source
+from tools.catalog import catalog, check_instance_type, instance_type_for, money, price, price_source
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
 from tools.training.clusters import (
@@ -28,7 +27,7 @@ from tools.training.clusters import (
     orchestrator_of,
 )
 from tools.training.common import is_own_attempt
-from tools.validation import s3_uri, sagemaker_name
+from tools.validation import S3Uri, SageMakerName, sagemaker_name
 
 ON_CREATE_SCRIPT = "on_create.sh"
 EKS_ARN = re.compile(r"^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
@@ -57,11 +56,13 @@ class CreateClusterArgs(ClusterArgs):
     cluster_name: Annotated[
         str,
         Name("hyperpod_cluster", new=True),
+        SageMakerName,
         Field(description="Name of the HyperPod cluster, e.g. llama-pretrain."),
     ]
     instance_type: Annotated[
         str | None,
         InstanceType("hyperpod"),
+        instance_type_for("hyperpod"),
         Field(
             default=None, description="Instance type of the single group, e.g. ml.trn2.48xlarge (or instance_groups)."
         ),
@@ -86,6 +87,7 @@ class CreateClusterArgs(ClusterArgs):
     lifecycle_s3_uri: Annotated[
         str | None,
         ArgKind(Kind.S3_URI, role="lifecycle"),
+        S3Uri,
         Field(default=None, description="s3:// prefix of the lifecycle scripts (on_create.sh); default from settings."),
     ] = None
     instance_groups: Annotated[
@@ -98,16 +100,6 @@ class CreateClusterArgs(ClusterArgs):
         ArgKind(Kind.ARN, of="training_plan"),
         Field(default=None, description="Run the instances on this training plan's reserved capacity."),
     ] = None
-
-    @field_validator("instance_type")
-    @classmethod
-    def _type(cls, value: str | None) -> str | None:
-        return None if value is None else check_instance_type(value, "hyperpod").name
-
-    @field_validator("lifecycle_s3_uri")
-    @classmethod
-    def _lifecycle(cls, value: str | None) -> str | None:
-        return None if value is None else s3_uri("lifecycle_s3_uri", value)
 
     @field_validator("eks_cluster_arn")
     @classmethod
@@ -333,21 +325,15 @@ def _found_existing(ctx: ToolContext, args: CreateClusterArgs, described: dict[s
 def run_create(ctx: ToolContext, args: CreateClusterArgs) -> ClusterCreated:
     """CreateCluster, unless this request (or an identical spec) already made the cluster."""
     sm = ctx.clients.client("sagemaker")
-    existing = describe_cluster(ctx, args.cluster_name)
-    if existing is not None:
-        return _found_existing(ctx, args, existing)
-    try:
-        arn = sm.create_cluster(**create_request(ctx, args))["ClusterArn"]
-    except ClientError as exc:
-        # A retried create whose first attempt succeeded (the reply was lost) lands here.
-        existing = describe_cluster(ctx, args.cluster_name) if is_already_exists(exc) else None
-        if existing is None:
-            raise
-        return _found_existing(ctx, args, existing)
+    found, outcome = create_once(
+        lambda: describe_cluster(ctx, args.cluster_name), lambda: sm.create_cluster(**create_request(ctx, args))
+    )
+    if outcome != "created":
+        return _found_existing(ctx, args, found)
     groups = _planned_groups(args)
     return ClusterCreated(
         cluster_name=args.cluster_name,
-        cluster_arn=arn,
+        cluster_arn=found["ClusterArn"],
         status="Creating",
         created=True,
         orchestrator=args.orchestrator,

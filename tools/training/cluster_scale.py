@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
 from tools.catalog import money, price_source
 from tools.errors import ToolInputError
 from tools.kinds import Count, Name
 from tools.training.clusters import DEFAULT_GROUP, MAX_GROUP_INSTANCES, ClusterArgs, describe_required, group_cost
-from tools.validation import sagemaker_name
+from tools.validation import SageMakerName
 
 # Fields of a described instance group that UpdateCluster needs back unchanged.
 GROUP_UPDATE_FIELDS = (
@@ -31,18 +31,16 @@ class ScaleClusterArgs(ClusterArgs):
     """scale_hyperpod_cluster's arguments."""
 
     group_name: Annotated[
-        str, Name("instance_group"), Field(default=DEFAULT_GROUP, description="Instance group to resize.")
+        str,
+        Name("instance_group"),
+        SageMakerName,
+        Field(default=DEFAULT_GROUP, description="Instance group to resize."),
     ] = DEFAULT_GROUP
     instance_count: Annotated[
         int,
         Count("instance"),
         Field(ge=1, le=MAX_GROUP_INSTANCES, description="New total number of instances in the group."),
     ]
-
-    @field_validator("group_name")
-    @classmethod
-    def _group(cls, value: str) -> str:
-        return sagemaker_name("group_name", value)
 
 
 class ClusterScaled(BaseModel):

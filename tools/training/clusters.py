@@ -10,14 +10,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from tools.aws import describe_or_none, paged
 from tools.base import Effect, Risk, Tool, ToolArgs, ToolContext
 from tools.catalog import money, price
 from tools.errors import ToolInputError
 from tools.kinds import Name
-from tools.validation import sagemaker_name
+from tools.validation import SageMakerName
 
 MAX_GROUP_INSTANCES = 6758  # UpdateCluster/CreateCluster limit per instance group
 DEFAULT_GROUP = "workers"
@@ -29,13 +29,11 @@ class ClusterArgs(ToolArgs):
     """Base of the tools that name one cluster."""
 
     cluster_name: Annotated[
-        str, Name("hyperpod_cluster"), Field(description="Name of the HyperPod cluster, e.g. llama-pretrain.")
+        str,
+        Name("hyperpod_cluster"),
+        SageMakerName,
+        Field(description="Name of the HyperPod cluster, e.g. llama-pretrain."),
     ]
-
-    @field_validator("cluster_name")
-    @classmethod
-    def _cluster_name(cls, value: str) -> str:
-        return sagemaker_name("cluster_name", value)
 
 
 class ListClustersArgs(ToolArgs):

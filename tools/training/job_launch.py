@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field
 
-from tools.aws import is_already_exists
+from tools.aws import create_once
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
-from tools.catalog import check_instance_type, money, price, price_source
+from tools.catalog import instance_type_for, money, price, price_source
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
 from tools.training.common import default_training_image, is_own_attempt
 from tools.training.jobs import JobArgs, describe_job
-from tools.validation import image_uri, s3_uri
+from tools.validation import ImageUri, S3Uri, SageMakerName
 
 MAX_RUNTIME_HOURS = 28 * 24  # SageMaker's longest MaxRuntimeInSeconds
 MAX_JOB_INSTANCES = 10000  # a sanity bound; the policy sets the real per-action limit
@@ -30,11 +29,15 @@ class LaunchJobArgs(JobArgs):
     """launch_training_job's arguments."""
 
     job_name: Annotated[
-        str, Name("training_job", new=True), Field(description="Name of the training job, e.g. llama-pretrain-stage2.")
+        str,
+        Name("training_job", new=True),
+        SageMakerName,
+        Field(description="Name of the training job, e.g. llama-pretrain-stage2."),
     ]
     instance_type: Annotated[
         str,
         InstanceType("training"),
+        instance_type_for("training"),
         Field(default="ml.trn2.48xlarge", description="Training instance type, e.g. ml.trn2.48xlarge."),
     ] = "ml.trn2.48xlarge"
     instance_count: Annotated[
@@ -45,16 +48,19 @@ class LaunchJobArgs(JobArgs):
     image_uri: Annotated[
         str | None,
         ArgKind(Kind.IMAGE_URI),
+        ImageUri,
         Field(default=None, description="ECR training image; default: settings or the Neuron PyTorch training DLC."),
     ] = None
     input_s3_uri: Annotated[
         str,
         ArgKind(Kind.S3_URI, role="input"),
+        S3Uri,
         Field(description="s3:// prefix of the training data (channel 'train')."),
     ]
     output_s3_uri: Annotated[
         str,
         ArgKind(Kind.S3_URI, role="output"),
+        S3Uri,
         Field(description="s3:// prefix where SageMaker writes the model artifacts."),
     ]
     max_runtime_hours: Annotated[
@@ -62,21 +68,6 @@ class LaunchJobArgs(JobArgs):
         ArgKind(Kind.HOURS),
         Field(default=24, gt=0, le=MAX_RUNTIME_HOURS, description="Hours after which SageMaker stops the job."),
     ] = 24
-
-    @field_validator("instance_type")
-    @classmethod
-    def _type(cls, value: str) -> str:
-        return check_instance_type(value, "training").name
-
-    @field_validator("image_uri")
-    @classmethod
-    def _image(cls, value: str | None) -> str | None:
-        return None if value is None else image_uri("image_uri", value)
-
-    @field_validator("input_s3_uri", "output_s3_uri")
-    @classmethod
-    def _s3(cls, value: str, info: ValidationInfo) -> str:
-        return s3_uri(info.field_name or "s3_uri", value)
 
 
 class JobLaunched(BaseModel):
@@ -240,18 +231,10 @@ def run_launch(ctx: ToolContext, args: LaunchJobArgs) -> JobLaunched:
     """CreateTrainingJob, unless this request (or an identical spec) already launched it."""
     sm = ctx.clients.client("sagemaker")
     request = launch_request(ctx, args)
-    existing = describe_job(ctx, args.job_name)
-    if existing is not None:
-        return _found_existing(ctx, args, request, existing)
-    try:
-        arn = sm.create_training_job(**request)["TrainingJobArn"]
-    except ClientError as exc:
-        # A retried create whose first attempt succeeded (the reply was lost) lands here.
-        existing = describe_job(ctx, args.job_name) if is_already_exists(exc) else None
-        if existing is None:
-            raise
-        return _found_existing(ctx, args, request, existing)
-    return _launched(args, request, arn, "InProgress", created=True)
+    found, outcome = create_once(lambda: describe_job(ctx, args.job_name), lambda: sm.create_training_job(**request))
+    if outcome != "created":
+        return _found_existing(ctx, args, request, found)
+    return _launched(args, request, found["TrainingJobArn"], "InProgress", created=True)
 
 
 def render_launch(r: JobLaunched) -> str:

@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from tools.aws import describe_or_none
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext
 from tools.catalog import money, price
 from tools.errors import ToolInputError
 from tools.kinds import Name
-from tools.validation import sagemaker_name
+from tools.validation import SageMakerName
 
 ACTIVE = ("InProgress",)
 
@@ -24,13 +24,11 @@ class JobArgs(ToolArgs):
     """Base of the tools that name one training job."""
 
     job_name: Annotated[
-        str, Name("training_job"), Field(description="Name of the training job, e.g. llama-pretrain-stage2.")
+        str,
+        Name("training_job"),
+        SageMakerName,
+        Field(description="Name of the training job, e.g. llama-pretrain-stage2."),
     ]
-
-    @field_validator("job_name")
-    @classmethod
-    def _job_name(cls, value: str) -> str:
-        return sagemaker_name("job_name", value)
 
 
 def describe_job(ctx: ToolContext, name: str) -> dict[str, Any] | None:

@@ -15,15 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, field_validator
 
-from tools.aws import describe_or_none, is_already_exists
+from tools.aws import create_once, describe_or_none
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext
 from tools.catalog import catalog, check_instance_type, money, price, price_source
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
-from tools.validation import sagemaker_name
+from tools.validation import SageMakerName
 
 # Instance types SageMaker sells training plans for (botocore's ReservedCapacityInstanceType).
 RESERVABLE = frozenset(
@@ -222,6 +221,7 @@ class PurchasePlanArgs(ToolArgs):
     plan_name: Annotated[
         str,
         Name("training_plan", new=True),
+        SageMakerName,
         Field(description="Name for the new training plan, e.g. llama-q3-capacity."),
     ]
     offering_id: Annotated[
@@ -229,11 +229,6 @@ class PurchasePlanArgs(ToolArgs):
         ArgKind(Kind.ID, of="training_plan_offering", listed_by="search_training_plans"),
         Field(description="Offering to buy, as listed by search_training_plans."),
     ]
-
-    @field_validator("plan_name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return sagemaker_name("plan_name", value)
 
     @field_validator("offering_id")
     @classmethod
@@ -359,21 +354,16 @@ def run_purchase(ctx: ToolContext, args: PurchasePlanArgs) -> PlanPurchased:
     sm = ctx.clients.client("sagemaker")
     offering = recall_offering(ctx, args.offering_id)
     # CreateTrainingPlan takes no client token: the plan name is what makes a retry safe.
-    existing = describe_or_none(sm.describe_training_plan, TrainingPlanName=args.plan_name)
-    if existing is not None:
-        return _found_existing(args, offering, existing)
-    try:
-        arn = sm.create_training_plan(**purchase_request(ctx, args))["TrainingPlanArn"]
-    except ClientError as exc:
-        if not is_already_exists(exc):
-            raise
-        existing = describe_or_none(sm.describe_training_plan, TrainingPlanName=args.plan_name)
-        if existing is None:
-            raise
-        result = _found_existing(args, offering, existing)
+    found, outcome = create_once(
+        lambda: describe_or_none(sm.describe_training_plan, TrainingPlanName=args.plan_name),
+        lambda: sm.create_training_plan(**purchase_request(ctx, args)),
+    )
+    if outcome == "created":
+        return _purchased(args, offering, found["TrainingPlanArn"], "Pending", created=True)
+    result = _found_existing(args, offering, found)
+    if outcome == "lost":
         result.created, result.note = True, "bought by an earlier attempt of this same request"
-        return result
-    return _purchased(args, offering, arn, "Pending", created=True)
+    return result
 
 
 def render_purchase(r: PlanPurchased) -> str:
