@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from botocore.exceptions import ReadTimeoutError
+
 from tools import guard, runtime
 from tools.base import Plan, ToolContext, ToolOutcome
 from tools.registry import get
@@ -74,3 +76,17 @@ def grant_all(*operations: str) -> Iterator[guard.Grant]:
     """Activate a grant for raw sandbox writes (setting up a test, or testing an extension)."""
     with guard.activated(guard.Grant("ap-test", "h", frozenset(operations), time.time() + 60)) as grant:
         yield grant
+
+
+def lose_first_answer(ctx: ToolContext, service: str, operation: str) -> list[str]:
+    """Make the first successful ``operation`` look like a read timeout (AWS did it, the answer was
+    lost), as a flaky network does; the list returned names each answer lost."""
+    lost: list[str] = []
+
+    def lose(model: Any, **_: Any) -> None:
+        if not lost:
+            lost.append(model.name)
+            raise ReadTimeoutError(endpoint_url=f"https://api.{service}.us-east-1.amazonaws.com")
+
+    ctx.clients.client(service).raw.meta.events.register_last(f"after-call.{service}.{operation}", lose)
+    return lost

@@ -106,12 +106,12 @@ def describe_render(r: CacheDescription) -> str:
 
 DESCRIBE_TOOL = Tool(
     name="describe_cache",
-    label="describe a cache (hit rate, evictions, memory)",
-    effect=Effect.READ,
-    risk=Risk.READ,
     description="Describe an ElastiCache (Valkey/Redis OSS) replication group: engine, node type, shards and "
     "replicas, parameter group, cost per hour, and the last hour of hit rate, evictions, memory, CPU and "
     "connections from CloudWatch.",
+    label="describe a cache (hit rate, evictions, memory)",
+    effect=Effect.READ,
+    risk=Risk.READ,
     args_model=CacheArgs,
     run=describe_run,
     render=describe_render,

@@ -9,10 +9,10 @@ from pydantic import Field, field_validator
 
 from tools.base import Effect, Risk, Tool, ToolContext
 from tools.cache.advice import Advice, advise, tune_arguments
-from tools.cache.describe import CacheArgs, per_hour, render_metrics
+from tools.cache.describe import CacheArgs, render_metrics
 from tools.cache.read import CacheMetrics, read_group, read_metrics, read_parameters
 from tools.cache.tune import TuneCacheArgs
-from tools.catalog import money
+from tools.catalog import cost_change
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Kind
 
@@ -85,10 +85,7 @@ def recommend_render(r: CacheRecommendation) -> str:
         lines.append("no change recommended")
     for rec in r.recommendations:
         lines.append(f"- {rec.setting}: {rec.current} -> {rec.proposed}: {rec.reason}")
-    before, after = per_hour(r.cost_usd_per_hour_before), per_hour(r.cost_usd_per_hour_after)
-    lines.append(
-        f"cost: {before} -> {after} ({money(r.cost_usd_per_hour_delta, per_hour=True, signed=True, digits=3)})"
-    )
+    lines.append(f"cost: {cost_change(r.cost_usd_per_hour_before, r.cost_usd_per_hour_after, digits=3)}")
     lines += [f"note: {n}" for n in r.notes]
     if r.tune_cache_args:
         lines.append(f"to apply: tune_cache {r.tune_cache_args}")
@@ -97,12 +94,12 @@ def recommend_render(r: CacheRecommendation) -> str:
 
 RECOMMEND_TOOL = Tool(
     name="recommend_cache_tuning",
-    label="recommend cache tuning for a workload",
-    effect=Effect.READ,
-    risk=Risk.READ,
     description="Recommend node type, replica count and Valkey parameters for a cache used as LLM KV cache "
     "(kv-cache) or MoE expert cache (moe-experts), with reasons from its metrics, the cost change, and "
     "tune_cache arguments that carry it out.",
+    label="recommend cache tuning for a workload",
+    effect=Effect.READ,
+    risk=Risk.READ,
     args_model=RecommendCacheTuningArgs,
     run=recommend_run,
     render=recommend_render,

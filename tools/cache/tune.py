@@ -9,9 +9,9 @@ from pydantic import Field, field_validator, model_validator
 
 from tools.base import Effect, Plan, Risk, Tool, ToolContext
 from tools.cache.changes import TuneResult, apply, work_out
-from tools.cache.describe import CacheArgs, per_hour
+from tools.cache.describe import CacheArgs
 from tools.cache.params import check_parameters, tunable_parameters
-from tools.catalog import catalog, instance_type_for, money
+from tools.catalog import catalog, cost_change, instance_type_for
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind
 
@@ -69,9 +69,7 @@ def tune_plan(ctx: ToolContext, args: TuneCacheArgs) -> Plan:
             "kept from " + group.parameter_group + ": " + ", ".join(f"{k}={v}" for k, v in work.carried.items())
         )
     if work.changes:
-        changes.append(
-            f"cost: {per_hour(before)} -> {per_hour(after)} ({money(delta, per_hour=True, signed=True, digits=3)})"
-        )
+        changes.append(f"cost: {cost_change(before, after, digits=3)}")
     warnings = []
     if group.status != "available":
         warnings.append(f"{group.cache_id} is {group.status}; the change waits until it is available")
@@ -120,18 +118,20 @@ def tune_render(r: TuneResult) -> str:
     if r.operations:
         lines.append("AWS calls: " + ", ".join(r.operations))
     if r.changes:
-        lines.append(f"cost: {per_hour(r.cost_usd_per_hour_before)} -> {per_hour(r.cost_usd_per_hour_after)}")
+        lines.append(
+            f"cost: {cost_change(r.cost_usd_per_hour_before, r.cost_usd_per_hour_after, digits=3, delta=False)}"
+        )
     lines.append(r.note)
     return "\n".join(lines)
 
 
 TUNE_TOOL = Tool(
     name="tune_cache",
+    description="Change an ElastiCache replication group: node type, replicas per shard, and allowlisted Valkey "
+    "parameters (set in its own parameter group opsbot-<cache_id>). Applied immediately.",
     label="tune a cache (node type, replicas, parameters)",
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
-    description="Change an ElastiCache replication group: node type, replicas per shard, and allowlisted Valkey "
-    "parameters (set in its own parameter group opsbot-<cache_id>). Applied immediately.",
     args_model=TuneCacheArgs,
     plan=tune_plan,
     run=tune_run,

@@ -111,3 +111,12 @@ def money(value: float | None, *, per_hour: bool = False, signed: bool = False, 
         return UNKNOWN
     sign = ("-" if value < 0 else "+") if signed else ("-" if value < 0 else "")
     return f"{sign}${abs(value):,.{digits}f}" + ("/h" if per_hour else "")
+
+
+def cost_change(before: float | None, after: float | None, *, digits: int = 2, delta: bool = True) -> str:
+    """An hourly cost before and after a change: ``$55.97/h -> $111.94/h (+$55.97/h)``; the change is
+    left out when either side is unknown or ``delta`` is False."""
+    text = f"{money(before, per_hour=True, digits=digits)} -> {money(after, per_hour=True, digits=digits)}"
+    if not delta or before is None or after is None:
+        return text
+    return f"{text} ({money(after - before, per_hour=True, signed=True, digits=digits)})"

@@ -91,10 +91,10 @@ def render(r: CostEstimate) -> str:
 
 ESTIMATE_TOOL = Tool(
     name="estimate_cost",
+    description="Estimate the on-demand cost of instances for some hours, from the instance catalog.",
     label="estimate the cost of instances",
     effect=Effect.READ,
     risk=Risk.READ,
-    description="Estimate the on-demand cost of instances for some hours, from the instance catalog.",
     args_model=EstimateCostArgs,
     plan=plan,
     run=run,

@@ -175,13 +175,13 @@ def render_enable(r: EnableS3MetadataResult) -> str:
 
 ENABLE_TOOL = Tool(
     name="enable_s3_metadata",
-    label="enable S3 Metadata on a bucket",
-    effect=Effect.WRITE,
-    risk=Risk.LOW,
     description=(
         "Turn on S3 Metadata for a bucket (journal and live inventory tables in S3 Tables) so that "
         "query_s3_metadata can answer for it. Does nothing if already enabled."
     ),
+    label="enable S3 Metadata on a bucket",
+    effect=Effect.WRITE,
+    risk=Risk.LOW,
     args_model=EnableS3MetadataArgs,
     plan=plan_enable,
     run=run_enable,

@@ -234,13 +234,13 @@ def render_query(r: S3MetadataQueryResult) -> str:
 
 QUERY_TOOL = Tool(
     name="query_s3_metadata",
-    label="query S3 Metadata (objects by prefix, size, date, class, tags)",
-    effect=Effect.READ,
-    risk=Risk.READ,
     description=(
         "Find objects in a bucket by prefix, size, last-modified time, storage class, content type and tags, "
         "from its S3 Metadata inventory table (SQL built by opsbot; returns the rows and the SQL)."
     ),
+    label="query S3 Metadata (objects by prefix, size, date, class, tags)",
+    effect=Effect.READ,
+    risk=Risk.READ,
     args_model=QueryS3MetadataArgs,
     plan=plan_query,
     run=run_query,

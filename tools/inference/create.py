@@ -303,13 +303,13 @@ def create_render(r: EndpointCreated) -> str:
 
 CREATE_TOOL = Tool(
     name="create_inference_endpoint",
-    label="create an inference endpoint",
-    effect=Effect.WRITE,
-    risk=Risk.MEDIUM,
     description=(
         "Deploy a model from S3 to a new SageMaker real-time endpoint on Inf2 or P6-B200 "
         "(model, endpoint config and endpoint)."
     ),
+    label="create an inference endpoint",
+    effect=Effect.WRITE,
+    risk=Risk.MEDIUM,
     args_model=CreateEndpointArgs,
     plan=create_plan,
     run=create_run,

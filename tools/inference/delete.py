@@ -127,10 +127,10 @@ def delete_render(r: EndpointDeleted) -> str:
 
 DELETE_TOOL = Tool(
     name="delete_endpoint",
+    description="Delete a SageMaker endpoint, with the endpoint config and model opsbot created for it.",
     label="delete an endpoint",
     effect=Effect.DESTRUCTIVE,
     risk=Risk.CRITICAL,
-    description="Delete a SageMaker endpoint, with the endpoint config and model opsbot created for it.",
     args_model=EndpointArgs,
     plan=delete_plan,
     run=delete_run,

@@ -185,10 +185,10 @@ def list_render(r: EndpointList) -> str:
 
 LIST_TOOL = Tool(
     name="list_endpoints",
+    description="List the SageMaker inference endpoints with status, instance type, instance count and cost per hour.",
     label="list endpoints",
     effect=Effect.READ,
     risk=Risk.READ,
-    description="List the SageMaker inference endpoints with status, instance type, instance count and cost per hour.",
     args_model=NoArgs,
     run=list_run,
     render=list_render,

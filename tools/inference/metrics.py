@@ -189,13 +189,13 @@ def describe_render(r: EndpointDetail) -> str:
 
 DESCRIBE_TOOL = Tool(
     name="describe_endpoint",
-    label="describe an endpoint",
-    effect=Effect.READ,
-    risk=Risk.READ,
     description=(
         "Describe one SageMaker endpoint: status, variants, instances, cost, and CloudWatch metrics for the "
         "last hour (invocations, errors, model latency, CPU and GPU utilisation)."
     ),
+    label="describe an endpoint",
+    effect=Effect.READ,
+    risk=Risk.READ,
     args_model=EndpointArgs,
     run=describe_run,
     render=describe_render,

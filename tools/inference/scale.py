@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
-from tools.catalog import money
+from tools.catalog import cost_change
 from tools.errors import ToolInputError
 from tools.inference.create import MAX_INSTANCES
 from tools.inference.endpoints import EndpointArgs, EndpointInfo, require_endpoint
@@ -87,8 +87,7 @@ def scale_plan(ctx: ToolContext, args: ScaleEndpointArgs) -> Plan:
         ],
         aws_operations=[update] if old != new else [],
         cost_usd_per_hour=after,
-        cost_note=f"{money(before, per_hour=True)} -> {money(after, per_hour=True)} "
-        f"({money(delta, per_hour=True, signed=True)})"
+        cost_note=cost_change(before, after)
         if delta is not None
         else f"{info.instance_type} is not in the price catalog",
         instance_type=info.instance_type,
@@ -140,17 +139,16 @@ def scale_render(r: EndpointScaled) -> str:
         return f"endpoint {r.endpoint_name} already has {r.new_count} x {r.instance_type}; nothing changed ({r.status})"
     return (
         f"endpoint {r.endpoint_name} ({r.status}): {r.variant_name} {r.old_count} -> {r.new_count} x "
-        f"{r.instance_type}, {money(r.cost_usd_per_hour_before, per_hour=True)} -> "
-        f"{money(r.cost_usd_per_hour_after, per_hour=True)}"
+        f"{r.instance_type}, {cost_change(r.cost_usd_per_hour_before, r.cost_usd_per_hour_after, delta=False)}"
     )
 
 
 SCALE_TOOL = Tool(
     name="scale_endpoint",
+    description="Change the instance count of a SageMaker endpoint (its one variant).",
     label="scale an endpoint",
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
-    description="Change the instance count of a SageMaker endpoint (its one variant).",
     args_model=ScaleEndpointArgs,
     plan=scale_plan,
     run=scale_run,

@@ -328,13 +328,13 @@ def render(r: SizingRecommendation) -> str:
 
 RECOMMEND_TOOL = Tool(
     name="recommend_inference_instance",
-    label="recommend an inference instance for a model",
-    effect=Effect.READ,
-    risk=Risk.READ,
     description=(
         "Recommend the cheapest Inf2 or P6-B200 endpoint instance that holds a model: weights + KV cache + "
         "overhead against usable accelerator memory, with the arithmetic and the model-shape assumptions."
     ),
+    label="recommend an inference instance for a model",
+    effect=Effect.READ,
+    risk=Risk.READ,
     args_model=RecommendArgs,
     plan=plan,
     run=run,

@@ -353,13 +353,13 @@ def render_create(r: ClusterCreated) -> str:
 
 CREATE_TOOL = Tool(
     name="create_hyperpod_cluster",
-    label="create a HyperPod cluster",
-    effect=Effect.WRITE,
-    risk=Risk.HIGH,
     description=(
         "Create a HyperPod cluster (Slurm or EKS) with one group of instance_count x instance_type, "
         "or several instance_groups, optionally on a training plan."
     ),
+    label="create a HyperPod cluster",
+    effect=Effect.WRITE,
+    risk=Risk.HIGH,
     args_model=CreateClusterArgs,
     plan=plan_create,
     run=run_create,

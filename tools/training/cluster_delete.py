@@ -94,10 +94,10 @@ def render_delete(r: ClusterDeleted) -> str:
 
 DELETE_TOOL = Tool(
     name="delete_hyperpod_cluster",
+    description="Delete a HyperPod cluster and terminate all its instances.",
     label="delete a HyperPod cluster",
     effect=Effect.DESTRUCTIVE,
     risk=Risk.CRITICAL,
-    description="Delete a HyperPod cluster and terminate all its instances.",
     args_model=ClusterArgs,
     plan=plan_delete,
     run=run_delete,

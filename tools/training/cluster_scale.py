@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
-from tools.catalog import money, price_source
+from tools.catalog import cost_change, money, price_source
 from tools.errors import ToolInputError
 from tools.kinds import Count, Name
 from tools.training.clusters import DEFAULT_GROUP, MAX_GROUP_INSTANCES, ClusterArgs, describe_required, group_cost
@@ -157,17 +157,16 @@ def render_scale(r: ClusterScaled) -> str:
         return f"{r.cluster_name}/{r.group_name} already has {r.new_count} x {r.instance_type}; nothing changed."
     return (
         f"Scaling {r.cluster_name}/{r.group_name}: {r.old_count} -> {r.new_count} x {r.instance_type} "
-        f"({r.status}); {money(r.cost_usd_per_hour_before, per_hour=True)} -> "
-        f"{money(r.cost_usd_per_hour_after, per_hour=True)}"
+        f"({r.status}); {cost_change(r.cost_usd_per_hour_before, r.cost_usd_per_hour_after, delta=False)}"
     )
 
 
 SCALE_TOOL = Tool(
     name="scale_hyperpod_cluster",
+    description="Resize one instance group of a HyperPod cluster to a new total instance count.",
     label="scale a HyperPod instance group",
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
-    description="Resize one instance group of a HyperPod cluster to a new total instance count.",
     args_model=ScaleClusterArgs,
     plan=plan_scale,
     run=run_scale,

@@ -226,20 +226,20 @@ def render_describe(r: ClusterDetails) -> str:
 
 LIST_TOOL = Tool(
     name="list_hyperpod_clusters",
+    description="List SageMaker HyperPod clusters with status, instance count and hourly cost.",
     label="list HyperPod clusters",
     effect=Effect.READ,
     risk=Risk.READ,
-    description="List SageMaker HyperPod clusters with status, instance count and hourly cost.",
     args_model=ListClustersArgs,
     run=run_list,
     render=render_list,
 )
 DESCRIBE_TOOL = Tool(
     name="describe_hyperpod_cluster",
+    description="Describe a HyperPod cluster: status, instance groups, node counts and cost per hour.",
     label="describe a HyperPod cluster",
     effect=Effect.READ,
     risk=Risk.READ,
-    description="Describe a HyperPod cluster: status, instance groups, node counts and cost per hour.",
     args_model=ClusterArgs,
     run=run_describe,
     render=render_describe,

@@ -250,13 +250,13 @@ def render_launch(r: JobLaunched) -> str:
 
 LAUNCH_TOOL = Tool(
     name="launch_training_job",
-    label="launch a training job",
-    effect=Effect.WRITE,
-    risk=Risk.MEDIUM,
     description=(
         "Launch a SageMaker training job (default 1 x ml.trn2.48xlarge with the Neuron PyTorch image) "
         "on data in S3, stopped after max_runtime_hours."
     ),
+    label="launch a training job",
+    effect=Effect.WRITE,
+    risk=Risk.MEDIUM,
     args_model=LaunchJobArgs,
     plan=plan_launch,
     run=run_launch,

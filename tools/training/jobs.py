@@ -200,20 +200,20 @@ def render_stop(r: JobStopped) -> str:
 
 DESCRIBE_TOOL = Tool(
     name="describe_training_job",
+    description="Describe a training job: status, instances, time used and cost so far.",
     label="describe a training job",
     effect=Effect.READ,
     risk=Risk.READ,
-    description="Describe a training job: status, instances, time used and cost so far.",
     args_model=JobArgs,
     run=run_describe,
     render=render_describe,
 )
 STOP_TOOL = Tool(
     name="stop_training_job",
+    description="Stop a running training job (its instances are released; unsaved progress is lost).",
     label="stop a training job",
     effect=Effect.DESTRUCTIVE,
     risk=Risk.HIGH,
-    description="Stop a running training job (its instances are released; unsaved progress is lost).",
     args_model=JobArgs,
     plan=plan_stop,
     run=run_stop,

@@ -379,20 +379,20 @@ def render_purchase(r: PlanPurchased) -> str:
 
 SEARCH_TOOL = Tool(
     name="search_training_plans",
+    description="Search SageMaker training plan offerings (reserved Trn2/GPU capacity) with start dates and fees.",
     label="search training plan offerings",
     effect=Effect.READ,
     risk=Risk.READ,
-    description="Search SageMaker training plan offerings (reserved Trn2/GPU capacity) with start dates and fees.",
     args_model=SearchPlansArgs,
     run=run_search,
     render=render_search,
 )
 PURCHASE_TOOL = Tool(
     name="purchase_training_plan",
+    description="Buy a training plan offering found by search_training_plans (upfront fee, not refundable).",
     label="purchase a training plan",
     effect=Effect.DESTRUCTIVE,
     risk=Risk.CRITICAL,
-    description="Buy a training plan offering found by search_training_plans (upfront fee, not refundable).",
     args_model=PurchasePlanArgs,
     plan=plan_purchase,
     run=run_purchase,

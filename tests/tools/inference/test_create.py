@@ -3,13 +3,10 @@ with botocore's Stubber on a live-mode client (no network: every call is stubbed
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
-from tests.tools.helpers import approve_and_run, grant_for, record
+from tests.tools.helpers import approve_and_run, grant_for, lose_first_answer, record
 from tests.tools.inference.stubs import CREATE_ARGS, LIVE_ACCOUNT, NEURON_IMAGE, not_found
 from tools import runtime
 from tools.errors import ApprovalRequiredError, MutationBlockedError, ToolInputError
@@ -142,15 +139,7 @@ CREATE_OPERATIONS = ["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", 
 
 def test_create_survives_a_lost_answer_without_a_second_endpoint(ctx) -> None:
     # GIVEN the answer to a successful CreateEndpoint is lost once (read timeout after the call)
-    raw = ctx.clients.client("sagemaker").raw
-    lost: list[str] = []
-
-    def lose_answer_once(model: Any, **_: Any) -> None:
-        if not lost:
-            lost.append(model.name)
-            raise ReadTimeoutError(endpoint_url="https://api.sagemaker.us-east-1.amazonaws.com")
-
-    raw.meta.events.register_last("after-call.sagemaker.CreateEndpoint", lose_answer_once)
+    lost = lose_first_answer(ctx, "sagemaker", "CreateEndpoint")
     rec = record(ctx)
     # WHEN the create runs (tenacity retries the timed-out call)
     _, out = approve_and_run(ctx, "create_inference_endpoint", CREATE_ARGS)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
-from tests.tools.helpers import approve_and_run, record
+from tests.tools.helpers import approve_and_run, lose_first_answer, record
 from tests.tools.training.sandbox import LIFECYCLE, ROLE, TRN2, describe_cluster
 from tools import runtime
 from tools.aws import AwsClients
@@ -125,15 +122,8 @@ def test_create_over_a_different_cluster_of_the_same_name_is_refused(ctx: ToolCo
 
 def test_a_create_retried_after_a_lost_reply_finds_its_own_cluster(ctx: ToolContext) -> None:
     # GIVEN the reply to the first successful CreateCluster is lost (read timeout), once
+    lose_first_answer(ctx, "sagemaker", "CreateCluster")
     sm = ctx.clients.client("sagemaker")
-    lost: list[str] = []
-
-    def lose_reply(**_: Any) -> None:
-        if not lost:
-            lost.append("x")
-            raise ReadTimeoutError(endpoint_url="https://api.sagemaker.us-east-1.amazonaws.com")
-
-    sm.raw.meta.events.register("after-call.sagemaker.CreateCluster", lose_reply)
     recorder = record(ctx)
     # WHEN the create runs (tenacity retries the timeout)
     raw = {"cluster_name": "retry-pt", "instance_type": "ml.trn2.48xlarge", "instance_count": 2}

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from botocore.exceptions import ReadTimeoutError
 
-from tests.tools.helpers import approve_and_run, record
+from tests.tools.helpers import approve_and_run, lose_first_answer, record
 from tests.tools.training.sandbox import NEURON_DLC, ROLE, TRN2, describe_job
 from tools import runtime
 from tools.base import Effect, Risk, ToolContext
@@ -90,15 +87,8 @@ def test_launch_image_argument_wins_and_the_dlc_follows_the_region(ctx: ToolCont
 
 def test_a_launch_retried_after_a_lost_reply_creates_one_job(ctx: ToolContext) -> None:
     # GIVEN the first successful CreateTrainingJob's reply is lost once
+    lose_first_answer(ctx, "sagemaker", "CreateTrainingJob")
     sm = ctx.clients.client("sagemaker")
-    lost: list[str] = []
-
-    def lose_reply(**_: Any) -> None:
-        if not lost:
-            lost.append("x")
-            raise ReadTimeoutError(endpoint_url="https://api.sagemaker.us-east-1.amazonaws.com")
-
-    sm.raw.meta.events.register("after-call.sagemaker.CreateTrainingJob", lose_reply)
     recorder = record(ctx)
     # WHEN the launch runs
     _, out = approve_and_run(ctx, "launch_training_job", LAUNCH, approval_id="ap-job-retry")

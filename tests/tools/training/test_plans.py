@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore.exceptions import ReadTimeoutError
 
-from tests.tools.helpers import approve_and_run, record
+from tests.tools.helpers import approve_and_run, lose_first_answer, record
 from tests.tools.training.sandbox import TRN2
 from tools import runtime
 from tools.base import Effect, Risk, ToolContext
@@ -117,15 +116,8 @@ def test_a_plan_name_taken_by_other_capacity_is_refused(ctx: ToolContext) -> Non
 
 def test_a_purchase_retried_after_a_lost_reply_buys_once(ctx: ToolContext) -> None:
     offering = _search(ctx).offerings[0]
+    lose_first_answer(ctx, "sagemaker", "CreateTrainingPlan")
     sm = ctx.clients.client("sagemaker")
-    lost: list[str] = []
-
-    def lose_reply(**_: Any) -> None:
-        if not lost:
-            lost.append("x")
-            raise ReadTimeoutError(endpoint_url="https://api.sagemaker.us-east-1.amazonaws.com")
-
-    sm.raw.meta.events.register("after-call.sagemaker.CreateTrainingPlan", lose_reply)
     recorder = record(ctx)
     _, out = approve_and_run(ctx, "purchase_training_plan", {"plan_name": "once", "offering_id": offering.offering_id})
     assert recorder.ops().count("CreateTrainingPlan") == 2
