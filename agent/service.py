@@ -209,6 +209,55 @@ class Opsbot:
             state = values
         return self._result(thread, state)
 
+    def withdraw(self, approval_id: str, *, user: str, reason: str | None = None) -> AskResult:
+        """The requester cancels their own pending request (``reason`` is kept with the decision)."""
+        from agent.approvals import ApprovalError
+
+        record = self.approvals.get(approval_id)
+        if record.status != "pending":
+            raise ApprovalError(f"approval {approval_id} is already {record.status}; nothing to withdraw")
+        if user != record.requester:
+            raise ApprovalError(f"only the requester ({record.requester}) may withdraw {approval_id}")
+        record = self.approvals.decide(approval_id, user, False, reason or "withdrawn by the requester")
+        return AskResult(
+            thread=record.thread,
+            approval=self._approval_view(approval_id),
+            plan=record.plan,
+            reply=f"{approval_id} withdrawn by {user}; nothing ran.",
+        )
+
+    # -------------------------------------------------------- queue and audit
+    def get_approval(self, approval_id: str) -> Any:
+        """The approval record; an unknown id is a ``NotFoundError``."""
+        return self.approvals.get(approval_id)
+
+    def list_approvals(self, status: str | None = None, limit: int = 100) -> list[Any]:
+        """Approval records, newest first, optionally of one status."""
+        return self.approvals.list(status=status, limit=limit)
+
+    def attach_card(self, approval_id: str, channel: str, ts: str) -> None:
+        """Remember the Slack card (channel and message ts) of a request."""
+        self.approvals.set_slack_ref(approval_id, channel, ts)
+
+    def claim_delivery(self, key: str) -> bool:
+        """True the first time a Slack delivery (event, click, command) is seen."""
+        return self.approvals.claim_once(key)
+
+    def audit_entries(self, limit: int = 50, approval_id: str | None = None) -> list[Any]:
+        """The newest audit entries (oldest of them first), optionally of one approval."""
+        return self.audit.list(limit=limit, approval_id=approval_id)
+
+    def verify_audit(self, head: str | None = None) -> Any:
+        """Check the audit chain; with ``head`` (``SEQ:HASH``), also that the log still holds that head."""
+        report = self.audit.verify()
+        if head:
+            seq, _, digest = head.partition(":")
+            held = {(str(e.seq), e.hash) for e in self.audit.backend.entries()}
+            if (seq, digest) not in held:
+                report.ok = False
+                report.problems.append(f"the log does not contain head {head}")
+        return report
+
     # ------------------------------------------------------------------ views
     def _approval_view(self, approval_id: str | None) -> ApprovalView:
         if not approval_id:

@@ -11,6 +11,7 @@ from typing import Any
 
 from agent.slack import cards, config
 from agent.slack.refs import parse_thread
+from agent.slack.text import escape
 
 log = logging.getLogger("opsbot.slack")
 
@@ -25,9 +26,9 @@ def sync_card(record: Any, decided_by: str, client: Any = None) -> bool:
         token = config.env("slack_bot_token")
         if not token:
             return False
-        from slack_sdk import WebClient
+        from agent.slack.client import web_client
 
-        client = WebClient(token=token, base_url=config.api_url() or WebClient.BASE_URL)
+        client = web_client(token=token, base_url=config.api_url())
     from slack_sdk.errors import SlackApiError
 
     try:
@@ -35,7 +36,7 @@ def sync_card(record: Any, decided_by: str, client: Any = None) -> bool:
             channel=ref["channel"], ts=ref["ts"], text=cards.card_text(record), blocks=cards.approval_card(record)
         )
         thread = parse_thread(record.thread)
-        text = f"{decided_by} decided {record.id} in the terminal.\n{cards.status_text(record)}"
+        text = f"{escape(decided_by)} decided `{escape(record.id)}` in the terminal.\n{cards.status_text(record)}"
         client.chat_postMessage(channel=ref["channel"], thread_ts=thread[1] if thread else ref["ts"], text=text)
     except SlackApiError as exc:
         log.warning("could not update the Slack card of %s: %s", record.id, exc)

@@ -1,7 +1,10 @@
 """Small, pure helpers shared by the ack path and the workers: thread ids, button values, delivery keys.
 
-A Slack conversation is the opsbot thread ``slack:<channel>:<thread_ts>``, so a reply in the same
-Slack thread (an answer to a question opsbot asked back, a decision an hour later) resumes it.
+A Slack conversation is the opsbot thread ``slack:<team>:<channel>:<thread_ts>``, so a reply in the
+same Slack thread (an answer to a question opsbot asked back, a decision an hour later) resumes it.
+The team is part of the thread, and so of every approval's call hash: a card's buttons count only
+in the workspace and channel the request was made in. (``slack:<channel>:<thread_ts>``, without a
+team, is still read: threads filed before the team was recorded.)
 """
 
 from __future__ import annotations
@@ -13,16 +16,26 @@ APPROVE_ACTION = "opsbot_approve"
 REJECT_ACTION = "opsbot_reject"
 
 
-def thread_id(channel: str, thread_ts: str) -> str:
-    """The opsbot thread of a Slack thread."""
-    return f"slack:{channel}:{thread_ts}"
+def thread_id(channel: str, thread_ts: str, team: str | None = None) -> str:
+    """The opsbot thread of a Slack thread (in workspace ``team``)."""
+    return f"slack:{team}:{channel}:{thread_ts}" if team else f"slack:{channel}:{thread_ts}"
 
 
 def parse_thread(thread: str) -> tuple[str, str] | None:
     """(channel, thread_ts) of a Slack thread id, or None for threads from other front ends."""
-    parts = thread.split(":")
-    if len(parts) == 3 and parts[0] == "slack" and parts[1] and parts[2]:
-        return parts[1], parts[2]
+    where = parse_thread_ref(thread)
+    return (where[1], where[2]) if where else None
+
+
+def parse_thread_ref(thread: str) -> tuple[str | None, str, str] | None:
+    """(team, channel, thread_ts) of a Slack thread id (team None for the older form), or None."""
+    parts = (thread or "").split(":")
+    if parts[0] != "slack" or not all(parts[1:]):
+        return None
+    if len(parts) == 4:
+        return parts[1], parts[2], parts[3]
+    if len(parts) == 3:
+        return None, parts[1], parts[2]
     return None
 
 

@@ -1,5 +1,8 @@
-"""Fixtures for the Slack app: a fake Slack Web API, the bolt app on a fake facade, and a lazy runner
-that holds the work until the test runs it (so the acknowledgement and the work can be told apart)."""
+"""Fixtures for the Slack app: the strict fake Slack Web API, the bolt app on a fake facade, and a lazy
+runner that holds the work until the test runs it (so the acknowledgement and the work can be told apart).
+
+Every test ends with ``assert_clean``: a call Slack would have refused, or a raw control sequence in
+any text Slack received, fails the test that caused it."""
 
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ class SlackHarness:
     def send(self, body: str, headers: dict[str, str] | None = None, json_body: bool = False) -> BoltResponse:
         """Dispatch one HTTP request through the real bolt app (signature checks included)."""
         headers = headers if headers is not None else signed_headers(body, json_body=json_body)
+        self.api.observe_request(body)  # Slack knows the sender and the message before the app does
         return self.app.dispatch(BoltRequest(body=body, headers=headers))
 
     def send_and_work(self, body: str, json_body: bool = False) -> BoltResponse:
@@ -58,9 +62,10 @@ class SlackHarness:
 
 @pytest.fixture
 def slack_api() -> Iterator[FakeSlackApi]:
-    """GIVEN a fake Slack Web API on 127.0.0.1."""
+    """GIVEN the strict fake Slack Web API on 127.0.0.1 (and THEN, after the test, Slack accepted everything)."""
     with FakeSlackApi() as api:
         yield api
+        api.assert_clean()
 
 
 @pytest.fixture

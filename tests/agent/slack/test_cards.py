@@ -15,7 +15,7 @@ from tests.agent.slack.fake_bot import FakeOpsbot
 def pending_record() -> Any:
     bot = FakeOpsbot()
     result = bot.ask("create it", user="alice", thread="slack:C1:1.2")
-    return bot.approvals.get(result.approval.id)
+    return bot.get_approval(result.approval.id)
 
 
 def test_card_fields_stay_within_slack_limits_and_names_are_escaped() -> None:

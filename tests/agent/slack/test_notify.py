@@ -21,8 +21,10 @@ def test_cli_approval_updates_the_card(settings, monkeypatch: pytest.MonkeyPatch
         thread="slack:C1:100.1",
         channel="slack",
     )
-    bot.approvals.set_slack_ref(pending.approval.id, "C1", "100.2")
+    bot.attach_card(pending.approval.id, "C1", "100.2")
     with FakeSlackApi() as api:
+        api.add_message("C1", "100.1", user="U0000DAVE0")
+        api.add_bot_message("C1", "100.2", thread_ts="100.1")
         monkeypatch.setenv("OPSBOT_SLACK_BOT_TOKEN", "xoxb-test")
         monkeypatch.setenv("OPSBOT_SLACK_API_URL", api.base_url)
         # WHEN alice approves it in the terminal
@@ -34,6 +36,7 @@ def test_cli_approval_updates_the_card(settings, monkeypatch: pytest.MonkeyPatch
         assert not [b for b in update.blocks if b.get("type") == "actions"]
         post = api.wait_for("chat.postMessage")[0]
         assert post.params["thread_ts"] == "100.1" and "alice decided" in post.params["text"]
+        api.assert_clean()
 
 
 def test_no_card_no_call(settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,4 +45,4 @@ def test_no_card_no_call(settings, monkeypatch: pytest.MonkeyPatch) -> None:
     bot = Opsbot(settings)
     pending = bot.ask("create a hyperpod cluster named cli-only with 2 trn2.48xlarge", user="dave")
     monkeypatch.setenv("OPSBOT_SLACK_BOT_TOKEN", "xoxb-test")
-    assert sync_card(bot.approvals.get(pending.approval.id), "alice") is False
+    assert sync_card(bot.get_approval(pending.approval.id), "alice") is False
