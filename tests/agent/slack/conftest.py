@@ -6,6 +6,7 @@ any text Slack received, fails the test that caused it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,9 +15,12 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.lazy_listener import LazyListenerRunner
 
 from agent.slack.app import build_app
+from agent.slack.refs import APPROVE_ACTION, parse_button_value
 from tests.agent.slack.fake_bot import FakeOpsbot
-from tests.agent.slack.payloads import BOT_TOKEN, SIGNING_SECRET, signed_headers
+from tests.agent.slack.payloads import BOT_TOKEN, CHANNEL, SIGNING_SECRET, button, click, signed_headers, slash_command
 from tests.fakes.slack_api import FakeSlackApi
+
+CREATE = "create a hyperpod cluster named demo with 2 trn2.48xlarge"
 
 
 class HeldLazyRunner(LazyListenerRunner):
@@ -58,6 +62,21 @@ class SlackHarness:
         assert response.status == 200, response.body
         self.lazy.drain()
         return response
+
+
+def post_card(h: SlackHarness, text: str = CREATE) -> tuple[str, list[dict], str]:
+    """Slash command -> card; returns (approval id, card blocks, card ts)."""
+    h.send_and_work(slash_command(text))
+    card = [c for c in h.api.calls_to("chat.postMessage") if c.blocks and c.ok][-1]
+    approval_id, _ = parse_button_value(button(card.blocks, APPROVE_ACTION)["value"])
+    return approval_id, card.blocks, card.response["ts"]
+
+
+def press(h: SlackHarness, action: str, user: str, approval_id: str, card_ts: str, **where: str) -> None:
+    """``user`` clicks ``action`` for ``approval_id`` on the message ``card_ts`` (``channel``/``team`` in ``where``)."""
+    value = json.dumps({"id": approval_id, "thread": h.bot.get_approval(approval_id).thread})
+    channel = where.pop("channel", CHANNEL)
+    h.send_and_work(click(action, value, user, channel, card_ts, **where))
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, parse_button_value
-from tests.agent.slack.conftest import SlackHarness
+from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION
+from tests.agent.slack.conftest import CREATE, SlackHarness, post_card, press
 from tests.agent.slack.payloads import (
     ALICE,
     BOB,
@@ -25,22 +25,6 @@ from tests.agent.slack.payloads import (
     slash_command,
 )
 from tools.errors import OpsbotError
-
-CREATE = "create a hyperpod cluster named demo with 2 trn2.48xlarge"
-
-
-def post_card(h: SlackHarness) -> tuple[str, list[dict], str]:
-    """Slash command -> card; returns (approval id, card blocks, card ts)."""
-    h.send_and_work(slash_command(CREATE))
-    card = h.api.calls_to("chat.postMessage")[-1]
-    approval_id, _ = parse_button_value(button(card.blocks, APPROVE_ACTION)["value"])
-    return approval_id, card.blocks, card.response["ts"]
-
-
-def press(h: SlackHarness, action: str, user: str, approval_id: str, card_ts: str) -> None:
-    record = h.bot.get_approval(approval_id)
-    value = json.dumps({"id": approval_id, "thread": record.thread})
-    h.send_and_work(click(action, value, user, CHANNEL, card_ts))
 
 
 def all_text(blocks: list[dict]) -> str:

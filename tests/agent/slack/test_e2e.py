@@ -11,8 +11,9 @@ import pytest
 from agent.service import Opsbot
 from agent.slack import cards
 from agent.slack.app import build_app
-from agent.slack.text import escape
 from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION
+from agent.slack.text import escape
+from tests.agent.fakes import ScriptedModel
 from tests.agent.slack.conftest import SlackHarness
 from tests.agent.slack.payloads import (
     ALICE,
@@ -29,7 +30,6 @@ from tests.agent.slack.payloads import (
     mention,
     slash_command,
 )
-from tests.agent.fakes import ScriptedModel
 from tests.agent.slack.sandbox_checks import aws_writes, hyperpod_clusters
 from tests.fakes.slack_api import FakeSlackApi
 from tools.config import get_settings
