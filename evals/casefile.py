@@ -143,7 +143,7 @@ class Case(_Strict):
         turns = self.conversation
         for n, turn in enumerate(turns, 1):
             if turn.expect is not None:
-                _check_earlier(turn.expect, n, f"turns.{n}.expect.earlier_status")
+                _check_earlier(turn.expect, n, f"turns.{n - 1}.expect.earlier_status")
         _check_earlier(self.expect, len(turns), "expect.earlier_status")
         return self
 
@@ -224,8 +224,9 @@ def load_file(path: Path) -> list[Case]:
             cases.append(Case.model_validate({**item, "source": str(path)}))
         except ValidationError as exc:
             err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise CaseError(f"{path}: case {item.get('id', n)!r}: {where}: {err['msg']}") from None
+            where = "".join(f"{p}: " for p in [".".join(str(p) for p in err["loc"])] if p)
+            message = err["msg"].removeprefix("Value error, ")
+            raise CaseError(f"{path}: case {item.get('id', n)!r}: {where}{message}") from None
     return cases
 
 

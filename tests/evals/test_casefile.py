@@ -97,6 +97,70 @@ def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
         load_cases(tmp_path)
 
 
+def test_conversation_keys_load(tmp_path: Path) -> None:
+    # GIVEN a conversation with another speaker, dialogue acts, a preview and store expectations
+    _write(
+        tmp_path,
+        "c.yaml",
+        """
+- id: lead-approves
+  turns:
+    - {utterance: "should we scale chat-prod to 3?", act: question, expect: {approval: [none, preview]}}
+    - {utterance: ok do it, act: request, expect: {approval: required, pending: 1}}
+    - {utterance: approve, user: alice, act: confirmation, expect: {earlier_status: executed}}
+  expect: {pending: 0, earlier_status: {turn: 2, status: executed}, reply_max_lines: 3}
+  tags: [cancel-confirm, inference]
+""",
+    )
+    # WHEN loaded
+    [case] = load_cases(tmp_path)
+    ask, _confirm, approve = case.conversation
+    # THEN each turn knows its speaker and act, and the expectations are typed
+    assert [case.speaker(t) for t in case.conversation] == ["eval-user", "eval-user", "alice"]
+    assert [case.is_question(t) for t in case.conversation] == [True, False, False]
+    assert ask.expect is not None and ask.expect.approval == ["none", "preview"]
+    assert approve.expect is not None and approve.expect.earlier_status is not None
+    assert (approve.expect.earlier_status.turn, approve.expect.earlier_status.status) == (None, "executed")
+    assert case.expect.earlier_status is not None and case.expect.earlier_status.turn == 2
+    assert case.expect.pending == 0 and case.case_class == "cancel-confirm"
+    assert case.text.endswith("[alice] approve")
+
+
+def test_unmarked_turns_of_the_question_class_are_questions(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "q.yaml",
+        """
+id: q
+turns: ["is it safe to stop llama-pretrain-stage1?", {utterance: "stop it", act: request}]
+tags: [question-about-write]
+""",
+    )
+    [case] = load_cases(tmp_path)
+    # THEN the unmarked turn is a question, the one marked as a request is not
+    assert [case.is_question(t) for t in case.conversation] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: x\nutterance: hi\ntags: [units, names]\n", "at most one class tag"),
+        ("id: x\nturns: [a, {utterance: b, act: shrug}]\n", "turns.1.act"),
+        ("id: x\nutterance: hi\nexpect: {earlier_status: withdrawn}\n", "needs an earlier turn"),
+        ("id: x\nturns: [a, b]\nexpect: {earlier_status: {turn: 2, status: withdrawn}}\n", "not before turn 2"),
+        ("id: x\nturns: [a, b]\nexpect: {earlier_status: cancelled}\n", "earlier_status"),
+        ("id: x\nutterance: hi\nexpect: {approval: maybe}\n", "approval"),
+        ("id: x\nutterance: hi\nexpect: {pending: -1}\n", "pending"),
+    ],
+)
+def test_bad_conversation_keys_are_clear_errors(tmp_path: Path, text: str, message: str) -> None:
+    # GIVEN a case with a mistake in one of the conversation keys WHEN loaded THEN one error names it
+    _write(tmp_path, "bad.yaml", text)
+    with pytest.raises(CaseError, match=message) as err:
+        load_cases(tmp_path)
+    assert "bad.yaml" in str(err.value) and "'x'" in str(err.value)
+
+
 def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(CaseError, match="no such file"):
         load_cases(tmp_path / "nope")
