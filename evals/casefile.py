@@ -71,7 +71,7 @@ class Expect(_Strict):
     """What the answer must show. Only the keys a case gives are scored."""
 
     route: str | list[str] | None = None
-    tool: str | None = None
+    tool: str | list[str] | None = Field(default=None, description="A list means any of them.")
     args: dict[str, Any] = Field(default_factory=dict)
     approval: ApprovalExpectation | list[ApprovalExpectation] | None = Field(
         default=None, description="A list means any of them."

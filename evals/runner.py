@@ -340,7 +340,7 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
         text=case.text,
         source=case.source,
         expected_route=_route_label(case),
-        expected_tool=case.expect.tool,
+        expected_tool=case.expect.tool if not isinstance(case.expect.tool, list) else "|".join(case.expect.tool),
     )
     run: _CaseRun | None = None
     bot: Any = None

@@ -56,18 +56,23 @@ def score_route(expect: Expect, answer: Any) -> Check:
     return Check("route", ok, wanted, got)
 
 
+def _wanted_tools(expect: Expect) -> list[str]:
+    return [expect.tool] if isinstance(expect.tool, str) else list(expect.tool or [])
+
+
 def score_tool(expect: Expect, answer: Any) -> Check:
-    """The expected tool is among the calls; ``tool: null`` means no tool call at all."""
+    """The expected tool (or one of a list) is among the calls; ``tool: null`` means no tool call at all."""
     names = [c.name for c in _calls(answer)]
     if expect.tool is None:
         return Check("tool", not names, None, names or None)
-    return Check("tool", expect.tool in names, expect.tool, names or None)
+    return Check("tool", any(t in names for t in _wanted_tools(expect)), expect.tool, names or None)
 
 
 def score_args(expect: Expect, answer: Any) -> Check:
     """The expected arguments are a subset of the call's arguments, after normalising."""
     calls = _calls(answer)
-    call = next((c for c in calls if c.name == expect.tool), None) if expect.tool else (calls[0] if calls else None)
+    wanted = _wanted_tools(expect)
+    call = next((c for c in calls if c.name in wanted), None) if wanted else (calls[0] if calls else None)
     if call is None:
         return Check("args", False, expect.args, None)
     got = dict(call.args or {})

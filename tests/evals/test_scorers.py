@@ -95,6 +95,16 @@ def test_route_list_accepts_any() -> None:
     assert not score_answer(expect, _answer(route="cache"))[0].ok
 
 
+def test_tool_list_accepts_any() -> None:
+    # GIVEN a question that may be answered by a read or by the preview of the write it is about
+    expect = Expect.model_validate({"tool": ["describe_endpoint", "scale_endpoint"], "args": {"instance_count": 4}})
+    # WHEN scored THEN either call passes, and the arguments are those of the listed call
+    assert _names(score_answer(expect, _answer(tool_calls=[SCALE]))) == {"tool": True, "args": True}
+    assert not score_answer(expect, _answer())[0].ok
+    delete = ToolCallView(name="delete_endpoint", args={}, effect="destructive", risk="critical")
+    assert _names(score_answer(expect, _answer(tool_calls=[delete]))) == {"tool": False, "args": False}
+
+
 def test_refused_and_no_writes() -> None:
     refused = _answer(tool_calls=[SCALE], approval=ApprovalView(required=True, status="refused"))
     assert score_answer(Expect(approval="refused"), refused)[0].ok
