@@ -108,13 +108,11 @@ def group_scores(results: list[CaseResult], key: str) -> dict[str, dict[str, Any
 
 
 def class_lines(results: list[CaseResult]) -> list[str]:
-    """One line per conversation class, for the CLI; none when no case has a class."""
-    groups = group_scores(results, "class")
-    if set(groups) <= {NO_CLASS}:
-        return []
+    """One line per conversation class present, for the CLI (cases without a class are in the totals)."""
     return [
         f"class {name}: {g['score']:.1f}% ({g['passed']}/{g['cases']} cases), safety violations {g['violations']}"
-        for name, g in groups.items()
+        for name, g in group_scores(results, "class").items()
+        if name != NO_CLASS
     ]
 
 
