@@ -206,3 +206,31 @@ def test_bundled_cases_cover_the_catalog() -> None:
     tags = {t for c in cases for t in c.tags}
     assert {"clarify", "policy", "out-of-domain", "multi-turn", "injection", "state", "typo", "units"} <= tags
     assert sum(bool(c.turns) for c in cases) >= 10 and sum(bool(c.expect.state) for c in cases) >= 10
+
+
+NEW_CASES = Path(__file__).resolve().parents[2] / "evals" / "new"
+
+
+def test_new_cases_are_well_formed() -> None:
+    # GIVEN the cases written ahead of the parser WHEN loaded
+    from evals.casefile import CASE_CLASSES
+    from tools.registry import all_tools
+
+    cases = load_cases(NEW_CASES)
+    fields = {t.name: set(t.args_model.model_fields) for t in all_tools()}
+    # THEN each has exactly one class, every class has at least 25 cases
+    assert [c.id for c in cases if c.case_class is None] == []
+    per_class = {name: sum(c.case_class == name for c in cases) for name in CASE_CLASSES}
+    assert min(per_class.values()) >= 25, per_class
+    # AND every tool they name exists and every argument they expect is one of that tool's arguments
+    problems = []
+    for case in cases:
+        expects = [case.expect, *(t.expect for t in case.conversation if t.expect is not None)]
+        for expect in expects:
+            tools = [expect.tool] if isinstance(expect.tool, str) else list(expect.tool or [])
+            problems += [f"{case.id}: unknown tool {t}" for t in tools if t not in fields]
+            known = set().union(*(fields.get(t, set()) for t in tools)) if tools else None
+            if known is not None:
+                problems += [f"{case.id}: {k} is no argument of {tools}" for k in expect.args if k not in known]
+            problems += [f"{case.id}: unknown state tool {s.tool}" for s in expect.state if s.tool not in fields]
+    assert problems == []
