@@ -177,6 +177,18 @@ class SlackWorker:
     def _post_card(self, client: Any, bot: Any, req: Request, thread_ts: str, approval_id: str, user: str) -> bool:
         """Post the card (after the full plan, when the card cannot show all of it) and remember it."""
         record = bot.get_approval(approval_id)
+        ref = record.slack_ref or {}
+        if ref.get("channel") and ref.get("ts"):  # the same request again: its card is already in Slack
+            link = self._permalink(client, ref["channel"], ref["ts"])
+            where = f"<{link}|its card>" if link else "its card, earlier in this thread,"
+            self._post(
+                client,
+                req.channel,
+                thread_ts,
+                f":information_source: This is the same request as the pending `{escape(approval_id)}`: "
+                f"{where} takes the decision.",
+            )
+            return True
         head = self._audit_head(bot)
         try:
             link = None

@@ -4,14 +4,16 @@ It offers exactly the facade's methods the Slack app uses (``ask``, ``decide``, 
 ``can_decide``, ``get_approval``, ``list_approvals``, ``attach_card``, ``claim_delivery``,
 ``audit_entries``, ``identity``), keeps real ``ApprovalRecord`` objects, and follows the facade's
 rules in miniature: bob and carol approve, nobody approves their own request, a request expires, a
-decision is taken once, and a newer write in a thread supersedes the pending one only when its
-author is that request's requester or an approver (status ``superseded``, recorded in the audit log).
+decision is taken once, the same request again in a thread is the pending one, and a newer write in
+a thread supersedes the pending one only when its author is that request's requester or an
+approver (status ``superseded``, recorded in the audit log).
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -124,6 +126,14 @@ class FakeOpsbot:
                 policy=[finding],
                 reply="Refused by policy: max-instances-per-action",
             )
+        args = copy.deepcopy(self.plan["args"])
+        count = re.search(r"with (\d+) ", text)
+        if count:
+            args["instance_count"] = int(count.group(1))
+        for same in self.list_approvals(status="pending"):
+            if same.thread == thread and same.requester == user and same.args == args:
+                view = ApprovalView(required=True, status="pending", id=same.id, expires_at=same.expires_at)
+                return AskResult(thread=thread, route="training", approval=view, plan=same.plan, reply="needs approval")
         new_id = f"ap-{len(self.records) + 1:04d}"
         for old in self.list_approvals(status="pending"):
             if old.thread == thread and (user == old.requester or user in APPROVERS):
@@ -134,7 +144,7 @@ class FakeOpsbot:
             id=new_id,
             call_hash="0" * 64,
             tool=self.plan["tool"],
-            args=copy.deepcopy(self.plan["args"]),
+            args=args,
             account="123456789012",
             region="us-east-1",
             requester=user,

@@ -242,6 +242,16 @@ def test_a_supersede_is_announced_to_the_requester_and_on_the_old_card(harness: 
     assert note.startswith(":arrows_counterclockwise: alice: your request") and old in note and new in note
 
 
+def test_the_same_request_again_points_to_its_card_instead_of_posting_a_second_one(harness: SlackHarness) -> None:
+    ask_in_thread(harness, CREATE, ALICE, ROOT)
+    ask_in_thread(harness, CREATE, ALICE, "1700000200.000100")
+    (card,) = card_posts(harness)
+    note = harness.api.ok_calls_to("chat.postMessage")[-1].params["text"]
+    assert "same request as the pending `ap-0001`" in note
+    assert f"archives/{CHANNEL}/p{card.response['ts'].replace('.', '')}" in note
+    assert harness.bot.get_approval("ap-0001").slack_ref == {"channel": CHANNEL, "ts": card.response["ts"]}
+
+
 def test_someone_else_posting_a_write_in_a_thread_does_not_retire_the_pending_request(harness: SlackHarness) -> None:
     ask_in_thread(harness, CREATE, ALICE, ROOT)
     # WHEN dave, neither the requester nor an approver, posts a write in alice's thread
