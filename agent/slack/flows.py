@@ -333,16 +333,22 @@ class SlackWorker:
             return
         why = bot.can_decide(approval_id, user=user)
         if why:
+            record = bot.get_approval(approval_id)
+            retired = self._retirement(bot, record)
+            if retired:  # say what happened, not the store's word for it
+                by = f" by `{escape(retired.by)}`" if retired.by else ""
+                why = f"it was replaced{by} at {cards.slack_date(retired.at)}; nothing is left to decide"
+            else:
+                why = escape(why)
             self._ephemeral(
                 client,
                 channel,
                 slack_user,
                 thread_ts,
-                f":no_entry_sign: You cannot decide `{escape(approval_id)}`: {escape(why)}",
+                f":no_entry_sign: You cannot decide `{escape(approval_id)}`: {why}",
             )
-            record = bot.get_approval(approval_id)
             if record.status != "pending":  # e.g. it expired meanwhile: the card drops its buttons
-                self._update_card(client, bot, record, retired=self._retirement(bot, record))
+                self._update_card(client, bot, record, retired=retired)
             return
         verb = "approved" if approve else "rejected"
         self._update_card(client, bot, record, working=f":gear: {escape(user)} {verb}; working…")

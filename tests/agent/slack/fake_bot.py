@@ -6,7 +6,7 @@ It offers exactly the facade's methods the Slack app uses (``ask``, ``decide``, 
 rules in miniature: bob and carol approve, nobody approves their own request, a request expires, a
 decision is taken once, the same request again in a thread is the pending one, and a newer write in
 a thread supersedes the pending one only when its author is that request's requester or an
-approver (status ``superseded``, recorded in the audit log).
+approver (status ``superseded``, naming the new request and the time, and recorded in the audit log).
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ POLICY = [
     {"rule": "region-allowed", "ok": True, "message": "region us-east-1 is allowed"},
     {"rule": "no-self-approval", "ok": True, "message": "alice cannot approve their own high-risk request"},
 ]
+
+
+class FakeRecord(ApprovalRecord):
+    """An approval record that names what superseded it and when, as the facade's records do."""
+
+    superseded_by: str | None = None
+    superseded_at: str | None = None
 
 
 class FakeOpsbot:
@@ -137,10 +144,11 @@ class FakeOpsbot:
         new_id = f"ap-{len(self.records) + 1:04d}"
         for old in self.list_approvals(status="pending"):
             if old.thread == thread and (user == old.requester or user in APPROVERS):
-                self.records[old.id] = old.model_copy(update={"status": "superseded"})
+                update = {"status": "superseded", "superseded_by": new_id, "superseded_at": now_iso()}
+                self.records[old.id] = old.model_copy(update=update)
                 self._record_audit("superseded", user, old.id, by=new_id)
         now = datetime.now(UTC)
-        record = ApprovalRecord(
+        record = FakeRecord(
             id=new_id,
             call_hash="0" * 64,
             tool=self.plan["tool"],

@@ -19,6 +19,7 @@ from tests.agent.slack.conftest import CREATE, SlackHarness, post_card, press
 from tests.agent.slack.payloads import (
     ALICE,
     BOB,
+    CAROL,
     CHANNEL,
     DAVE,
     button,
@@ -240,6 +241,10 @@ def test_a_supersede_is_announced_to_the_requester_and_on_the_old_card(harness: 
     # AND alice is told in the thread
     (note,) = [m.text for m in harness.api.thread(CHANNEL, ROOT) if "was replaced by" in m.text]
     assert note.startswith(":arrows_counterclockwise: alice: your request") and old in note and new in note
+    # AND a late click on the old card is told what happened, with the time, not "expired"
+    press(harness, APPROVE_ACTION, CAROL, old, first.response["ts"])
+    told = harness.api.calls_to("chat.postEphemeral")[-1].params["text"]
+    assert f"it was replaced by `{new}` at <!date^" in told and harness.bot.runs == []
 
 
 def test_the_same_request_again_points_to_its_card_instead_of_posting_a_second_one(harness: SlackHarness) -> None:
