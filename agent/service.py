@@ -209,8 +209,8 @@ class Opsbot:
             state = values
         return self._result(thread, state)
 
-    def withdraw(self, approval_id: str, *, user: str, reason: str | None = None) -> AskResult:
-        """The requester cancels their own pending request (``reason`` is kept with the decision)."""
+    def withdraw(self, approval_id: str, *, user: str) -> AskResult:
+        """The requester cancels their own pending request; nothing runs."""
         from agent.approvals import ApprovalError
 
         record = self.approvals.get(approval_id)
@@ -218,7 +218,8 @@ class Opsbot:
             raise ApprovalError(f"approval {approval_id} is already {record.status}; nothing to withdraw")
         if user != record.requester:
             raise ApprovalError(f"only the requester ({record.requester}) may withdraw {approval_id}")
-        record = self.approvals.decide(approval_id, user, False, reason or "withdrawn by the requester")
+        # Recorded as the requester's own rejection, which the approval rules allow.
+        record = self.approvals.decide(approval_id, user, False, "withdrawn by the requester")
         return AskResult(
             thread=record.thread,
             approval=self._approval_view(approval_id),

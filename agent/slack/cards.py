@@ -89,8 +89,14 @@ def status_of(record: ApprovalRecord) -> str:
 
 
 def superseded_by(record: ApprovalRecord) -> str | None:
-    """The id of the request that replaced this one, when the record names it."""
-    value = getattr(record, "superseded_by", None)
+    """The id of the request that replaced this one, when the record names it (``replaced_by``)."""
+    value = getattr(record, "replaced_by", None)
+    return str(value) if value else None
+
+
+def closed_at(record: ApprovalRecord) -> str | None:
+    """When the request left pending without running (``closed_at``), when the record says."""
+    value = getattr(record, "closed_at", None)
     return str(value) if value else None
 
 
@@ -332,11 +338,11 @@ def status_text(record: ApprovalRecord, retired: Retirement | None = None) -> st
     elif status == "rejected":
         lines.append(":no_entry_sign: *Rejected*; nothing ran")
     elif status == "withdrawn":
-        why = f": {escape(record.error)}" if record.error else ""
-        lines.append(f":leftwards_arrow_with_hook: *Withdrawn* by its requester{why}; nothing ran")
+        when = f" at {slack_date(closed_at(record))}" if closed_at(record) else ""
+        lines.append(f":leftwards_arrow_with_hook: *Withdrawn* by its requester{when}; nothing ran")
     elif status == "superseded":
         by = (retired.by if retired else None) or superseded_by(record)
-        at = (retired.at if retired else None) or getattr(record, "superseded_at", None)
+        at = (retired.at if retired else None) or closed_at(record)
         what = f"replaced by `{escape(by)}`" if by else "replaced by a newer request in this thread"
         when = f" at {slack_date(at)}" if at else ""
         lines.append(f":arrows_counterclockwise: *Superseded*: {what}{when}; nothing ran")

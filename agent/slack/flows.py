@@ -214,10 +214,9 @@ class SlackWorker:
         self, client: Any, bot: Any, req: Request, thread_ts: str, record: Any, user: str, error: str
     ) -> None:
         """No card, no pending request: withdraw it, and tell the requester why."""
-        reason = f"the Slack card could not be posted (Slack said {error})"
-        log.warning("card of %s not posted: %s", record.id, error)
+        log.warning("card of %s not posted (Slack said %s); withdrawing it", record.id, error)
         try:
-            bot.withdraw(record.id, user=user, reason=reason)
+            bot.withdraw(record.id, user=user)
             outcome = "so the request was withdrawn and nothing will run"
         except Exception as exc:  # e.g. decided meanwhile; say what we know
             log.warning("could not withdraw %s: %r", record.id, exc)
@@ -256,9 +255,8 @@ class SlackWorker:
                 continue
             retired = None
             if status == "superseded":
-                retired = cards.Retirement(
-                    by=cards.superseded_by(record) or new_id, at=self._superseded_at(bot, record) or now_iso()
-                )
+                by, at = self._supersede_facts(bot, record)
+                retired = cards.Retirement(by=by or new_id, at=at or now_iso())
                 self._announce_supersede(client, req, thread_ts, record, retired, user)
             self._update_card(client, bot, record, retired=retired)
         others = [r for r in kept if r.requester != user]
@@ -285,17 +283,20 @@ class SlackWorker:
             f"at {cards.slack_date(retired.at)} (by {escape(user)}). Its card no longer takes decisions; nothing ran.",
         )
 
-    def _superseded_at(self, bot: Any, record: Any) -> str | None:
-        """When the request was superseded: the record's time, else the audit log's entry."""
-        at = getattr(record, "superseded_at", None)
-        if at:
-            return str(at)
+    def _supersede_facts(self, bot: Any, record: Any) -> tuple[str | None, str | None]:
+        """(new request id, time) of a supersede: from the record, else from the audit log's entry."""
+        by, at = cards.superseded_by(record), cards.closed_at(record)
+        if by and at:
+            return by, at
         try:
-            entries = bot.audit_entries(limit=50, approval_id=record.id)
-        except Exception:
-            return None
-        times = [e.at for e in entries if e.kind == "superseded"]
-        return times[-1] if times else None
+            entries = [e for e in bot.audit_entries(limit=50, approval_id=record.id) if e.kind == "superseded"]
+        except Exception as exc:  # the card still says it was superseded, without the details
+            log.warning("audit entries of %s unavailable: %r", record.id, exc)
+            entries = []
+        if entries:
+            by = by or (entries[-1].data or {}).get("replaced_by")
+            at = at or entries[-1].at
+        return by, at
 
     # ------------------------------------------------------------- decisions
     def handle_decision(self, client: Any, body: dict[str, Any], approve: bool) -> None:
@@ -389,7 +390,8 @@ class SlackWorker:
     def _retirement(self, bot: Any, record: Any) -> cards.Retirement | None:
         if cards.status_of(record) != "superseded":
             return None
-        return cards.Retirement(by=cards.superseded_by(record), at=self._superseded_at(bot, record))
+        by, at = self._supersede_facts(bot, record)
+        return cards.Retirement(by=by, at=at)
 
     # --------------------------------------------------------------- helpers
     def _refresh_card(self, client: Any, bot: Any, approval_id: str) -> None:

@@ -46,8 +46,8 @@ POLICY = [
 class FakeRecord(ApprovalRecord):
     """An approval record that names what superseded it and when, as the facade's records do."""
 
-    superseded_by: str | None = None
-    superseded_at: str | None = None
+    replaced_by: str | None = None
+    closed_at: str | None = None
 
 
 class FakeOpsbot:
@@ -62,7 +62,7 @@ class FakeOpsbot:
         self.audit: list[AuditEntry] = []
         self.asks: list[dict[str, Any]] = []
         self.runs: list[str] = []
-        self.withdrawn: list[tuple[str, str, str | None]] = []
+        self.withdrawn: list[tuple[str, str]] = []
         self.progress_messages = ["creating cluster demo", "cluster demo is InService"]
         self.plan: dict[str, Any] = copy.deepcopy(PLAN)
         self.reply_text: str | None = None
@@ -144,7 +144,7 @@ class FakeOpsbot:
         new_id = f"ap-{len(self.records) + 1:04d}"
         for old in self.list_approvals(status="pending"):
             if old.thread == thread and (user == old.requester or user in APPROVERS):
-                update = {"status": "superseded", "superseded_by": new_id, "superseded_at": now_iso()}
+                update = {"status": "superseded", "replaced_by": new_id, "closed_at": now_iso()}
                 self.records[old.id] = old.model_copy(update=update)
                 self._record_audit("superseded", user, old.id, by=new_id)
         now = datetime.now(UTC)
@@ -191,13 +191,13 @@ class FakeOpsbot:
             return f"approvers-for-tier: {user} may not approve high-risk actions (allowed: @platform-leads)"
         return None
 
-    def withdraw(self, approval_id: str, *, user: str, reason: str | None = None) -> AskResult:
+    def withdraw(self, approval_id: str, *, user: str) -> AskResult:
         record = self.get_approval(approval_id)
         if record.status != "pending" or user != record.requester:
             raise OpsbotError(f"{user} cannot withdraw {approval_id} ({record.status})")
-        self.records[approval_id] = record.model_copy(update={"status": "withdrawn", "error": reason})
-        self.withdrawn.append((approval_id, user, reason))
-        self._record_audit("withdrawn", user, approval_id, reason=reason)
+        self.records[approval_id] = record.model_copy(update={"status": "withdrawn", "closed_at": now_iso()})
+        self.withdrawn.append((approval_id, user))
+        self._record_audit("withdrawn", user, approval_id)
         return AskResult(thread=record.thread, reply=f"{approval_id} withdrawn")
 
     def decide(

@@ -48,7 +48,7 @@ def test_slash_command_acks_first_then_posts_the_card_in_a_thread(harness: Slack
     assert ask == {
         "text": CREATE,
         "user": "alice",
-        "thread": f"slack:{TEAM}:{CHANNEL}:{root.response['ts']}",
+        "thread": f"slack:{TEAM}/{CHANNEL}:{root.response['ts']}",
         "channel": "slack",
     }
     text = all_text(card.blocks)
@@ -75,7 +75,7 @@ def test_buttons_carry_only_the_approval_id_and_thread(harness: SlackHarness) ->
         value = json.loads(button(blocks, action)["value"])
         # THEN no argument of the call travels in the button
         assert set(value) == {"id", "thread"}
-        assert value["id"] == approval_id and value["thread"].startswith(f"slack:{TEAM}:{CHANNEL}:")
+        assert value["id"] == approval_id and value["thread"].startswith(f"slack:{TEAM}/{CHANNEL}:")
         assert "trn2" not in button(blocks, action)["value"]
     assert "confirm" in button(blocks, APPROVE_ACTION)  # high risk asks to confirm
 
@@ -196,7 +196,7 @@ def test_empty_command_shows_usage_and_does_nothing(harness: SlackHarness) -> No
 def test_app_mention_is_answered_in_its_thread_without_the_mention(harness: SlackHarness) -> None:
     harness.send_and_work(event_callback(mention("list my hyperpod clusters", ts="1700000100.000100")), json_body=True)
     assert harness.bot.asks[0]["text"] == "list my hyperpod clusters"
-    assert harness.bot.asks[0]["thread"] == f"slack:{TEAM}:{CHANNEL}:1700000100.000100"
+    assert harness.bot.asks[0]["thread"] == f"slack:{TEAM}/{CHANNEL}:1700000100.000100"
     reply = harness.api.calls_to("chat.postMessage")[-1]
     assert reply.params["thread_ts"] == "1700000100.000100" and "2 HyperPod clusters" in reply.params["text"]
 
@@ -204,12 +204,12 @@ def test_app_mention_is_answered_in_its_thread_without_the_mention(harness: Slac
 def test_mention_inside_a_thread_continues_that_thread(harness: SlackHarness) -> None:
     event = mention("also 4 nodes", ts="1700000300.000100", thread_ts="1700000100.000100")
     harness.send_and_work(event_callback(event), json_body=True)
-    assert harness.bot.asks[0]["thread"] == f"slack:{TEAM}:{CHANNEL}:1700000100.000100"
+    assert harness.bot.asks[0]["thread"] == f"slack:{TEAM}/{CHANNEL}:1700000100.000100"
 
 
 def test_direct_message_is_answered_in_a_thread(harness: SlackHarness) -> None:
     harness.send_and_work(event_callback(direct_message("list my hyperpod clusters")), json_body=True)
-    assert harness.bot.asks[0]["thread"] == f"slack:{TEAM}:D0000ALICE:1700000200.000100"
+    assert harness.bot.asks[0]["thread"] == f"slack:{TEAM}/D0000ALICE:1700000200.000100"
     assert harness.api.calls_to("chat.postMessage")[-1].params["thread_ts"] == "1700000200.000100"
 
 

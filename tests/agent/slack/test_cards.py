@@ -28,7 +28,7 @@ def pending_record(plan: dict[str, Any] | None = None) -> Any:
     bot = FakeOpsbot()
     if plan:
         bot.plan.update(plan)
-    result = bot.ask("create it", user="alice", thread="slack:T1:C1:1.2")
+    result = bot.ask("create it", user="alice", thread="slack:T1/C1:1.2")
     return bot.get_approval(result.approval.id)
 
 
@@ -72,7 +72,7 @@ def test_a_card_that_fits_omits_nothing() -> None:
 
 
 def test_confirm_dialog_text_is_plain_text() -> None:
-    approve = cards.decision_buttons("ap-1", "slack:T1:C1:1.2", "critical")["elements"][0]
+    approve = cards.decision_buttons("ap-1", "slack:T1/C1:1.2", "critical")["elements"][0]
     assert {part["type"] for part in approve["confirm"].values()} == {"plain_text"}
     assert check_message("card", [cards.decision_buttons("ap-1", "t", "high")]) == (None, [])
 
@@ -96,6 +96,8 @@ def test_superseded_and_expired_requests_are_named_with_the_time_it_happened() -
     assert "Superseded: create_hyperpod_cluster" in json.dumps(cards.approval_card(record, retired=retired))
     expired = pending_record().model_copy(update={"status": "expired", "expires_at": "2026-01-02T10:00:00+00:00"})
     assert "*Expired* at <!date^1767348000^" in cards.status_text(expired)
+    withdrawn = pending_record().model_copy(update={"status": "withdrawn", "closed_at": "2026-01-02T14:33:00+00:00"})
+    assert "*Withdrawn* by its requester at <!date^1767364380^" in cards.status_text(withdrawn)
     # a store that still calls a superseded request expired is read as superseded
     legacy = pending_record().model_copy(update={"status": "expired", "error": "superseded"})
     assert cards.status_of(legacy) == "superseded"
@@ -142,7 +144,7 @@ def test_refs_round_trip_and_delivery_keys() -> None:
     assert parse_thread_ref(thread_id("C1", "17.5", "T1")) == ("T1", "C1", "17.5")
     assert parse_thread_ref("slack:C1:17.5") == (None, "C1", "17.5")
     assert parse_thread("cli-abc") is None
-    assert parse_button_value(button_value("ap-1", "slack:T1:C1:17.5")) == ("ap-1", "slack:T1:C1:17.5")
+    assert parse_button_value(button_value("ap-1", "slack:T1/C1:17.5")) == ("ap-1", "slack:T1/C1:17.5")
     assert delivery_key({"event_id": "Ev1"}) == "slack-event:Ev1"
     assert delivery_key({"type": "block_actions", "trigger_id": "t1"}) == "slack-action:t1"
     assert delivery_key({"command": "/opsbot", "trigger_id": "t2"}) == "slack-command:t2"
