@@ -248,17 +248,6 @@ class Opsbot:
         """The newest audit entries (oldest of them first), optionally of one approval."""
         return self.audit.list(limit=limit, approval_id=approval_id)
 
-    def verify_audit(self, head: str | None = None) -> Any:
-        """Check the audit chain; with ``head`` (``SEQ:HASH``), also that the log still holds that head."""
-        report = self.audit.verify()
-        if head:
-            seq, _, digest = head.partition(":")
-            held = {(str(e.seq), e.hash) for e in self.audit.backend.entries()}
-            if (seq, digest) not in held:
-                report.ok = False
-                report.problems.append(f"the log does not contain head {head}")
-        return report
-
     # ------------------------------------------------------------------ views
     def _approval_view(self, approval_id: str | None) -> ApprovalView:
         if not approval_id:

@@ -216,3 +216,15 @@ def test_s3_key_with_control_sequences_reaches_slack_escaped_everywhere(real: Sl
     for text in real.api.texts_received():
         assert "<!channel>" not in text and "<@U0EVIL01>" not in text and "<https://evil" not in text
     assert real.api.flags == []
+
+
+def test_a_card_slack_refuses_leaves_no_pending_request_on_the_real_facade(real: SlackHarness) -> None:
+    # GIVEN Slack refuses the card
+    real.api.fail_next("chat.postMessage", "invalid_blocks")
+    # WHEN alice asks for a cluster with a mention (the card is opsbot's first post)
+    with aws_writes() as writes:
+        real.send_and_work(event_callback(mention(CREATE, user=ALICE, ts="1700000100.000100")), json_body=True)
+    # THEN nothing is left pending without a card, nothing ran, and alice is told why
+    assert real.bot.list_approvals(status="pending") == [] and writes == []
+    told = real.api.ok_calls_to("chat.postMessage")[-1].params["text"]
+    assert f"<@{ALICE}>" in told and "invalid_blocks" in told and "withdrawn" in told
