@@ -9,13 +9,14 @@ one outcome with one exit code (see ``agent.views``): 0 ok, 1 AWS or runtime err
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 GLOBAL_FLAGS = frozenset({"--live", "--json", "--quiet", "-q", "--version"})
 GLOBAL_VALUED = frozenset({"--region", "--model", "--as"})
@@ -45,7 +46,34 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
     return front + rest
 
 
-class OpsbotGroup(TyperGroup):
+_TYPE_TAG = re.compile(r" <[a-z][a-z|\[\], ]*>")
+_BRACED = re.compile(r"\{([A-Z][A-Z_]*)\}")
+
+
+def plain_help(text: str) -> str:
+    """Help text without the type tags (``<str>``, ``<bool>``) and braces the help formatter adds."""
+    return _BRACED.sub(r"\1", _TYPE_TAG.sub("", text))
+
+
+class HelpCommand(TyperCommand):
+    """A command whose help shows metavars (TEXT, ID, N), never type tags."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Click's help, without type tags."""
+        super().format_help(ctx, formatter)
+        formatter.buffer[:] = [plain_help(part) for part in formatter.buffer]
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose help shows no type tags."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Click's help, without type tags."""
+        super().format_help(ctx, formatter)
+        formatter.buffer[:] = [plain_help(part) for part in formatter.buffer]
+
+
+class OpsbotGroup(HelpGroup):
     """The root command: global options anywhere, and usage errors as one line (or JSON)."""
 
     def main(self, args: Sequence[str] | None = None, *pos: Any, standalone_mode: bool = True, **kw: Any) -> Any:
@@ -96,19 +124,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+GROUP: dict[str, Any] = {"cls": HelpGroup, "rich_markup_mode": None, "epilog": GLOBAL_HELP}
 tools_app = typer.Typer(
-    help="The tool catalog: list, plan and run tools directly.", invoke_without_command=True, epilog=GLOBAL_HELP
+    help="The tool catalog: list, plan and run tools directly.", invoke_without_command=True, **GROUP
 )
-sandbox_app = typer.Typer(help="The offline AWS sandbox.", no_args_is_help=True, epilog=GLOBAL_HELP)
-approvals_app = typer.Typer(help="The approval queue (shared with Slack).", no_args_is_help=True, epilog=GLOBAL_HELP)
-audit_app = typer.Typer(
-    help="The audit log of requests, decisions and AWS calls.", no_args_is_help=True, epilog=GLOBAL_HELP
-)
+sandbox_app = typer.Typer(help="The offline AWS sandbox.", no_args_is_help=True, **GROUP)
+approvals_app = typer.Typer(help="The approval queue (shared with Slack).", no_args_is_help=True, **GROUP)
+audit_app = typer.Typer(help="The audit log of requests, decisions and AWS calls.", no_args_is_help=True, **GROUP)
 app.add_typer(tools_app, name="tools")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(audit_app, name="audit")
 
+COMMAND: dict[str, Any] = {"cls": HelpCommand, "epilog": GLOBAL_HELP}
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The approval id (ap-...).", show_default=False)]
 NoteOpt = Annotated[str | None, typer.Option("--note", metavar="TEXT", help="Why (kept in the audit log).")]
 ArgsOpt = Annotated[str, typer.Option("--args", metavar="JSON", help="Arguments as a JSON object.")]
@@ -193,7 +221,7 @@ def tools_list(ctx: typer.Context) -> int | None:
     return cli_tools.tools_list(run_of(ctx))
 
 
-@tools_app.command("plan")
+@tools_app.command("plan", **COMMAND)
 @handled
 def tools_plan(ctx: typer.Context, name: ToolArg, args: ArgsOpt = "{}") -> int:
     """Show what a tool call would do and cost. Never writes."""
@@ -202,7 +230,7 @@ def tools_plan(ctx: typer.Context, name: ToolArg, args: ArgsOpt = "{}") -> int:
     return cli_tools.tools_plan(run_of(ctx), name, args)
 
 
-@tools_app.command("run")
+@tools_app.command("run", **COMMAND)
 @handled
 def tools_run(ctx: typer.Context, name: ToolArg, args: ArgsOpt = "{}") -> int:
     """Run a read tool. Write and destructive tools are refused (exit 3): they go through approvals."""
@@ -212,7 +240,7 @@ def tools_run(ctx: typer.Context, name: ToolArg, args: ArgsOpt = "{}") -> int:
 
 
 # ---------------------------------------------------------------------------- agent
-@app.command(epilog=GLOBAL_HELP)
+@app.command(**COMMAND)
 @handled
 def ask(
     ctx: typer.Context,
@@ -228,7 +256,7 @@ def ask(
     return cli_agent.ask(run_of(ctx), text, dry_run=dry_run, thread=thread)
 
 
-@app.command(epilog=GLOBAL_HELP)
+@app.command(**COMMAND)
 @handled
 def chat(ctx: typer.Context) -> int:
     """Open the chat REPL (plan cards, approvals inline, slash commands, history)."""
@@ -244,7 +272,7 @@ def chat(ctx: typer.Context) -> int:
     return run_repl(run.settings(), quiet=run.quiet)
 
 
-@app.command(epilog=GLOBAL_HELP)
+@app.command(**COMMAND)
 @handled
 def slack(ctx: typer.Context) -> int:
     """Serve the Slack app over Socket Mode (SLACK_APP_TOKEN and SLACK_BOT_TOKEN, or OPSBOT_SLACK_*)."""
@@ -257,7 +285,7 @@ def slack(ctx: typer.Context) -> int:
     return 0
 
 
-@approvals_app.command("list")
+@approvals_app.command("list", **COMMAND)
 @handled
 def approvals_list(
     ctx: typer.Context,
@@ -272,7 +300,7 @@ def approvals_list(
     return cli_agent.approvals_list(run_of(ctx), status, limit)
 
 
-@approvals_app.command("show")
+@approvals_app.command("show", **COMMAND)
 @handled
 def approvals_show(ctx: typer.Context, approval_id: IdArg) -> int:
     """Show one approval request in full."""
@@ -281,7 +309,7 @@ def approvals_show(ctx: typer.Context, approval_id: IdArg) -> int:
     return cli_agent.approvals_show(run_of(ctx), approval_id)
 
 
-@approvals_app.command("approve")
+@approvals_app.command("approve", **COMMAND)
 @handled
 def approvals_approve(ctx: typer.Context, approval_id: IdArg, note: NoteOpt = None) -> int:
     """Approve a request; with enough approvals it runs, once."""
@@ -290,7 +318,7 @@ def approvals_approve(ctx: typer.Context, approval_id: IdArg, note: NoteOpt = No
     return cli_agent.approvals_decide(run_of(ctx), approval_id, True, note)
 
 
-@approvals_app.command("reject")
+@approvals_app.command("reject", **COMMAND)
 @handled
 def approvals_reject(ctx: typer.Context, approval_id: IdArg, note: NoteOpt = None) -> int:
     """Reject a request; nothing runs."""
@@ -299,7 +327,7 @@ def approvals_reject(ctx: typer.Context, approval_id: IdArg, note: NoteOpt = Non
     return cli_agent.approvals_decide(run_of(ctx), approval_id, False, note)
 
 
-@approvals_app.command("withdraw")
+@approvals_app.command("withdraw", **COMMAND)
 @handled
 def approvals_withdraw(ctx: typer.Context, approval_id: IdArg) -> int:
     """Withdraw your own pending request; nothing runs."""
@@ -308,7 +336,7 @@ def approvals_withdraw(ctx: typer.Context, approval_id: IdArg) -> int:
     return cli_agent.approvals_withdraw(run_of(ctx), approval_id)
 
 
-@approvals_app.command("resume")
+@approvals_app.command("resume", **COMMAND)
 @handled
 def approvals_resume(ctx: typer.Context, approval_id: IdArg) -> int:
     """Finish an approved request whose run was interrupted (a crash); it never runs twice."""
@@ -317,7 +345,7 @@ def approvals_resume(ctx: typer.Context, approval_id: IdArg) -> int:
     return cli_agent.approvals_resume(run_of(ctx), approval_id)
 
 
-@audit_app.command("list")
+@audit_app.command("list", **COMMAND)
 @handled
 def audit_list(
     ctx: typer.Context,
@@ -332,7 +360,7 @@ def audit_list(
     return cli_agent.audit_list(run_of(ctx), limit, approval_id)
 
 
-@audit_app.command("verify")
+@audit_app.command("verify", **COMMAND)
 @handled
 def audit_verify(
     ctx: typer.Context,
@@ -346,7 +374,7 @@ def audit_verify(
     return cli_agent.audit_verify(run_of(ctx), head)
 
 
-@app.command("eval", epilog=GLOBAL_HELP)
+@app.command("eval", **COMMAND)
 def eval_(
     ctx: typer.Context,
     cases: Annotated[str | None, typer.Option("--cases", metavar="DIR", help="Folder (or file) of eval cases.")] = None,
@@ -367,7 +395,7 @@ def eval_(
 
 
 # -------------------------------------------------------------------------- sandbox
-@sandbox_app.command("reset")
+@sandbox_app.command("reset", **COMMAND)
 @handled
 def sandbox_reset(ctx: typer.Context) -> int:
     """Throw away the sandbox state and reseed the demo account."""

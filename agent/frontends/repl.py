@@ -90,7 +90,7 @@ class Repl:
         """Read and answer until /quit or Ctrl-D. Ctrl-C clears the line being typed."""
         if not quiet:
             style = "bold red" if self.settings.live else "bold"
-            self.console.print(banner(self.settings), style=style, markup=False, highlight=False)
+            self.console.print(banner(self.settings), style=style, markup=False, highlight=False, soft_wrap=True)
             self.console.print("type /help for commands; Ctrl-D leaves", style="dim")
         while True:
             try:
@@ -145,7 +145,9 @@ class Repl:
             self.thread = self._new_thread()
             self.console.print(f"new conversation {self.thread}", style="dim")
         elif name == "/whoami":
-            self.console.print(f"{banner(self.settings)}\nthread {self.thread}", markup=False, highlight=False)
+            self.console.print(
+                f"{banner(self.settings)}\nthread {self.thread}", markup=False, highlight=False, soft_wrap=True
+            )
         elif name == "/approvals":
             self.approvals(rest or "pending")
         elif name == "/show":
