@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, get_args
 from pydantic import BaseModel
 
 from agent.notify import NoNotifier, Notifier
+from agent.stores.approvals import ApprovalRecord
 from agent.views import (
     ApprovalStatus,
     ApprovalView,
@@ -35,12 +36,12 @@ if TYPE_CHECKING:
     from agent.context import OpsbotContext
     from agent.policy import Policy
     from agent.stores import Stores
-    from agent.stores.approvals import ApprovalRecord
     from agent.stores.audit import AuditEntry, AuditLog, VerifyReport
     from tools.base import Plan, ToolOutcome, Toolset
     from tools.config import Settings
 
 __all__ = [
+    "ApprovalRecord",
     "ApprovalStatus",
     "ApprovalView",
     "AskResult",

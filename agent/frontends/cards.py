@@ -10,8 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from agent.render import money
-from agent.service import AskResult
-from agent.stores.approvals import ApprovalRecord
+from agent.service import ApprovalRecord, AskResult
 
 RISK_STYLE = {"read": "green", "low": "green", "medium": "yellow", "high": "red", "critical": "bold red"}
 APPROVER_RULES = ("approvers-for-tier", "no-self-approval")
