@@ -12,19 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from agent.views import PolicyFinding
 from tools.base import Effect, Plan, Risk
 from tools.catalog import catalog
 from tools.config import Settings
 from tools.errors import OpsbotError
-
-
-class PolicyFinding(BaseModel):
-    """One policy rule applied to the request."""
-
-    rule: str
-    ok: bool
-    message: str
-
 
 TIERS = ("low", "medium", "high", "critical")
 NEVER_SELF = ("high", "critical")

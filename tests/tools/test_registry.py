@@ -90,7 +90,7 @@ def test_a_registered_toolset_is_in_opsbot_tools(toy: Toolset) -> None:
     result = CliRunner().invoke(app, ["tools", "--json"])
     # THEN the toy tool is listed with its domain, effect and risk
     assert result.exit_code == 0
-    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    rows = {r["name"]: r for r in json.loads(result.stdout)["tools"]}
     assert (rows["count_marbles"]["domain"], rows["count_marbles"]["effect"]) == ("toys", "read")
 
 
