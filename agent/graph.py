@@ -14,6 +14,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from agent import proposals
 from agent.context import OpsbotContext
 from agent.executor import run_approval
 from agent.state import OpsbotState
@@ -173,9 +174,7 @@ def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     try:
         if call["name"] not in allowed:
             raise OpsbotError(f"{call['name']} is not a tool of the {state['route']} specialist")
-        args = tool_runtime.args_dict(tool_runtime.parse_args(get_tool(call["name"]), call["args"]))
-        # The approval binds the normalised arguments, the same form run_approved hashes.
-        plan = tool_runtime.plan(call["name"], args, tool_ctx).model_copy(update={"args": args})
+        plan = proposals.plan_call(get_tool(call["name"]), call["args"], tool_ctx)
     except ToolInputError as exc:
         if exc.value is None and exc.field in get_tool(call["name"]).args_model.model_fields:
             return _ask_back(call, exc)
@@ -192,7 +191,8 @@ def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
             "error": error_view(exc).model_dump(),
             "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)],
         }
-    findings = c.policy.evaluate(plan, c.user, tool_ctx.region)
+    assessment = proposals.assess(c.policy, plan, c.user, tool_ctx.region)
+    findings = assessment.findings
     view = _call_view(plan.tool, plan.args, plan.cost_usd_per_hour)
     update: dict[str, Any] = {
         "calls": [*state.get("calls", []), view],
@@ -200,25 +200,16 @@ def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         "policy": [f.model_dump() for f in findings],
         "pending_call": {"name": plan.tool, "args": plan.args, "id": call["id"]},
     }
-    if not plan.aws_operations:
-        # Nothing to change (already in that state): nobody needs to approve a no-op.
-        text = plan.summary if "nothing" in plan.summary.lower() else f"Nothing to change: {plan.summary}"
+    if assessment.noop:
+        text = assessment.noop_reply()
         return update | {
             "pending_call": None,
             "reply": text,
             "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)],
         }
-    broken = [f for f in findings if not f.ok]
-    if broken:
-        text = (
-            "Refused by policy: " + "; ".join(f"{f.rule}: {f.message}" for f in broken) + ". Nothing was asked or run."
-        )
-        c.audit.record(
-            "policy_refused",
-            c.user,
-            thread=c.thread,
-            data={"tool": plan.tool, "args": plan.args, "rules": [f.rule for f in broken]},
-        )
+    if assessment.broken:
+        text = assessment.refusal_reply()
+        proposals.record_refusal(c.audit, assessment, user=c.user, thread=c.thread)
         return update | {
             "refused": True,
             "reply": text,
@@ -256,16 +247,15 @@ def request_approval(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
 
     c = runtime.context
     tool_ctx = _tool_ctx(c)
-    # A new write in a thread retires that thread's older open request: any change needs a new approval.
-    c.approvals.supersede(c.thread, by=c.user)
-    record = c.approvals.open_request(
+    record = proposals.file_request(
+        c.approvals,
         Plan.model_validate(state["plan"]),
         requester=c.user,
         thread=c.thread,
         channel=c.channel,
         account=tool_ctx.account,
         region=tool_ctx.region,
-        policy_findings=state.get("policy", []),
+        findings=state.get("policy", []),
     )
     return {"approval_id": record.id}
 
