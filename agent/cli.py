@@ -285,6 +285,30 @@ def slack(ctx: typer.Context) -> int:
     return 0
 
 
+@app.command("mcp", **COMMAND)
+@handled
+def mcp_server(
+    ctx: typer.Context,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Offer only the read tools (and the approval status tools).")
+    ] = False,
+) -> int:
+    """Serve opsbot's tools to MCP clients over stdio (Amazon Q Developer CLI, ...). Reads run; every
+    write is filed as an approval request, never run."""
+    run = run_of(ctx)
+    if run.json:
+        from agent.views import ErrorView
+
+        message = "mcp speaks MCP on stdout; --json does not apply"
+        return run.error(ErrorView(code="bad_input", message=message, field="json"))
+    from agent.frontends.mcp_server import serve
+
+    settings = run.settings()
+    where = "LIVE AWS" if settings.live else "sandbox"
+    run.note(f"opsbot mcp: stdio, {where}{', read-only' if read_only else ''}, requests filed as {settings.identity}")
+    return serve(settings, read_only=read_only)
+
+
 @approvals_app.command("list", **COMMAND)
 @handled
 def approvals_list(

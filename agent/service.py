@@ -51,11 +51,13 @@ __all__ = [
     "Progress",
     "Target",
     "ToolCallView",
+    "ToolSpec",
     "plan_tool",
     "reset_sandbox",
     "run_tool",
     "target",
     "tool_catalog",
+    "tool_specs",
 ]
 
 Progress = Callable[[str], None]
@@ -178,6 +180,82 @@ class Opsbot:
     def _failed(thread: str, exc: Exception) -> AskResult:
         view = error_view(exc)
         return AskResult(thread=thread, reply=f"error: {view.message}", error=view)
+
+    # --------------------------------------------------------------- propose
+    def propose(
+        self,
+        tool: str,
+        args: dict[str, Any] | str | None,
+        *,
+        user: str,
+        thread: str | None = None,
+        channel: str = "mcp",
+    ) -> AskResult:
+        """File a request for one write or destructive call named directly (no model reads it).
+
+        The call becomes a request exactly as through ``ask``: the same plan, the same policy checks,
+        the same approval record and id, decided by the approvers with ``decide``; nothing runs here.
+        ``user`` is the requester. Bad arguments come back as ``bad_input`` naming the field, a read
+        tool as ``bad_input`` (run it with ``run_tool``), a call the policy forbids as ``refused`` with
+        its rules (nothing filed), and a call that would change nothing files nothing."""
+        from agent import proposals
+        from tools import registry, runtime
+        from tools.errors import OpsbotError, ToolInputError, UnknownToolError
+
+        thread = thread or f"{channel}-{uuid.uuid4().hex[:12]}"
+        self.audit.record("request", user, thread=thread, data={"tool": tool, "args": args, "channel": channel})
+        try:
+            if self.toolsets is not None and tool not in {t.name for t in registry.tools(list(self.toolsets))}:
+                raise UnknownToolError(f"unknown tool {tool!r}")
+            declared = registry.get(tool)
+            if not declared.is_write:
+                raise ToolInputError(
+                    "tool", tool, "is a read tool: nothing to approve, run it directly (opsbot tools run)"
+                )
+            tool_ctx = runtime.make_context(self.settings, requester=user, thread=thread)
+            plan = proposals.plan_call(declared, args, tool_ctx)
+        except OpsbotError as exc:
+            return self._failed(thread, exc)
+        assessment = proposals.assess(self.policy, plan, user, tool_ctx.region)
+        answer = AskResult(
+            thread=thread,
+            route=registry.route_of(tool),
+            tool_calls=[
+                ToolCallView(
+                    name=declared.name,
+                    args=plan.args,
+                    effect=str(declared.effect),
+                    risk=str(declared.risk),
+                    cost_usd_per_hour=plan.cost_usd_per_hour,
+                )
+            ],
+            policy=assessment.findings,
+            plan=plan.model_dump(mode="json"),
+        )
+        if assessment.noop:
+            return answer.model_copy(update={"reply": assessment.noop_reply()})
+        if assessment.broken:
+            proposals.record_refusal(self.audit, assessment, user=user, thread=thread)
+            text = assessment.refusal_reply()
+            return answer.model_copy(
+                update={
+                    "approval": ApprovalView(required=True, status="refused"),
+                    "reply": text,
+                    "error": ErrorView(code="refused", message=text),
+                }
+            )
+        record = proposals.file_request(
+            self.approvals,
+            plan,
+            requester=user,
+            thread=thread,
+            channel=channel,
+            account=tool_ctx.account,
+            region=tool_ctx.region,
+            findings=[f.model_dump() for f in assessment.findings],
+        )
+        approval = self._approval_view(record.id)
+        return answer.model_copy(update={"approval": approval, "reply": _pending_reply(record.plan, approval)})
 
     # ---------------------------------------------------------------- decide
     def can_decide(self, approval_id: str, user: str) -> str | None:
@@ -352,14 +430,7 @@ class Opsbot:
         elif approval.id:
             error = self._run_error(approval.id, approval)
         if not reply and approval.status == "pending" and state.get("plan"):
-            plan = state["plan"]
-            cost = plan.get("cost_usd_per_hour")
-            reply = (
-                f"{plan['tool']} needs approval {approval.id} (risk {plan['risk']}, "
-                f"{approval.approvals_needed} approver(s)"
-                + (f", ${cost:,.2f}/hour" if cost is not None else "")
-                + f"): {plan['summary']}. Nothing runs until it is approved; it expires at {approval.expires_at}."
-            )
+            reply = _pending_reply(state["plan"], approval)
         return AskResult(
             thread=thread,
             route=state.get("route"),
@@ -372,6 +443,17 @@ class Opsbot:
             result=state.get("result"),
             error=error,
         )
+
+
+def _pending_reply(plan: dict[str, Any], approval: ApprovalView) -> str:
+    """One line for a request now waiting for approval: the call, its risk, approvers, cost and expiry."""
+    cost = plan.get("cost_usd_per_hour")
+    return (
+        f"{plan['tool']} needs approval {approval.id} (risk {plan['risk']}, "
+        f"{approval.approvals_needed} approver(s)"
+        + (f", ${cost:,.2f}/hour" if cost is not None else "")
+        + f"): {plan['summary']}. Nothing runs until it is approved; it expires at {approval.expires_at}."
+    )
 
 
 # ------------------------------------------------------------- tools and sandbox
@@ -417,6 +499,46 @@ def tool_catalog() -> list[dict[str, str]]:
     return [
         {"name": t.name, "domain": t.domain, "effect": str(t.effect), "risk": str(t.risk), "description": t.description}
         for t in all_tools()
+    ]
+
+
+class ToolSpec(BaseModel):
+    """One tool as a client outside opsbot is told of it: what it does, what it does to AWS, and the JSON
+    schema of its arguments (the cleaned schema the Bedrock specialists get: no references, no titles)."""
+
+    name: str
+    domain: str
+    label: str
+    description: str
+    effect: str
+    risk: str
+    idempotent: bool
+    input_schema: dict[str, Any]
+
+    @property
+    def is_write(self) -> bool:
+        """True for write and destructive tools: they run only after approval."""
+        return self.effect != "read"
+
+
+def tool_specs(toolsets: Sequence[Toolset] | None = None) -> list[ToolSpec]:
+    """Every tool of ``toolsets`` (default: the registry's), in catalog order, with its argument schema."""
+    from agent.tool_schemas import tool_schema
+    from tools.registry import tools
+
+    return [
+        ToolSpec(
+            name=t.name,
+            domain=t.domain,
+            label=t.label or t.name.replace("_", " "),
+            description=t.description,
+            effect=str(t.effect),
+            risk=str(t.risk),
+            # A read changes nothing, so repeating it changes nothing more.
+            idempotent=t.idempotent or not t.is_write,
+            input_schema=tool_schema(t)["function"]["parameters"],
+        )
+        for t in tools(None if toolsets is None else list(toolsets))
     ]
 
 

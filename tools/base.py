@@ -182,6 +182,9 @@ class Tool(Generic[A, R]):
     render: Callable[[R], str]
     label: str = ""  # a short verb phrase for people: "scale an endpoint"
     plan: Callable[[ToolContext, A], Plan] | None = None
+    # True when running the same call again changes nothing more (a scale to a count, a delete, a
+    # stop): clients outside opsbot (MCP) are told so. Reads are idempotent whatever this says.
+    idempotent: bool = False
     # How people ask for it, with slots for arguments: "scale {endpoint_name} to {instance_count}".
     # Syntax: words match as words (typos forgiven), {field} is an argument recognised by its kind,
     # (a|b) is a choice, [x] or [a|b] is optional. The one source for the offline model, the

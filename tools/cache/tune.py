@@ -132,6 +132,7 @@ TUNE_TOOL = Tool(
     label="tune a cache (node type, replicas, parameters)",
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
+    idempotent=True,
     args_model=TuneCacheArgs,
     plan=tune_plan,
     run=tune_run,

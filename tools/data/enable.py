@@ -182,6 +182,7 @@ ENABLE_TOOL = Tool(
     label="enable S3 Metadata on a bucket",
     effect=Effect.WRITE,
     risk=Risk.LOW,
+    idempotent=True,
     args_model=EnableS3MetadataArgs,
     plan=plan_enable,
     run=run_enable,

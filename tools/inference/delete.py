@@ -131,6 +131,7 @@ DELETE_TOOL = Tool(
     label="delete an endpoint",
     effect=Effect.DESTRUCTIVE,
     risk=Risk.CRITICAL,
+    idempotent=True,
     args_model=EndpointArgs,
     plan=delete_plan,
     run=delete_run,

@@ -149,6 +149,7 @@ SCALE_TOOL = Tool(
     label="scale an endpoint",
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
+    idempotent=True,
     args_model=ScaleEndpointArgs,
     plan=scale_plan,
     run=scale_run,

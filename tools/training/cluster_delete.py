@@ -98,6 +98,7 @@ DELETE_TOOL = Tool(
     label="delete a HyperPod cluster",
     effect=Effect.DESTRUCTIVE,
     risk=Risk.CRITICAL,
+    idempotent=True,
     args_model=ClusterArgs,
     plan=plan_delete,
     run=run_delete,

@@ -167,6 +167,7 @@ SCALE_TOOL = Tool(
     label="scale a HyperPod instance group",
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
+    idempotent=True,
     args_model=ScaleClusterArgs,
     plan=plan_scale,
     run=run_scale,

@@ -214,6 +214,7 @@ STOP_TOOL = Tool(
     label="stop a training job",
     effect=Effect.DESTRUCTIVE,
     risk=Risk.HIGH,
+    idempotent=True,
     args_model=JobArgs,
     plan=plan_stop,
     run=run_stop,
