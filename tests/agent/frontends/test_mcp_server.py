@@ -322,3 +322,18 @@ def test_mcp_with_json_is_bad_input() -> None:
     # WHEN opsbot mcp is asked for --json THEN it says why not (stdout is the protocol), exit 2
     result = CliRunner().invoke(app, ["mcp", "--json"])
     assert result.exit_code == 2 and '"field": "json"' in result.stdout
+
+
+def test_the_example_configuration_starts_opsbot_mcp_with_options_it_accepts() -> None:
+    # GIVEN the example MCP client configuration in the docs
+    import json
+
+    config = json.loads((Path(__file__).resolve().parents[3] / "docs" / "mcp.example.json").read_text())
+    servers = config["mcpServers"]
+    assert servers
+    for name, entry in servers.items():
+        # THEN each entry starts `opsbot mcp`, and opsbot accepts every option it passes
+        assert Path(entry["command"]).name == "opsbot" and entry["args"][0] == "mcp", name
+        checked = CliRunner().invoke(app, [*entry["args"], "--help"])
+        assert checked.exit_code == 0, f"{name}: {checked.output}"
+        assert all(isinstance(v, str) for v in entry.get("env", {}).values())
