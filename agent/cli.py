@@ -144,9 +144,10 @@ AsOpt = Annotated[str | None, typer.Option("--as", help="Act as this user (defau
 
 
 def _agent_settings(ctx: typer.Context, as_user: str | None) -> Any:
+    from agent.identity import settings_with_identity
     from tools.config import get_settings
 
-    return get_settings(**{**(ctx.obj or {}), **({"user": as_user} if as_user else {})})
+    return settings_with_identity(get_settings(**(ctx.obj or {})), as_user or (ctx.obj or {}).get("user"))
 
 
 @app.command()
@@ -264,11 +265,17 @@ def audit_list(
 
 @audit_app.command("verify")
 @friendly_errors
-def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Check the audit log's hash chain; exit 1 if a record was edited or removed."""
+def audit_verify(
+    ctx: typer.Context,
+    head: Annotated[
+        str | None, typer.Option("--head", help="A head seen earlier (SEQ:HASH or HASH): prove the log still has it.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the audit log's hash chain; exit 1 if a record was edited or removed, or there is no log."""
     from agent.frontends import cli_agent
 
-    raise typer.Exit(cli_agent.audit_verify(_agent_settings(ctx, None), as_json))
+    raise typer.Exit(cli_agent.audit_verify(_agent_settings(ctx, None), as_json, head))
 
 
 @app.command("eval")

@@ -10,7 +10,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-ApprovalStatus = Literal["none", "pending", "approved", "rejected", "expired", "refused", "executed", "failed"]
+ApprovalStatus = Literal[
+    "none",
+    "preview",
+    "pending",
+    "approved",
+    "executing",
+    "executed",
+    "failed",
+    "rejected",
+    "withdrawn",
+    "superseded",
+    "expired",
+    "refused",
+]
 
 
 class ToolCallView(BaseModel):
@@ -55,6 +68,9 @@ class AskResult(BaseModel):
     plan: dict[str, Any] | None = Field(default=None, description="tools.base.Plan as data, for cards.")
     result: dict[str, Any] | None = Field(default=None, description="Typed result of a tool that ran.")
     error: str | None = None
+    audit_head: str | None = Field(
+        default=None, description="The audit chain's head (SEQ:HASH) after a decision, for witnesses to keep."
+    )
 
     def public(self) -> dict[str, Any]:
         """The document ``opsbot ask --json`` prints."""
@@ -74,7 +90,13 @@ class Opsbot:
         self.policy = load_policy(self.settings)
         self.stores = open_stores(self.settings)
         self.audit = self.stores.audit
-        self.approvals = ApprovalService(self.stores.approvals, self.audit, self.policy)
+        # Decisions and runs are checked against the policy in force then, not the one read at start.
+        self.approvals = ApprovalService(
+            self.stores.approvals,
+            self.audit,
+            lambda: load_policy(self.settings),
+            demo=self.settings.demo_identity,
+        )
         self._model = model
         self._graph: Any = None
 
@@ -140,7 +162,8 @@ class Opsbot:
         from tools.errors import OpsbotError, aws_error_message
 
         thread = thread or f"{channel}-{uuid.uuid4().hex[:12]}"
-        self.audit.record("request", user, thread=thread, data={"text": text, "channel": channel})
+        demo = {"demo": True} if self.settings.demo_identity else {}
+        self.audit.record("request", user, thread=thread, data={"text": text, "channel": channel, **demo})
         try:
             state = self.graph.invoke(
                 turn_input([HumanMessage(text)]),
@@ -172,13 +195,31 @@ class Opsbot:
                 approval=view,
                 plan=record.plan,
                 reply=f"{user} approved {record.id}; {more} more approval(s) needed from a different approver.",
+                audit_head=self.audit.head(),
             )
-        return self._resume(record.id, record.thread, user, progress)
+        result = self._resume(record.id, record.thread, user, progress)
+        return result.model_copy(update={"audit_head": self.audit.head()})
 
-    def resume(self, approval_id: str, user: str = "opsbot", progress: Any = None) -> AskResult:
-        """Continue a thread whose approved call was interrupted (a crash, a lost container)."""
-        record = self.approvals.get(approval_id)
+    def resume(self, approval_id: str, *, user: str, progress: Any = None) -> AskResult:
+        """Continue a thread whose approved call was interrupted (a crash, a lost container).
+        Only its requester or an approver may; the run's lease and place are checked as it starts."""
+        record = self.approvals.check_resume(approval_id, user)
         return self._resume(approval_id, record.thread, user, progress)
+
+    def withdraw(self, approval_id: str, *, user: str) -> AskResult:
+        """The requester cancels their own pending request."""
+        record = self.approvals.withdraw(approval_id, user)
+        return AskResult(
+            thread=record.thread,
+            approval=self._approval_view(record.id),
+            plan=record.plan,
+            reply=record.reply or f"{record.tool} was withdrawn; nothing ran.",
+            audit_head=self.audit.head(),
+        )
+
+    def verify_audit(self, head: str | None = None) -> Any:
+        """Check the audit chain, and that it still holds ``head`` (SEQ:HASH or HASH) when given."""
+        return self.audit.verify(head)
 
     def _resume(self, approval_id: str, thread: str, user: str, progress: Any) -> AskResult:
         from langgraph.types import Command

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tools.base import Effect, Plan, Risk, Tool, ToolContext
+from tools.base import Effect, Plan, PlannedGroup, Risk, Tool, ToolContext
 from tools.errors import ToolInputError
 from tools.training_common import describe_or_none, is_not_found, per_hour, price_source
 from tools.training_hyperpod_create import CREATE_TOOL
@@ -90,6 +90,7 @@ def plan_scale(ctx: ToolContext, args: ScaleClusterArgs) -> Plan:
         cost_note=f"the group's spend after scaling; {price_source()}",
         instance_type=itype,
         instance_count=args.instance_count,
+        instance_groups=[PlannedGroup(name=args.group_name, instance_type=itype, instance_count=args.instance_count)],
         region=ctx.region,
         facts={
             "old_instance_count": old,

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tools.base import Effect, Plan, Risk, Tool, ToolContext
+from tools.base import Effect, Plan, PlannedGroup, Risk, Tool, ToolContext
 from tools.errors import ToolInputError
 from tools.training_common import (
     describe_or_none,
@@ -128,6 +128,10 @@ def plan_create(ctx: ToolContext, args: CreateClusterArgs) -> Plan:
         cost_note=f"runs until deleted; {price_source()}",
         instance_type=costliest.instance_type,
         instance_count=total,
+        instance_groups=[
+            PlannedGroup(name=g.group_name, instance_type=g.instance_type, instance_count=g.target_count)
+            for g in groups
+        ],
         region=ctx.region,
         facts={
             "orchestrator": args.orchestrator,

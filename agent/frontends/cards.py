@@ -62,7 +62,7 @@ def render_result(console: Console, result: AskResult) -> None:
 def render_approval(console: Console, record: ApprovalRecord) -> None:
     """One approval request in full."""
     body = plan_table(record.plan, record.policy)
-    body.add_row("requester", record.requester)
+    body.add_row("requester", record.requester + (" (demo identity, sandbox only)" if record.demo else ""))
     body.add_row("approvals", f"{len(record.approved_by)}/{record.approvals_needed} {', '.join(record.approved_by)}")
     body.add_row("expires", record.expires_at)
     body.add_row("thread", record.thread)

@@ -24,7 +24,8 @@ def banner(settings: Settings) -> str:
         where = f"LIVE AWS account {clients.account_id}, {settings.region}"
     else:
         where = f"sandbox (offline demo account 123456789012, {settings.region}; state in {settings.home_dir})"
-    return f"opsbot on {where} | model {settings.model} | you are {settings.identity}"
+    who = f"{settings.identity} (demo identity, sandbox only)" if settings.demo_identity else settings.identity
+    return f"opsbot on {where} | model {settings.model} | you are {who}"
 
 
 def _live_banner(settings: Settings, as_json: bool) -> None:
@@ -103,6 +104,8 @@ def approvals_decide(settings: Settings, approval_id: str, approve: bool, note: 
 
         sync_card(record, settings.identity)
     print_result(result, as_json)
+    if not as_json and result.audit_head:
+        console.print(f"audit head {result.audit_head}", style="dim", highlight=False)
     return 1 if result.approval.status == "failed" else 0
 
 
@@ -134,13 +137,17 @@ def audit_list(settings: Settings, limit: int, approval_id: str | None, as_json:
     return 0
 
 
-def audit_verify(settings: Settings, as_json: bool) -> int:
-    """``opsbot audit verify``: exit 0 when the chain is intact, 1 when not."""
-    report = Opsbot(settings).audit.verify()
+def audit_verify(settings: Settings, as_json: bool, head: str | None = None) -> int:
+    """``opsbot audit verify [--head SEQ:HASH]``: exit 0 when the chain is intact (and holds the
+    witnessed head), 1 when not or when there is no audit log."""
+    report = Opsbot(settings).verify_audit(head)
     if as_json:
         print(report.model_dump_json(indent=2))
     elif report.ok:
-        console.print(f"audit log intact: {report.entries} entries, hash chain verified")
+        anchored = f", contains witnessed head {report.anchored}" if report.anchored else ""
+        console.print(f"audit log intact: {report.entries} entries, hash chain verified{anchored}; head {report.head}")
+    elif report.entries == 0:
+        console.print(f"[red]{report.problems[0]}[/red]")
     else:
         console.print(f"[red]audit log TAMPERED[/red] ({report.entries} entries):")
         for p in report.problems:

@@ -183,8 +183,15 @@ def status_text(record: ApprovalRecord) -> str:
     elif status == "rejected":
         lines.append(":no_entry_sign: *Rejected*; nothing ran")
     elif status == "expired":
-        why = " (replaced by a newer request in the thread)" if record.error == "superseded" else ""
-        lines.append(f":hourglass_flowing_sand: *Expired* {slack_date(record.expires_at)}{why}; nothing ran")
+        lines.append(f":hourglass_flowing_sand: *Expired* {slack_date(record.expires_at)}; nothing ran")
+    elif status == "superseded":
+        by = f" {escape(record.replaced_by)}" if record.replaced_by else ""
+        when = f" {slack_date(record.closed_at)}" if record.closed_at else ""
+        lines.append(f":twisted_rightwards_arrows: *Superseded*: replaced by a newer request{by}{when}; nothing ran")
+    elif status == "withdrawn":
+        lines.append(f":leftwards_arrow_with_hook: *Withdrawn* by {escape(record.requester)}; nothing ran")
+    elif status == "refused":
+        lines.append(f":no_entry: *Refused by policy*: {escape(record.error or 'a rule now forbids it')}")
     return "\n".join(lines)
 
 

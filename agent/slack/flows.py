@@ -141,8 +141,8 @@ class SlackWorker:
 
     def _retire_superseded_cards(self, client: Any, bot: Any, thread: str, keep: str) -> None:
         """A newer request in the thread replaced older ones: take the buttons off their cards."""
-        for record in bot.approvals.list(status="expired", limit=50):
-            if record.thread == thread and record.id != keep and record.error == "superseded" and record.slack_ref:
+        for record in bot.approvals.list(status="superseded", limit=50):
+            if record.thread == thread and record.id != keep and record.slack_ref:
                 self._update_card(client, None, None, record)
 
     # ------------------------------------------------------------- decisions

@@ -55,9 +55,10 @@ def test_unknown_tool_exit_2() -> None:
     assert code == 2 and "known tools" in err
 
 
-def test_audit_verify_on_empty_log() -> None:
+def test_audit_verify_on_empty_log_reports_no_audit_log() -> None:
+    # GIVEN a fresh home WHEN the log is verified THEN an empty log is not called intact
     code, out, _ = opsbot("audit", "verify")
-    assert code == 0 and "intact" in out
+    assert code == 1 and "no audit log" in out and "intact" not in out
 
 
 def test_bad_region_and_model_are_one_line_errors() -> None:

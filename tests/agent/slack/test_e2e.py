@@ -160,8 +160,8 @@ def test_a_newer_request_in_the_thread_takes_the_buttons_off_the_older_card(real
         "create a hyperpod cluster named demo with 3 trn2.48xlarge", user=DAVE, ts="1700000200.000100", thread_ts=root
     )
     real.send_and_work(event_callback(edit), json_body=True)
-    # THEN the old request is expired and its card shows no buttons any more
-    assert real.bot.approvals.get(first_id).status == "expired"
+    # THEN the old request is superseded and its card shows no buttons any more
+    assert real.bot.approvals.get(first_id).status == "superseded"
     updates = [c for c in real.api.calls_to("chat.update") if c.params["ts"] == first.response["ts"]]
     assert updates and not [b for b in updates[-1].blocks if b.get("type") == "actions"]
     assert "replaced by a newer request" in json.dumps(updates[-1].blocks)

@@ -17,17 +17,32 @@ from tools.config import Settings, get_settings
 def create_tables(settings: Settings) -> None:
     """The three DynamoDB tables with the key schemas documented in agent.stores."""
     ddb = boto3.client("dynamodb", region_name=settings.region)
+    pending = [("pending_thread", "HASH"), ("pending_call", "RANGE")]
     specs = {
-        settings.ddb_checkpoint_table: ([("PK", "HASH"), ("SK", "RANGE")], [("PK", "S"), ("SK", "S")]),
-        settings.ddb_approvals_table: ([("id", "HASH")], [("id", "S")]),
-        settings.ddb_audit_table: ([("stream", "HASH"), ("seq", "RANGE")], [("stream", "S"), ("seq", "N")]),
+        settings.ddb_checkpoint_table: ([("PK", "HASH"), ("SK", "RANGE")], [("PK", "S"), ("SK", "S")], None),
+        settings.ddb_approvals_table: (
+            [("id", "HASH")],
+            [("id", "S"), ("pending_thread", "S"), ("pending_call", "S")],
+            ("pending-by-thread", pending),
+        ),
+        settings.ddb_audit_table: ([("stream", "HASH"), ("seq", "RANGE")], [("stream", "S"), ("seq", "N")], None),
     }
-    for name, (keys, attrs) in specs.items():
+    for name, (keys, attrs, index) in specs.items():
+        extra = {}
+        if index:
+            extra["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": index[0],
+                    "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in index[1]],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            ]
         ddb.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in keys],
             AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in attrs],
             BillingMode="PAY_PER_REQUEST",
+            **extra,
         )
 
 
