@@ -344,8 +344,13 @@ class ApprovalService:
                         self.store.replace(record.model_copy(update=update))
                     except ConflictError:
                         continue
-                    self.audit.record("expired", "opsbot", thread=record.thread, approval_id=approval_id,
-                                      data={"grant_expires_at": record.grant_expires_at})  # fmt: skip
+                    self.audit.record(
+                        "expired",
+                        "opsbot",
+                        thread=record.thread,
+                        approval_id=approval_id,
+                        data={"grant_expires_at": record.grant_expires_at},
+                    )
                     return None
                 broken = self.recheck(record)
                 if broken:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 import tomllib
 from functools import lru_cache
 from importlib import resources
@@ -35,7 +34,6 @@ SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 AWS_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:(sts|iam)::\d{12}:\S+$")
 BUNDLED = "policy.toml"  # a deployment's own policy, shipped inside the agent package
 DEFAULT = "policy.default.toml"
-REMOTE_TTL_SECONDS = 60.0  # an SSM or S3 policy is re-read at most this often
 
 
 class PolicyError(OpsbotError):
@@ -395,20 +393,6 @@ def _bundled_policy() -> Policy:
     return _parse(text, source)
 
 
-_remote: dict[tuple[str, str | None, str], tuple[float, Policy]] = {}
-
-
-def _remote_policy(settings: Settings) -> Policy:
-    source = settings.policy_source
-    key = (source, settings.profile, settings.region)
-    cached = _remote.get(key)
-    if cached and time.monotonic() - cached[0] < REMOTE_TTL_SECONDS:
-        return cached[1]
-    policy = _parse(_fetch(settings, source), source)
-    _remote[key] = (time.monotonic(), policy)
-    return policy
-
-
 def _fetch(settings: Settings, source: str) -> str:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
@@ -442,7 +426,9 @@ def load_policy(settings: Settings) -> Policy:
             )
         if settings.policy_source == "bundled":
             return _bundled_policy()
-        return _remote_policy(settings)
+        # Read each time it is asked for (at start, at each decision, before each run): the rules in
+        # force are the ones in the parameter or object now.
+        return _parse(_fetch(settings, settings.policy_source), settings.policy_source)
     path = settings.policy_file
     if not path:
         return _bundled_policy()
