@@ -350,7 +350,8 @@ def one_time(plan: Plan) -> tuple[float, str] | None:
 
 
 # ------------------------------------------------------------------------------------ loading
-def _parse(text: str, source: str) -> Policy:
+def parse_policy(text: str, source: str) -> Policy:
+    """A policy from its TOML text; anything wrong is one ``PolicyError`` naming the place and the key."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -384,13 +385,13 @@ def _file_policy(path: str, mtime: float) -> Policy:
         text = Path(path).read_text()
     except FileNotFoundError:
         raise PolicyError(f"policy file {path} does not exist; writes are refused until it does") from None
-    return _parse(text, path)
+    return parse_policy(text, path)
 
 
 @lru_cache(maxsize=2)
 def _bundled_policy() -> Policy:
     text, source = bundled_text()
-    return _parse(text, source)
+    return parse_policy(text, source)
 
 
 def _fetch(settings: Settings, source: str) -> str:
@@ -428,7 +429,7 @@ def load_policy(settings: Settings) -> Policy:
             return _bundled_policy()
         # Read each time it is asked for (at start, at each decision, before each run): the rules in
         # force are the ones in the parameter or object now.
-        return _parse(_fetch(settings, settings.policy_source), settings.policy_source)
+        return parse_policy(_fetch(settings, settings.policy_source), settings.policy_source)
     path = settings.policy_file
     if not path:
         return _bundled_policy()
