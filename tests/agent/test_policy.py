@@ -290,3 +290,18 @@ def test_actions_that_lower_spend_skip_capacity_limits() -> None:
         "max-instances-per-action",
         "max-hourly-spend-per-action",
     ]
+
+
+def test_every_group_of_a_real_hyperpod_plan_is_checked(ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools import runtime
+
+    # GIVEN an allowlist of trn2 only, and a cluster whose costliest group is trn2 and a cheaper one trn1
+    _use_policy(tmp_path, monkeypatch, DEFAULT.replace("instance_types = []", 'instance_types = ["ml.trn2.48xlarge"]'))
+    groups = [
+        {"group_name": "workers", "instance_type": "ml.trn2.48xlarge", "instance_count": 4},
+        {"group_name": "eval", "instance_type": "ml.trn1.32xlarge", "instance_count": 1},
+    ]
+    plan = runtime.plan("create_hyperpod_cluster", {"cluster_name": "mixed", "instance_groups": groups}, ctx)
+    # WHEN the policy checks the plan THEN the trn1 group is refused, not waved through behind the trn2 one
+    broken = [f for f in load_policy(get_settings()).evaluate(plan, "dave", "us-east-1") if not f.ok]
+    assert [f.rule for f in broken] == ["instance-type-allowed"] and "ml.trn1.32xlarge" in broken[0].message
