@@ -38,7 +38,7 @@ class Lease(BaseModel):
     """Who is running an approved call, and until when nobody else may (an in-progress record)."""
 
     owner: str = Field(description="host:pid:token of the executing process.")
-    by: str = Field(description="The person on whose behalf it runs (the decider or the resumer).")
+    by: str = Field(description="The requester on whose behalf it runs.")
     expires_at: str
 
     def live(self, now: datetime | None = None) -> bool:

@@ -65,7 +65,7 @@ def test_a_state_written_outside_opsbot_is_refused_without_running_it(settings, 
 
     import pytest
 
-    from tools.config import UnsafeStateError
+    from tools.errors import OpsbotError
 
     # GIVEN a sandbox in use, and a state file replaced by a pickle that runs code when loaded
     sandbox = core.get_sandbox(settings)
@@ -75,7 +75,7 @@ def test_a_state_written_outside_opsbot_is_refused_without_running_it(settings, 
     # WHEN another opsbot process loads the sandbox
     fresh = core.Sandbox(sandbox.home, core.SEED_REGION)
     # THEN the state is refused before anything is unpickled
-    with pytest.raises(UnsafeStateError, match="signature"), fresh.session():
+    with pytest.raises(OpsbotError, match="signature"), fresh.session():
         pass
     assert not marker.exists()
     # AND a reset starts a fresh, signed sandbox
