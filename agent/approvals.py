@@ -18,8 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agent.findings import PolicyFinding
 from agent.policy import Policy
-from agent.service import PolicyFinding
 from agent.stores.approvals import FINAL, ApprovalRecord, ApprovalStore, ConflictError, Decision, Lease, now_iso
 from agent.stores.audit import AuditLog
 from tools import guard

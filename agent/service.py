@@ -10,6 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agent.findings import PolicyFinding
+
+__all__ = ["ApprovalView", "AskResult", "Opsbot", "PolicyFinding", "ToolCallView"]
+
 ApprovalStatus = Literal[
     "none",
     "preview",
@@ -45,14 +49,6 @@ class ApprovalView(BaseModel):
     approvals_needed: int = 0
     approved_by: list[str] = Field(default_factory=list)
     expires_at: str | None = None
-
-
-class PolicyFinding(BaseModel):
-    """One policy rule applied to the request."""
-
-    rule: str
-    ok: bool
-    message: str
 
 
 class AskResult(BaseModel):
