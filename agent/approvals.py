@@ -18,10 +18,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agent.findings import PolicyFinding
 from agent.policy import Policy
 from agent.stores.approvals import FINAL, ApprovalRecord, ApprovalStore, ConflictError, Decision, Lease, now_iso
 from agent.stores.audit import AuditLog
+from agent.views import PolicyFinding
 from tools import guard
 from tools.base import Plan
 from tools.errors import NotFoundError, OpsbotError

@@ -18,6 +18,7 @@ from agent.context import OpsbotContext
 from agent.executor import run_approval
 from agent.state import OpsbotState
 from agent.tool_schemas import ROUTES, load_prompt, route_tool_schema, specialist_tools, tool_schema
+from agent.views import error_view
 from tools import runtime as tool_runtime
 from tools.errors import OpsbotError, ToolInputError
 from tools.registry import get_tool
@@ -141,6 +142,7 @@ def reads(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
     call = _current_call(state)
     allowed = {t.name for t in specialist_tools(state["route"], state.get("focus"))}
     calls = list(state.get("calls", []))
+    error = None
     if call["name"] not in allowed:
         content = f"error: {call['name']} is not a tool of the {state['route']} specialist"
     else:
@@ -153,11 +155,18 @@ def reads(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
             return {
                 "calls": calls,
                 "result": outcome.result,
+                "error": None,
                 "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])],
             }
         except OpsbotError as exc:
             content = f"error: {exc}"
-    return {"calls": calls, "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])]}
+            # The kind of error travels with the state, so front ends can give it its exit code.
+            error = error_view(exc).model_dump()
+    return {
+        "calls": calls,
+        "error": error,
+        "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])],
+    }
 
 
 def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
@@ -176,10 +185,18 @@ def gate(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         if exc.value is None and exc.field in get_tool(call["name"]).args_model.model_fields:
             return _ask_back(call, exc)
         text = f"error: {exc}"
-        return {"reply": text, "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)]}
+        return {
+            "reply": text,
+            "error": error_view(exc).model_dump(),
+            "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)],
+        }
     except OpsbotError as exc:
         text = f"error: {exc}"
-        return {"reply": text, "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)]}
+        return {
+            "reply": text,
+            "error": error_view(exc).model_dump(),
+            "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)],
+        }
     findings = c.policy.evaluate(plan, c.user, tool_ctx.region)
     view = _call_view(plan.tool, plan.args, plan.cost_usd_per_hour)
     update: dict[str, Any] = {

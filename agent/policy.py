@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from agent.findings import PolicyFinding
+from agent.views import PolicyFinding
 from tools.base import Effect, Plan, Risk
 from tools.catalog import catalog
 from tools.config import Settings

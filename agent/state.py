@@ -24,6 +24,7 @@ class OpsbotState(TypedDict, total=False):
     refused: bool
     result: dict[str, Any] | None
     reply: str
+    error: dict[str, Any] | None  # agent.views.ErrorView as data when this turn ended in an error
     clarify: bool
     steps: int
 
@@ -40,6 +41,7 @@ def turn_input(messages: list[AnyMessage]) -> dict[str, Any]:
         "refused": False,
         "result": None,
         "reply": "",
+        "error": None,
         "clarify": False,
         "steps": 0,
         "explicit": False,

@@ -169,7 +169,7 @@ def test_crash_between_approval_and_execution_then_resume_creates_once(settings)
         stale = record.lease.model_copy(update={"expires_at": "2000-01-01T00:00:00+00:00"})
         bot.stores.approvals.replace(record.model_copy(update={"lease": stale}))
         fresh = Opsbot(settings, model=bucket_model())
-        done = fresh.resume(pending.approval.id, user="dave")
+        done = fresh.resume(pending.approval.id, user="alice")
     assert done.approval.status == "executed"
     assert calls == ["approved-bucket"]  # created once; the resume found it
     assert buckets(settings).count("approved-bucket") == 1
