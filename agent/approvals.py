@@ -184,7 +184,9 @@ class ApprovalService:
         for _ in range(5):
             record = self.get(approval_id)
             if user != record.requester:
-                raise ApprovalError(f"only {record.requester}, who asked for {approval_id}, may withdraw it")
+                raise ApprovalError(
+                    f"only its requester ({record.requester}) may withdraw {approval_id}; {user} may not"
+                )
             if record.status != "pending":
                 raise ApprovalError(f"approval {approval_id} is already {record.status}; nothing to withdraw")
             update = {"status": "withdrawn", "closed_at": now_iso(), "reply": f"{record.tool} was withdrawn by {user}"}

@@ -78,7 +78,15 @@ def resolve_identity(settings: Settings, as_user: str | None = None, sts: Any = 
 
 
 def settings_with_identity(settings: Settings, as_user: str | None = None, sts: Any = None) -> Settings:
-    """``settings`` acting as the resolved identity (the one call the CLI makes)."""
+    """``settings`` acting as the person at the terminal (the one call the CLI makes).
+
+    A demo name on live AWS is refused here, at once and without calling AWS. The live caller is
+    asked of STS only when a command needs to know who acts (a request, a decision), so listing the
+    queue or serving Slack makes no STS call."""
+    if settings.live:
+        if as_user or settings.user:
+            resolve_identity(settings, as_user, sts)  # raises IdentityError
+        return settings.with_identity(lambda: resolve_identity(settings, None, sts))
     return settings.with_identity(resolve_identity(settings, as_user, sts))
 
 

@@ -121,17 +121,29 @@ class Settings(BaseSettings):
     @property
     def identity(self) -> str:
         """Who is at the terminal: the resolved identity, else OPSBOT_USER or the OS user (unproven)."""
-        if self._identity is not None:
-            return str(self._identity.user)
+        resolved = self.resolved_identity
+        if resolved is not None:
+            return str(resolved.user)
         return self.user or getpass.getuser()
+
+    @property
+    def resolved_identity(self) -> Any:
+        """The ``agent.identity.Identity`` these settings act as, if one was given (resolved on first use)."""
+        if callable(self._identity):
+            self._identity = self._identity()  # the live caller: asked of STS only when needed
+        return self._identity
 
     @property
     def demo_identity(self) -> bool:
         """True when the identity is only asserted (--as, OPSBOT_USER or the OS user on the sandbox)."""
-        return bool(self._identity is not None and self._identity.demo)
+        if self.live:
+            return False  # live identities are proven (STS, Slack) or refused
+        resolved = self.resolved_identity
+        return bool(resolved is not None and resolved.demo)
 
     def with_identity(self, identity: Any) -> Settings:
-        """A copy of these settings that acts as ``identity`` (an ``agent.identity.Identity``)."""
+        """A copy of these settings that acts as ``identity``: an ``agent.identity.Identity``, or a
+        function returning one (called the first time the identity is needed)."""
         copy = self.model_copy()
         copy._identity = identity
         return copy

@@ -157,12 +157,15 @@ def _anchor_problems(entries: list[AuditEntry], seq: int | None, digest: str) ->
     if seq is None:
         if any(e.hash == digest for e in entries):
             return []
-        return [f"witnessed head {digest[:12]}... is not in the log (entries were removed or rewritten)"]
+        return [f"the chain no longer contains the witnessed head {digest[:12]}... (entries were removed or rewritten)"]
     if seq > len(entries) or entries[seq - 1].seq != seq:
         return [
-            f"witnessed head {seq}:{digest[:12]}... is past the end of the log ({len(entries)} entries): "
-            "the newest entries were removed"
+            f"the chain no longer contains the witnessed head {seq}:{digest[:12]}...: it ends at entry "
+            f"{len(entries)}, so the newest entries were removed"
         ]
     if entries[seq - 1].hash != digest:
-        return [f"entry {seq} is not the witnessed {digest[:12]}... (the log was rewritten from there)"]
+        return [
+            f"the chain no longer contains the witnessed head {seq}:{digest[:12]}...: entry {seq} differs "
+            "(the log was rewritten from there)"
+        ]
     return []

@@ -209,7 +209,7 @@ def test_a_newcomer_in_the_thread_does_not_supersede_someone_elses_request() -> 
 def test_withdraw_is_the_requesters_alone() -> None:
     svc = _service()
     record = _open(svc)
-    with pytest.raises(ApprovalError, match="only dave"):
+    with pytest.raises(ApprovalError, match=r"only its requester \(dave\)"):
         svc.withdraw(record.id, "alice")
     assert svc.withdraw(record.id, "dave").status == "withdrawn"
     with pytest.raises(ApprovalError, match="already withdrawn"):

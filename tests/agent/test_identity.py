@@ -67,8 +67,9 @@ def test_live_identity_is_the_sts_caller_mapped_to_a_person(tmp_path: Path, monk
         # GIVEN the deployment's policy, in SSM, lists alice's SSO session
         policy = Path("agent/policy.default.toml").read_text()
         policy = policy.replace('slack = "U0000ALICE"\naws = []', f'slack = "U0000ALICE"\naws = ["{ALICE_ARN}"]')
-        boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/opsbot/policy", Value=policy, Type="String")
-        monkeypatch.setenv("OPSBOT_POLICY_SOURCE", "ssm:/opsbot/policy")
+        ssm = boto3.client("ssm", region_name="us-east-1")
+        ssm.put_parameter(Name="/opsbot/identity-test", Value=policy, Type="String", Overwrite=True)
+        monkeypatch.setenv("OPSBOT_POLICY_SOURCE", "ssm:/opsbot/identity-test")
         live = get_settings(live=True)
         # WHEN alice runs the live CLI THEN she is alice, proven by AWS
         alice = resolve_identity(live, sts=sts_as("alice@example.com"))
@@ -83,13 +84,13 @@ def test_sandbox_identity_is_a_labelled_demo(monkeypatch: pytest.MonkeyPatch) ->
     # GIVEN the sandbox WHEN someone says --as carol THEN carol is a demo identity, said so everywhere
     identity = resolve_identity(get_settings(), "carol")
     assert identity.user == "carol" and identity.demo and "demo identity" in identity.label()
-    code, out, _ = opsbot("--as", "carol", "ask", "create a hyperpod cluster named demo-who with 2 trn2.48xlarge")
-    assert code == 0 and "you are carol (demo identity, sandbox only)" in out
+    code, _, err = opsbot("--as", "carol", "ask", "create a hyperpod cluster named demo-who with 2 trn2.48xlarge")
+    assert code == 0 and "you are carol (demo identity, sandbox only)" in err
     code, out, _ = opsbot("approvals", "list", "--json")
-    (record,) = json.loads(out)
+    (record,) = json.loads(out)["approvals"]
     assert record["requester"] == "carol" and record["demo"] is True
     code, out, _ = opsbot("audit", "list", "--json")
-    requested = [e for e in json.loads(out) if e["kind"] in ("request", "approval_requested")]
+    requested = [e for e in json.loads(out)["entries"] if e["kind"] in ("request", "approval_requested")]
     assert requested and all(e["data"].get("demo") is True for e in requested)
 
 

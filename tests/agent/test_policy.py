@@ -245,12 +245,13 @@ def test_live_policy_from_an_ssm_parameter_or_an_s3_object(monkeypatch: pytest.M
     with mock_aws():
         # GIVEN the deployment's policy in SSM and in S3
         tight = DEFAULT.replace("max_instances_per_action = 64", "max_instances_per_action = 8")
-        boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/opsbot/policy", Value=tight, Type="String")
+        ssm = boto3.client("ssm", region_name="us-east-1")
+        ssm.put_parameter(Name="/opsbot/policy-test", Value=tight, Type="String", Overwrite=True)
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="opsbot-policy-test")
         s3.put_object(Bucket="opsbot-policy-test", Key="policy.toml", Body=tight.encode())
         # WHEN live opsbot reads its policy source THEN it has those rules
-        for source in ("ssm:/opsbot/policy", "s3://opsbot-policy-test/policy.toml"):
+        for source in ("ssm:/opsbot/policy-test", "s3://opsbot-policy-test/policy.toml"):
             monkeypatch.setenv("OPSBOT_POLICY_SOURCE", source)
             policy = load_policy(get_settings(live=True))
             assert policy.limits.max_instances_per_action == 8 and policy.source == source

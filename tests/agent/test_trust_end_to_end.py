@@ -50,7 +50,7 @@ def test_filed_under_a_loose_policy_file_then_refused_at_approval(
     # THEN it is refused by the rule's name, and nothing changed
     assert code == 3 and "max-instances-per-action" in err and "Nothing ran" in err
     _, out, _ = opsbot("approvals", "show", doc["approval"]["id"], "--json")
-    assert json.loads(out)["status"] == "refused"
+    assert json.loads(out)["approval"]["status"] == "refused"
     assert endpoint_count("llama8b-inf2") == 1
 
 
@@ -78,7 +78,7 @@ def test_a_128_p6_b200_26_week_training_plan_is_refused_before_anyone_is_asked()
     broken = {f["rule"] for f in doc["policy"] if not f["ok"]}
     assert {"max-one-time-spend-per-action", "max-instances-per-action"} <= broken
     _, out, _ = opsbot("approvals", "list", "--json")
-    assert json.loads(out) == []
+    assert json.loads(out)["approvals"] == []
 
 
 def test_opsbot_home_is_private(opsbot_env: Path) -> None:
@@ -130,4 +130,4 @@ def test_a_dry_run_files_nothing() -> None:
     doc = json.loads(out)
     assert doc["approval"]["id"] is None and doc["approval"]["status"] == "preview"
     for args in (("approvals", "list", "--json"), ("approvals", "list", "--status", "pending", "--json")):
-        assert json.loads(opsbot(*args)[1]) == []
+        assert json.loads(opsbot(*args)[1])["approvals"] == []
