@@ -9,6 +9,7 @@ Slack app. The Slack app updates its own cards and gets no notifier.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -70,9 +71,12 @@ class SlackCardSync:
         if not settings.slack_bot_token:
             return NoNotifier()
         from slack_sdk import WebClient
+        from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
         base_url = settings.slack_api_url or WebClient.BASE_URL
-        return cls(WebClient(token=settings.slack_bot_token, base_url=base_url), where)
+        client = WebClient(token=settings.slack_bot_token, base_url=base_url)
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))  # wait out a 429
+        return cls(client, where)
 
     def decided(self, record: ApprovalRecord, by: str) -> None:
         """Post the outcome in the card's thread; once the request is settled, replace the buttons with it.
@@ -84,7 +88,7 @@ class SlackCardSync:
             return
         from slack_sdk.errors import SlackApiError
 
-        text = f"{by} decided {record.id} in {self.where}: {outcome_line(record)}"
+        text = _clip(_escape(f"{by} decided {record.id} in {self.where}: {outcome_line(record)}"), 2900)
         try:
             if record.status != "pending":
                 self.client.chat_update(channel=ref["channel"], ts=ref["ts"], text=text, blocks=settled_card(record))
@@ -105,13 +109,13 @@ def settled_card(record: ApprovalRecord) -> list[dict[str, Any]]:
         {"type": "header", "text": {"type": "plain_text", "text": f"{record.status}: {record.tool}"[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(plan.get('summary') or record.tool)}*"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _escape(outcome_line(record))[:2900]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(_escape(outcome_line(record)), 2900)}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "; ".join(decisions) or "no decisions"}]},
     ]
 
 
 def _thread_ts(record: ApprovalRecord, card_ts: str) -> str:
-    # Slack threads are "slack:<channel>:<thread_ts>"; a card posted elsewhere threads under itself.
+    # Slack threads are "slack:[<team>/]<channel>:<thread_ts>"; a card posted elsewhere threads under itself.
     parts = record.thread.split(":")
     return parts[2] if len(parts) == 3 and parts[0] == "slack" and parts[2] else card_ts
 
@@ -119,3 +123,11 @@ def _thread_ts(record: ApprovalRecord, card_ts: str) -> str:
 def _escape(text: str) -> str:
     # Names must never become links or mentions in Slack's mrkdwn.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    # Slack counts UTF-16 units; a cut never splits an entity and always shows that it is a cut.
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    cut = text.encode("utf-16-le")[: (limit - 1) * 2].decode("utf-16-le", errors="ignore")
+    return re.sub(r"&[a-z]*$", "", cut) + "…"

@@ -22,6 +22,8 @@ def test_cli_approval_updates_the_card(settings: Settings, monkeypatch: pytest.M
     pending = bot.ask(CREATE, user="dave", thread="slack:C1:100.1", channel="slack")
     bot.attach_card(str(pending.approval.id), "C1", "100.2")
     with FakeSlackApi() as api:
+        api.add_message("C1", "100.1", user="U0000DAVE0")  # dave's request, and opsbot's card in its thread
+        api.add_bot_message("C1", "100.2", thread_ts="100.1")
         monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")  # Slack's own name for the token works too
         monkeypatch.setenv("OPSBOT_SLACK_API_URL", api.base_url)
         # WHEN alice approves it in the terminal
@@ -34,6 +36,7 @@ def test_cli_approval_updates_the_card(settings: Settings, monkeypatch: pytest.M
         assert "done" in json.dumps(update.blocks)
         post = api.wait_for("chat.postMessage")[0]
         assert post.params["thread_ts"] == "100.1" and "alice decided" in post.params["text"]
+        api.assert_clean()
 
 
 def test_a_request_still_waiting_keeps_its_buttons(settings: Settings) -> None:
@@ -74,3 +77,24 @@ def test_no_card_no_call(settings: Settings) -> None:
 
 def test_without_a_token_nobody_is_told() -> None:
     assert isinstance(SlackCardSync.from_settings(get_settings()), NoNotifier)
+
+
+def test_the_notice_and_the_settled_card_escape_data(settings: Settings) -> None:
+    # GIVEN a rejected Slack request whose reply quotes data with Slack control sequences
+    from slack_sdk import WebClient
+
+    bot = Opsbot(settings)
+    pending = bot.ask(CREATE, user="dave", thread="slack:T1/C1:100.1", channel="slack")
+    approval_id = str(pending.approval.id)
+    bot.attach_card(approval_id, "C1", "100.2")
+    bot.decide(approval_id, user="alice", approve=False)
+    record = bot.get_approval(approval_id).model_copy(update={"status": "executed", "reply": "key <!channel> & co"})
+    with FakeSlackApi() as api:
+        api.add_message("C1", "100.1", user="U0000DAVE0")
+        api.add_bot_message("C1", "100.2", thread_ts="100.1")
+        # WHEN the notifier tells Slack
+        SlackCardSync(WebClient(base_url=api.base_url)).decided(record, "alice")
+        # THEN both the card and the thread notice carry the data escaped, in the card's thread
+        assert "&lt;!channel&gt; &amp; co" in api.calls_to("chat.postMessage")[0].params["text"]
+        assert api.calls_to("chat.postMessage")[0].params["thread_ts"] == "100.1"
+        api.assert_clean()
