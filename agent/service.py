@@ -292,6 +292,10 @@ class Opsbot:
             raise ToolInputError("limit", limit, "expected a whole number of at least 1")
         return self.approvals.list(status=status, limit=limit)
 
+    def pending_in_thread(self, thread: str) -> list[ApprovalRecord]:
+        """Every request of ``thread`` that may still be approved, oldest first (an exact, indexed query)."""
+        return self.approvals.pending_in_thread(thread)
+
     def attach_card(self, approval_id: str, channel: str, ts: str) -> None:
         """Remember the Slack message that shows this request, so a decision elsewhere can update it."""
         self.approvals.set_slack_ref(approval_id, channel, ts)

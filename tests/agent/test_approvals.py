@@ -236,5 +236,5 @@ def test_the_pending_list_and_the_store_agree() -> None:
     svc = _service()
     record = _open(svc)
     svc.store.replace(record.model_copy(update={"expires_at": PAST}))
-    assert svc.list(status="pending") == []
+    assert svc.list(status="pending") == [] and svc.pending_in_thread("t1") == []
     assert svc.get(record.id).status == "expired"
