@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import tomllib
 from functools import lru_cache
 from importlib import resources
@@ -394,6 +395,22 @@ def _bundled_policy() -> Policy:
     return parse_policy(text, source)
 
 
+# The rules in force are the ones in the parameter or object now: read again at each request, decision
+# and run, but at most every few seconds, since one decision asks for the policy several times.
+REMOTE_TTL_SECONDS = 5.0
+_remote: dict[tuple[str, str | None, str, str | None], tuple[float, Policy]] = {}
+
+
+def _remote_policy(settings: Settings) -> Policy:
+    key = (settings.policy_source, settings.profile, settings.region, settings.endpoint_url)
+    cached = _remote.get(key)
+    if cached is not None and time.monotonic() - cached[0] < REMOTE_TTL_SECONDS:
+        return cached[1]
+    policy = parse_policy(_fetch(settings, settings.policy_source), settings.policy_source)
+    _remote[key] = (time.monotonic(), policy)
+    return policy
+
+
 def _fetch(settings: Settings, source: str) -> str:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
@@ -427,9 +444,7 @@ def load_policy(settings: Settings) -> Policy:
             )
         if settings.policy_source == "bundled":
             return _bundled_policy()
-        # Read each time it is asked for (at start, at each decision, before each run): the rules in
-        # force are the ones in the parameter or object now.
-        return parse_policy(_fetch(settings, settings.policy_source), settings.policy_source)
+        return _remote_policy(settings)
     path = settings.policy_file
     if not path:
         return _bundled_policy()
