@@ -17,17 +17,11 @@ from langgraph.types import interrupt
 from agent.context import OpsbotContext
 from agent.executor import run_approval
 from agent.state import OpsbotState
-from agent.tool_schemas import ROUTES, load_prompt, route_tool_schema, specialist_tools, tool_schema
+from agent.tool_schemas import ROUTES, load_prompt, out_of_domain, route_tool_schema, specialist_tools, tool_schema
 from agent.views import error_view
 from tools import runtime as tool_runtime
 from tools.errors import OpsbotError, ToolInputError
 from tools.registry import get_tool
-
-OUT_OF_DOMAIN = (
-    "That is outside what I do. I help with LLM training and serving on AWS: HyperPod clusters and "
-    "Trainium training (training), Inf2 and P6-B200 endpoints (inference), ElastiCache KV and expert "
-    "caches (cache), and S3 Metadata queries over training data (data)."
-)
 
 Ctx = Runtime[OpsbotContext]
 
@@ -65,7 +59,8 @@ def supervisor(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         # An answer to opsbot's own question ("4 nodes") stays with the specialist that asked it.
         route, focus = state["route"], state.get("focus")
     if route is None:
-        return {"route": None, "reply": OUT_OF_DOMAIN, "awaiting_answer": False, "messages": [AIMessage(OUT_OF_DOMAIN)]}
+        text = out_of_domain()
+        return {"route": None, "reply": text, "awaiting_answer": False, "messages": [AIMessage(text)]}
     return {"route": route, "focus": focus, "explicit": explicit}
 
 
