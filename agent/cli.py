@@ -305,7 +305,8 @@ def mcp_server(
 
     settings = run.settings()
     where = "LIVE AWS" if settings.live else "sandbox"
-    run.note(f"opsbot mcp: stdio, {where}{', read-only' if read_only else ''}, requests filed as {settings.identity}")
+    who = f"{settings.identity} (demo identity)" if settings.demo_identity else settings.identity
+    run.note(f"opsbot mcp: stdio, {where}{', read-only' if read_only else ''}, requests filed as {who}")
     return serve(settings, read_only=read_only)
 
 
@@ -389,7 +390,8 @@ def audit_list(
 def audit_verify(
     ctx: typer.Context,
     head: Annotated[
-        str | None, typer.Option("--head", metavar="HASH", help="A head hash noted earlier that must still be there.")
+        str | None,
+        typer.Option("--head", metavar="SEQ:HASH", help="A head noted earlier (printed with decisions) to find."),
     ] = None,
 ) -> int:
     """Check the audit log's hash chain; exit 1 if a record was edited or removed."""

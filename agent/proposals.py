@@ -92,10 +92,10 @@ def file_request(
 ) -> ApprovalRecord:
     """Open the pending request for exactly this call (an identical open one in the thread is reused).
 
-    A new write in a thread retires that thread's older open request first: any change needs a new
-    approval."""
-    approvals.supersede(thread, by=requester)
-    return approvals.open_request(
+    A new write in a thread then retires the thread's older open requests its author may cancel (their
+    own, or any if they approve that tier): any change needs a new approval, and nobody cancels others'.
+    """
+    record = approvals.open_request(
         plan,
         requester=requester,
         thread=thread,
@@ -104,3 +104,5 @@ def file_request(
         region=region,
         policy_findings=findings,
     )
+    approvals.supersede(thread, by=requester, replaced_by=record.id)
+    return record

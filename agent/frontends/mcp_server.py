@@ -55,13 +55,18 @@ INSTRUCTIONS = (
 )
 
 
-def caller(settings: Settings) -> str:
-    """Who calls through MCP, and so who requests every write filed here.
+def acting(settings: Settings) -> Settings:
+    """``settings`` acting as the MCP caller, who requests every write filed here.
 
-    The one place the MCP server learns its identity: the person ``settings`` act as. ``opsbot mcp``
-    hands in the settings of its command line, which on live AWS act as the AWS caller and on the
-    sandbox as the demo identity (``--as``, ``OPSBOT_USER`` or the OS user)."""
-    return settings.identity
+    The one place the MCP server learns its identity. ``opsbot mcp`` hands in the settings of its
+    command line, already resolved; any other settings are resolved as the CLI resolves them: on live
+    AWS the AWS caller (STS, asked when first needed; ``--as`` and ``OPSBOT_USER`` are refused there),
+    on the sandbox a labelled demo identity (``--as``, ``OPSBOT_USER`` or the OS user)."""
+    if settings.resolved_identity is not None:
+        return settings
+    from agent.identity import settings_with_identity
+
+    return settings_with_identity(settings)
 
 
 @dataclass
@@ -167,13 +172,20 @@ class OpsbotMcp:
         """Where and as whom this server acts: on every result (the account is asked of STS once, when live)."""
         if self._scope is None:
             where = target(self.bot.settings)
-            self._scope = {"live": where.live, "account": where.account, "region": where.region, "user": self.user}
+            self._scope = {
+                "live": where.live,
+                "account": where.account,
+                "region": where.region,
+                "user": self.user,
+                "demo": where.demo and where.user == self.user,
+            }
         return self._scope
 
     def _scope_line(self) -> str:
         s = self.scope()
         where = "LIVE AWS account" if s["live"] else "sandbox account"
-        return f"[{where} {s['account']}, {s['region']}; as {s['user']}]"
+        who = f"{s['user']} (demo identity)" if s["demo"] else s["user"]
+        return f"[{where} {s['account']}, {s['region']}; as {who}]"
 
     def _answer(self, text: str, data: dict[str, Any], *, is_error: bool = False) -> types.CallToolResult:
         return types.CallToolResult(
@@ -308,13 +320,14 @@ def build_server(front: OpsbotMcp) -> Server[Any]:
     )
 
 
-def make_front(settings: Settings, *, read_only: bool = False, bot: Opsbot | None = None) -> OpsbotMcp:
-    """The MCP face for ``settings``, calling as ``caller(settings)``; decisions it hears of sync Slack cards."""
-    if bot is None:
-        from agent.notify import SlackCardSync
+def make_front(settings: Settings, *, read_only: bool = False) -> OpsbotMcp:
+    """The MCP face for ``settings``, calling as their identity (see ``acting``). Its facade has the
+    terminal's notifier: a decision taken through it keeps the request's Slack card true."""
+    from agent.notify import SlackCardSync
 
-        bot = Opsbot(settings, notifier=SlackCardSync.from_settings(settings, where="MCP"))
-    return OpsbotMcp(bot, user=caller(settings), read_only=read_only)
+    settings = acting(settings)
+    bot = Opsbot(settings, notifier=SlackCardSync.from_settings(settings, where="MCP"))
+    return OpsbotMcp(bot, user=settings.identity, read_only=read_only)
 
 
 def serve(settings: Settings, *, read_only: bool = False) -> int:

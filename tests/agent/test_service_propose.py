@@ -36,7 +36,7 @@ def test_propose_files_a_pending_request_for_its_requester(bot: Opsbot) -> None:
 def test_a_second_write_in_the_same_thread_supersedes_the_first(bot: Opsbot) -> None:
     first = bot.propose("scale_endpoint", SCALE, user="dave", thread="mcp-t1")
     second = bot.propose("scale_endpoint", {**SCALE, "instance_count": 3}, user="dave", thread="mcp-t1")
-    assert bot.get_approval(str(first.approval.id)).status == "expired"
+    assert bot.get_approval(str(first.approval.id)).status == "superseded"
     assert second.approval.status == "pending"
 
 

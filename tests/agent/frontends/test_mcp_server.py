@@ -155,7 +155,8 @@ def test_a_write_files_a_pending_request_and_changes_nothing(front: OpsbotMcp) -
     approval_id = data["approval"]["id"]
     assert data["approval"]["status"] == "pending" and approval_id.startswith("ap-")
     assert data["plan"]["cost_usd_per_hour"] == pytest.approx(284.84)
-    assert data["approvers"] == "risk medium: 1 approval(s) from anyone known to opsbot"
+    assert data["approvers"] == f"risk medium: 1 approval(s) from {front.bot.policy.describe_approvers('medium')}"
+    assert "alice" in data["approvers"]
     words = text(result)
     assert approval_id in words and "$284.84/hour" in words and "dave cannot approve" in words
     assert f"opsbot approvals approve {approval_id}" in words
@@ -223,7 +224,7 @@ def test_a_write_refused_by_policy_returns_the_rule(front: OpsbotMcp) -> None:
     assert "Traceback" not in words
     data = result.structured_content
     assert data["approval"]["status"] == "refused" and data["error"]["code"] == "refused"
-    assert [f["rule"] for f in data["policy"] if not f["ok"]] == ["max-hourly-spend-per-action"]
+    assert "max-hourly-spend-per-action" in [f["rule"] for f in data["policy"] if not f["ok"]]
     assert front.bot.list_approvals(status="pending") == []
     assert chat_prod_count(front) == 1
 
