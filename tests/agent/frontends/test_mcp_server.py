@@ -338,3 +338,22 @@ def test_the_example_configuration_starts_opsbot_mcp_with_options_it_accepts() -
         checked = CliRunner().invoke(app, [*entry["args"], "--help"])
         assert checked.exit_code == 0, f"{name}: {checked.output}"
         assert all(isinstance(v, str) for v in entry.get("env", {}).values())
+
+
+def test_a_demo_identity_is_refused_on_live_aws_before_serving() -> None:
+    # WHEN opsbot mcp is started on live AWS with a demo identity
+    result = CliRunner().invoke(app, ["mcp", "--live", "--as", "mallory"])
+    # THEN it is refused at once (exit 3), before any AWS call or any MCP traffic on stdout
+    assert result.exit_code == 3 and "demo identity" in result.stderr
+    assert result.stdout == ""
+    # AND the same holds for settings handed to the server directly
+    from agent.identity import IdentityError
+
+    with pytest.raises(IdentityError):
+        make_front(get_settings(live=True, user="mallory"))
+
+
+def test_results_label_a_demo_identity(front: OpsbotMcp) -> None:
+    result = call(front, "list_endpoints", {})
+    assert result.structured_content["demo"] is True
+    assert text(result).endswith("as dave (demo identity)]")
