@@ -256,7 +256,7 @@ def request_approval(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         account=tool_ctx.account,
         region=tool_ctx.region,
         findings=state.get("policy", []),
-    )
+    ).record
     return {"approval_id": record.id}
 
 

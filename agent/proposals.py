@@ -79,6 +79,14 @@ def record_refusal(audit: AuditLog, assessment: Assessment, *, user: str, thread
     )
 
 
+@dataclass(frozen=True)
+class Filed:
+    """A request just filed, and the older requests of its thread it replaced (for front ends to tell)."""
+
+    record: ApprovalRecord
+    replaced: list[ApprovalRecord]
+
+
 def file_request(
     approvals: ApprovalService,
     plan: Plan,
@@ -89,7 +97,7 @@ def file_request(
     account: str,
     region: str,
     findings: list[dict[str, Any]],
-) -> ApprovalRecord:
+) -> Filed:
     """Open the pending request for exactly this call (an identical open one in the thread is reused).
 
     A new write in a thread then retires the thread's older open requests its author may cancel (their
@@ -104,5 +112,5 @@ def file_request(
         region=region,
         policy_findings=findings,
     )
-    approvals.supersede(thread, by=requester, replaced_by=record.id)
-    return record
+    replaced = approvals.supersede(thread, by=requester, replaced_by=record.id)
+    return Filed(record=record, replaced=replaced)

@@ -260,7 +260,7 @@ class Opsbot:
             account=tool_ctx.account,
             region=tool_ctx.region,
             findings=[f.model_dump() for f in assessment.findings],
-        )
+        ).record
         approval = self._approval_view(record.id)
         return answer.model_copy(update={"approval": approval, "reply": _pending_reply(record.plan, approval)})
 

@@ -6,7 +6,7 @@ import pytest
 
 from agent.approvals import ApprovalService
 from agent.policy import load_policy
-from agent.proposals import assess, file_request, plan_call, record_refusal
+from agent.proposals import Filed, assess, file_request, plan_call, record_refusal
 from agent.stores import open_stores
 from tools.base import ToolContext
 from tools.config import Settings
@@ -77,18 +77,18 @@ def test_filing_a_new_write_retires_the_threads_older_request(service: ApprovalS
     tool = get("scale_endpoint")
     findings: list[dict] = []
 
-    def filed(count: int, thread: str) -> str:
+    def filed(count: int, thread: str) -> Filed:
         plan = plan_call(tool, {"endpoint_name": "chat-prod", "instance_count": count}, ctx)
         where = {"account": ctx.account, "region": ctx.region}
-        return file_request(
-            service, plan, requester="dave", thread=thread, channel="mcp", findings=findings, **where
-        ).id
+        return file_request(service, plan, requester="dave", thread=thread, channel="mcp", findings=findings, **where)
 
     # GIVEN a pending request in a thread, and one in another thread
-    first, elsewhere = filed(2, "t-1"), filed(2, "t-2")
+    first, elsewhere = filed(2, "t-1").record.id, filed(2, "t-2").record.id
     # WHEN another write is filed in the first thread
-    second = filed(3, "t-1")
-    # THEN the older request of that thread is retired, the other thread's is untouched
+    newer = filed(3, "t-1")
+    second = newer.record.id
+    # THEN the older request of that thread is retired (and said to be), the other thread's is untouched
+    assert [r.id for r in newer.replaced] == [first]
     assert service.get(first).status == "superseded"
     assert service.get(first).replaced_by == second
     assert service.get(second).status == "pending" and service.get(second).channel == "mcp"
