@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-_NUMBER_WORDS = {
+_UNITS = {
+    "zero": 0,
     "one": 1,
     "two": 2,
     "three": 3,
@@ -25,26 +26,77 @@ _NUMBER_WORDS = {
     "ten": 10,
     "eleven": 11,
     "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
     "sixteen": 16,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "hundred": 100,
-    "a dozen": 12,
-    "a couple of": 2,
-    "a pair of": 2,
-    "a single": 1,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
-_NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.I)
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_SCALES = {"hundred": 100, "thousand": 1000}
+# Fixed phrases for small counts; "a few" or "several" are no number and stay words (asked back).
+_PHRASES = {"a dozen": 12, "a couple of": 2, "a couple": 2, "a pair of": 2, "a single": 1}
+_SIMPLE = "|".join([*_UNITS, *_TENS])
+_NUMBER_WORDS_RE = re.compile(
+    rf"\b(?:(?P<sign>minus|negative)\s+)?(?P<words>(?:a\s+)?(?:{_SIMPLE}|hundred|thousand)"
+    rf"(?:(?:\s+and\s+|[\s-]+)(?:{_SIMPLE}|hundred|thousand))*)\b",
+    re.I,
+)
+_PHRASE_RE = re.compile(r"\b(" + "|".join(sorted(_PHRASES, key=len, reverse=True)) + r")\b", re.I)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_SIGN_RE = re.compile(r"\b(?:minus|negative)\s+(\d)", re.I)
+# "the one called X", "the cheapest one", "one of them": "one" is a pronoun there, not a number.
+_PRONOUN_ONE = re.compile(
+    r"\b(?:the|this|that|which|each|any|every|no|cheapest|first|second|last|same|other|new|old|latest|newest"
+    r"|oldest|another|right|wrong|biggest|smallest|only|current|previous|next)\s+$",
+    re.I,
+)
+
+
+def _words_value(words: str) -> int | None:
+    """ "twenty-four" -> 24, "a hundred and twenty" -> 120, "two thousand" -> 2000."""
+    parts = [w for w in re.split(r"[\s-]+|\s+and\s+", words.lower()) if w and w != "and"]
+    if parts and parts[0] == "a":
+        parts = ["one", *parts[1:]] if len(parts) > 1 and parts[1] in _SCALES else parts[1:]
+    total, current = 0, 0
+    for w in parts:
+        if w in _UNITS:
+            current += _UNITS[w]
+        elif w in _TENS:
+            current += _TENS[w]
+        elif w in _SCALES:
+            current = max(current, 1) * _SCALES[w]
+            if _SCALES[w] >= 1000:
+                total, current = total + current, 0
+        else:
+            return None
+    return total + current if parts else None
 
 
 def normalise_numbers(text: str) -> str:
-    """Digits for number words ("eight nodes" -> "8 nodes") and no thousands separators."""
+    """Digits for number words ("twenty-four nodes" -> "24 nodes", "minus two" -> "-2") and no
+    thousands separators. "one" as a pronoun ("the one called x", "the cheapest one") stays."""
     text = _THOUSANDS.sub("", text)
-    return _NUMBER_WORD_RE.sub(lambda m: str(_NUMBER_WORDS[m.group(1).lower()]), text)
+    text = _PHRASE_RE.sub(lambda m: str(_PHRASES[" ".join(m.group(1).lower().split())]), text)
+
+    def repl(m: re.Match[str]) -> str:
+        """The digits for one run of number words (unchanged when it is the pronoun "one")."""
+        words = m.group("words")
+        if words.lower() == "one" and (
+            _PRONOUN_ONE.search(text[: m.start()]) or re.match(r"\s+of\b", text[m.end() :], re.I)
+        ):
+            return m.group(0)
+        if words.lower() in ("a", "hundred", "thousand"):
+            return m.group(0)
+        value = _words_value(words)
+        if value is None:
+            return m.group(0)
+        return f"-{value}" if m.group("sign") else str(value)
+
+    text = _NUMBER_WORDS_RE.sub(repl, text)
+    return _SIGN_RE.sub(r"-\1", text)
 
 
 NUMBER = r"\d+(?:\.\d+)?"

@@ -1,0 +1,193 @@
+"""Dialogue acts: what a message does before what it is about.
+
+Every message is first one of: a request, a question, an answer (to opsbot's own question), a
+follow-up, a confirmation or a cancellation. The act decides what may happen: a question never
+files a write (it gets a read, an answer, or a plan preview marked "not requested"); only a
+confirmation decides or files what is on the table; only a cancellation withdraws it.
+
+A polite request is a request: "can you scale X to 3?", "could you please ...", "would you mind
+...". A question about a write is a question: "should we delete X?", "can we scale X to 3?",
+"what happens if I delete X?", "is it safe to ...".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from agent.models.text import strip_prefix
+
+
+class Act(StrEnum):
+    """The dialogue act of one message."""
+
+    REQUEST = "request"
+    QUESTION = "question"
+    ANSWER = "answer"
+    FOLLOW_UP = "follow-up"
+    CONFIRMATION = "confirmation"
+    CANCELLATION = "cancellation"
+
+
+@dataclass(frozen=True)
+class ActReading:
+    """The act, and whether the message leans on the thread's memory ("it", "same but ...")."""
+
+    act: Act
+    refers: bool = False  # pronouns, "same", "instead", "the other one": resolve against memory
+    approval_id: str | None = None  # "approve ap-1234abcd": the request it names
+
+
+_WORDS = re.compile(r"[a-z0-9'#:+_-]+|[\U0001F300-\U0001FAFF\u2705\u2714\u274C]")
+_APPROVAL_ID = re.compile(r"\bap-[0-9a-f]{6,}\b", re.I)
+_SOFT = {"please", "pls", "plz", "thanks", "thx", "ok", "okay", "then", "now", "just", "oh", "hey", "yes", "no", "all"}
+_SOFT |= {"right", "actually", "sorry", "oops", "wait", "hmm", "so", "and", "the", "that", "this", "it", "request"}
+_SOFT |= {"my", "one", "too", "for", "me", "us", "pending", "last", "opsbot", "approval", "again", "lol"}
+
+_CANCEL = (
+    "cancel",
+    "cancel it",
+    "cancel that",
+    "never mind",
+    "nevermind",
+    "nvm",
+    "forget it",
+    "forget that",
+    "forget about it",
+    "scrap that",
+    "scratch that",
+    "drop it",
+    "drop that",
+    "withdraw",
+    "withdraw it",
+    "abort",
+    "don't do it",
+    "do not do it",
+    "dont do it",
+    "don't",
+    "no don't",
+    "no thanks",
+    "not anymore",
+    "call it off",
+    "belay that",
+    "❌",
+)
+_CONFIRM = (
+    "yes",
+    "y",
+    "yep",
+    "yup",
+    "yeah",
+    "ya",
+    "sure",
+    "do it",
+    "go",
+    "go ahead",
+    "go for it",
+    "approve",
+    "approved",
+    "i approve",
+    "lgtm",
+    "ship it",
+    "confirm",
+    "confirmed",
+    "proceed",
+    "make it so",
+    "sounds good",
+    "let's do it",
+    "lets do it",
+    "yes do it",
+    "yes please",
+    "apply",
+    "apply it",
+    "apply that",
+    "apply the recommendation",
+    "apply the recommendations",
+    "apply those",
+    "👍",
+    ":+1:",
+    ":thumbsup:",
+    "✅",
+    ":white_check_mark:",
+    "✔",
+)
+_POLITE = re.compile(
+    r"^(?:(?:hey|hi|yo|ok|okay|so|and|also|please|pls)\s+)*"
+    r"(?:can|could|would|will|won't|wouldn't)\s+(?:you|u|ya|someone|somebody)\b"
+    r"|^(?:would|do)\s+you\s+mind\b|^(?:please|pls|plz|kindly)\b|^i(?:'d| would)\s+like\s+(?:you\s+)?to\b"
+    r"|^i\s+(?:need|want)\s+(?:you\s+)?to\b|^let'?s\b|^go\s+ahead\s+and\b",
+    re.I,
+)
+_QUESTION_START = re.compile(
+    r"^(?:(?:hey|hi|yo|ok|okay|so|and|also|quick\s+q(?:uestion)?:?|question:?|btw|but|hmm|wait)\s+)*"
+    r"(?:what|what's|whats|which|who|whom|whose|when|where|why|how|how's|hows|is|isn't|are|aren't|was|were|"
+    r"do|does|did|don't|doesn't|should|shall|shouldn't|would|could|can|will|may|might|has|have|had|am|"
+    r"any\s+idea|any\s+reason|i\s+wonder|wondering|curious|tell\s+me\s+(?:if|whether|why|how|what))\b",
+    re.I,
+)
+_REFERS = re.compile(
+    r"\b(?:it|that|this|them|those|same|instead|actually|also|too|again|as\s+well|what\s+about|how\s+about|"
+    r"the\s+other\s+one|rather|make\s+it|change\s+it|but\s+with|and\s+for|do\s+the\s+same|one|ones)\b",
+    re.I,
+)
+
+
+def _norm(text: str) -> list[str]:
+    return _WORDS.findall(strip_prefix(text).lower().replace("’", "'"))
+
+
+def _short_form(words: list[str]) -> str:
+    """The message without soft words: "ok cancel that please" -> "cancel"."""
+    return " ".join(w for w in words if w not in _SOFT or w in ("yes", "no")).strip()
+
+
+def _is_one_of(words: list[str], forms: tuple[str, ...]) -> bool:
+    """True when the message is one of ``forms``, with or without soft words around it."""
+    return bool(words) and (" ".join(words) in forms or _short_form(words) in forms)
+
+
+def is_question(text: str) -> bool:
+    """A question (not a polite request): ends with "?" or opens like one, and does not ask
+    opsbot to act ("can you ...", "please ...")."""
+    clean = strip_prefix(text).strip().replace("’", "'")
+    if not clean:
+        return False
+    if _POLITE.search(clean):
+        return False
+    return clean.rstrip(" .!)").endswith("?") or bool(_QUESTION_START.search(clean))
+
+
+def read_act(
+    text: str,
+    memory: dict[str, Any] | None = None,
+    fits_answer: Callable[[str], bool] | None = None,
+    is_request: Callable[[str], bool] | None = None,
+) -> ActReading:
+    """The dialogue act of ``text`` in a thread with ``memory``.
+
+    ``fits_answer(text)`` says whether the text fits the kind of opsbot's open question;
+    ``is_request(text)`` whether it is a complete request of its own (which then wins over an answer).
+    """
+    memory = memory or {}
+    words = _norm(text)
+    approval = _APPROVAL_ID.search(text)
+    refers = bool(_REFERS.search(strip_prefix(text)))
+    if words and _is_one_of([w for w in words if not _APPROVAL_ID.fullmatch(w)], _CANCEL):
+        return ActReading(Act.CANCELLATION, refers=True, approval_id=approval.group() if approval else None)
+    if words and _is_one_of([w for w in words if not _APPROVAL_ID.fullmatch(w)], _CONFIRM):
+        return ActReading(Act.CONFIRMATION, refers=True, approval_id=approval.group() if approval else None)
+    asked = memory.get("asked")
+    if asked and fits_answer is not None and fits_answer(text) and not (is_request and is_request(text)):
+        return ActReading(Act.ANSWER, refers=refers)
+    if is_question(text):
+        return ActReading(Act.QUESTION, refers=refers and _has_memory(memory))
+    if refers and _has_memory(memory):
+        return ActReading(Act.FOLLOW_UP, refers=True)
+    return ActReading(Act.REQUEST, refers=False)
+
+
+def _has_memory(memory: dict[str, Any]) -> bool:
+    return any(memory.get(k) for k in ("focus", "last_call", "pending", "offer", "results"))

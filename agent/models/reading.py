@@ -1,0 +1,174 @@
+"""Reading a request against the declared tools: an explicit command, or the best phrasing match.
+
+An explicit command is a tool name (typos forgiven, ``-`` for ``_``) followed by ``key=value``,
+``--key value`` or bare values, with the argument models as its grammar. A plain request is
+aligned with every phrasing of every candidate tool (``agent.models.align``); the arguments the
+phrasing leaves open are read from the rest (``agent.models.extras``). Candidates rank by how
+much of the message they explain, then by the names the account has, then by how many phrasing
+words matched; on a full tie the read wins over a write, a write over a destructive call.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from typing import Any
+
+from agent.models.align import Alignment, align, is_filler
+from agent.models.coerce import coerce, match_field
+from agent.models.extras import fill_rest
+from agent.models.grammar import EFFECT_RANK, Declared
+from agent.models.scene import Scene
+from agent.models.schema import FieldSpec
+from agent.models.slots import Fill, recognise
+from agent.models.text import Utterance
+
+
+@dataclass
+class Candidate:
+    """One tool's reading of a message."""
+
+    tool: Declared
+    fills: dict[str, Fill] = field(default_factory=dict)
+    unexplained: int = 0
+    quality: int = 0
+    literals: int = 0
+    explicit: bool = False
+    phrasing: str = ""
+    used: set[int] = field(default_factory=set)
+
+    @property
+    def key(self) -> tuple[int, int, int, int, int]:
+        """Sort key, higher is better."""
+        return (int(self.explicit), -self.unexplained, self.quality, self.literals, EFFECT_RANK[self.tool.effect])
+
+    @property
+    def args(self) -> dict[str, Any]:
+        """The arguments that have a value."""
+        return {k: f.value for k, f in self.fills.items() if f.value is not None}
+
+    def status(self, *statuses: str) -> list[tuple[str, Fill]]:
+        """Fills in one of these statuses (unknown, missing, vague, invalid)."""
+        return [(k, f) for k, f in self.fills.items() if f.status in statuses]
+
+    @property
+    def names(self) -> dict[str, tuple[str | None, Any]]:
+        """Name arguments: field -> (resource kind, value)."""
+        out = {}
+        for k, f in self.fills.items():
+            spec = self.tool.spec.field(k)
+            if spec is not None and spec.kind == "name":
+                out[k] = (spec.of, f.value)
+        return out
+
+
+class Reader:
+    """Reads one message against some tools, with one cache of slot recognitions."""
+
+    def __init__(self, u: Utterance, scene: Scene) -> None:
+        self.u, self.scene = u, scene
+        self._cache: dict[tuple[int, int, int], Fill | None] = {}
+
+    def slot(self, spec: FieldSpec, i: int, j: int) -> Fill | None:
+        """``recognise`` with a cache: many phrasings try the same spans for the same argument."""
+        key = (id(spec), i, j)
+        if key not in self._cache:
+            self._cache[key] = recognise(spec, self.u, i, j, self.scene)
+        return self._cache[key]
+
+    # ---------------------------------------------------------------- commands
+    def command(self, tools: Iterable[Declared]) -> Candidate | None:
+        """The explicit command ``u`` starts with, if it starts with a tool's name."""
+        by_name = {d.name: d for d in tools}
+        toks = self.u.tokens
+        if not toks:
+            return None
+        head = toks[0].low.replace("-", "_")
+        name = head if head in by_name else None
+        if name is None and "_" in head:
+            close = get_close_matches(head, list(by_name), n=1, cutoff=0.85)
+            name = close[0] if close else None
+        if name is None:
+            return None
+        d = by_name[name]
+        rest = self.u.raw[toks[0].end :].strip()
+        try:
+            parts = shlex.split(rest)
+        except ValueError:
+            parts = rest.split()
+        fills: dict[str, Fill] = {}
+        positional: list[str] = []
+        i = 0
+        while i < len(parts):
+            part = parts[i]
+            if "=" in part and not part.startswith("s3://"):
+                key, value = part.split("=", 1)
+            elif part.startswith("--") and i + 1 < len(parts):
+                key, value = part, parts[i + 1]
+                i += 1
+            else:
+                positional.append(part)
+                i += 1
+                continue
+            i += 1
+            spec = match_field(key, d.spec)
+            if spec is None:
+                fills[key.lstrip("-")] = Fill(value)  # the tool's validation names the unknown argument
+            else:
+                fills[spec.name] = Fill(coerce(spec, value, self.scene.now))
+        if positional:
+            sub = Reader(Utterance(" ".join(positional), self.u.known), self.scene)
+            rest_fills = fill_rest(sub.u, d.spec, d.phrasings, set(), fills, self.scene, sub.slot)
+            fills = rest_fills.fills
+            open_fields = [f for f in d.spec.fields if f.name not in fills]
+            for k, tok in enumerate(sub.u.tokens):
+                if k in rest_fills.used:
+                    continue
+                spec = next((f for f in open_fields if sub.slot(f, k, k + 1) is not None), None)
+                if spec is not None:
+                    fills[spec.name] = sub.slot(spec, k, k + 1)  # type: ignore[assignment]
+                    open_fields.remove(spec)
+        return Candidate(d, fills, explicit=True, phrasing=d.name)
+
+    # ---------------------------------------------------------------- phrasings
+    def best(self, d: Declared) -> Candidate | None:
+        """The tool's best reading of the message, or None when no phrasing matches."""
+        found: Alignment | None = None
+        for p in d.phrasings:
+            a = align(p, self.u, lambda name, i, j, spec=d.spec: self._slot_by_name(spec, name, i, j))
+            if a is not None and (found is None or a.score > found.score):
+                found = a
+        if found is None:
+            return None
+        rest = fill_rest(self.u, d.spec, d.phrasings, found.used, found.fills, self.scene, self.slot)
+        unexplained = sum(1 for k, t in enumerate(self.u.tokens) if k not in rest.used and not is_filler(t.low))
+        quality = sum(f.quality for f in rest.fills.values())
+        return Candidate(d, rest.fills, unexplained, quality, found.literals, phrasing=found.phrasing, used=rest.used)
+
+    def _slot_by_name(self, spec: Any, name: str, i: int, j: int) -> Fill | None:
+        field_spec = spec.field(name)
+        return self.slot(field_spec, i, j) if field_spec is not None else None
+
+    def candidates(self, tools: Iterable[Declared]) -> list[Candidate]:
+        """Every tool's best reading, best first."""
+        out = [c for d in tools if (c := self.best(d)) is not None]
+        return sorted(out, key=lambda c: c.key, reverse=True)
+
+
+def read(u: Utterance, tools: list[Declared], scene: Scene) -> list[Candidate]:
+    """Readings of ``u`` among ``tools``, best first (an explicit command alone when it is one)."""
+    reader = Reader(u, scene)
+    command = reader.command(tools)
+    if command is not None:
+        return [command]
+    return reader.candidates(tools)
+
+
+def tied(candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates that tie with the best one on everything but their effect."""
+    if not candidates:
+        return []
+    top = candidates[0].key[:4]
+    return [c for c in candidates if c.key[:4] == top]
