@@ -104,19 +104,32 @@ class ApprovalService:
         )
         return record
 
-    def supersede(self, thread: str, by: str) -> list[str]:
-        """Expire the open requests of ``thread`` (a newer request replaces them). Returns their ids."""
+    def supersede(self, thread: str, by: str, new_id: str | None = None) -> list[str]:
+        """Retire the open requests of ``thread`` other than ``new_id`` (the newer request that
+        replaces them; each names it). Returns their ids."""
         retired = []
         for record in self.store.list(status="pending"):
-            if record.thread != thread:
+            if record.thread != thread or record.id == new_id:
                 continue
+            update = {"status": "superseded", "error": "superseded", "superseded_by": new_id}
             try:
-                self.store.replace(record.model_copy(update={"status": "expired", "error": "superseded"}))
+                self.store.replace(record.model_copy(update=update))
             except ConflictError:
                 continue  # decided meanwhile; that decision stands
-            self.audit.record("superseded", by, thread=thread, approval_id=record.id)
+            self.audit.record("superseded", by, thread=thread, approval_id=record.id, data={"by": new_id})
             retired.append(record.id)
         return retired
+
+    def withdraw(self, approval_id: str, user: str) -> ApprovalRecord:
+        """The requester cancels their own pending request ("cancel that"); nothing will run."""
+        record = self.get(approval_id)
+        if record.status != "pending":
+            raise ApprovalError(f"approval {approval_id} is already {record.status}; nothing to withdraw")
+        if user != record.requester:
+            raise ApprovalError(f"only the requester ({record.requester}) may withdraw {approval_id}")
+        new = self._update(approval_id, lambda r: r.model_copy(update={"status": "withdrawn"}))
+        self.audit.record("withdrawn", user, thread=new.thread, approval_id=approval_id)
+        return new
 
     # -------------------------------------------------------------- decisions
     def can_decide(self, approval_id: str, user: str) -> str | None:

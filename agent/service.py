@@ -10,7 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-ApprovalStatus = Literal["none", "pending", "approved", "rejected", "expired", "refused", "executed", "failed"]
+ApprovalStatus = Literal[
+    "none", "preview", "pending", "approved", "rejected", "expired", "refused", "executed", "failed", "withdrawn",
+    "superseded",
+]
 
 
 class ToolCallView(BaseModel):
@@ -64,7 +67,7 @@ class AskResult(BaseModel):
 class Opsbot:
     """opsbot for one settings object: the model, the stores, the policy and the compiled graph."""
 
-    def __init__(self, settings: Any = None, model: Any = None) -> None:
+    def __init__(self, settings: Any = None, model: Any = None, toolsets: Any = None) -> None:
         from agent.approvals import ApprovalService
         from agent.policy import load_policy
         from agent.stores import open_stores
@@ -76,6 +79,7 @@ class Opsbot:
         self.audit = self.stores.audit
         self.approvals = ApprovalService(self.stores.approvals, self.audit, self.policy)
         self._model = model
+        self.toolsets = toolsets
         self._graph: Any = None
 
     # ----------------------------------------------------------------- parts
@@ -84,7 +88,7 @@ class Opsbot:
         if self._model is None:
             from agent.models import make_model
 
-            self._model = make_model(self.settings)
+            self._model = make_model(self.settings, self.toolsets)
         return self._model
 
     @property
@@ -92,10 +96,10 @@ class Opsbot:
         if self._graph is None:
             from agent.graph import build_graph
 
-            self._graph = build_graph(self.stores.checkpointer)
+            self._graph = build_graph(self.stores.checkpointer, self.toolsets)
         return self._graph
 
-    def _context(self, user: str, thread: str, channel: str, progress: Any = None) -> Any:
+    def _context(self, user: str, thread: str, channel: str, progress: Any = None, dry_run: bool = False) -> Any:
         from agent.context import OpsbotContext
 
         return OpsbotContext(
@@ -108,6 +112,7 @@ class Opsbot:
             policy=self.policy,
             channel=channel,
             progress=progress or (lambda _m: None),
+            dry_run=dry_run,
         )
 
     @staticmethod
@@ -129,8 +134,8 @@ class Opsbot:
         channel: str = "cli",
         progress: Any = None,
     ) -> AskResult:
-        """Handle one request in a thread (new thread when None). Writes always stop at their approval;
-        ``dry_run`` only tells front ends not to offer the approval on the spot."""
+        """Handle one message in a thread (new thread when None). Writes stop at their approval; with
+        ``dry_run`` they stop before it: the plan and the approval it would need, nothing filed."""
         import uuid
 
         from botocore.exceptions import BotoCoreError, ClientError
@@ -145,7 +150,7 @@ class Opsbot:
             state = self.graph.invoke(
                 turn_input([HumanMessage(text)]),
                 self._config(thread),
-                context=self._context(user, thread, channel, progress),
+                context=self._context(user, thread, channel, progress, dry_run),
             )
         except OpsbotError as exc:
             return AskResult(thread=thread, reply=f"error: {exc}", error=str(exc))
@@ -209,6 +214,16 @@ class Opsbot:
             state = values
         return self._result(thread, state)
 
+    def withdraw(self, approval_id: str, *, user: str) -> AskResult:
+        """The requester cancels their own pending request; nothing will run."""
+        record = self.approvals.withdraw(approval_id, user)
+        return AskResult(
+            thread=record.thread,
+            approval=self._approval_view(record.id),
+            plan=record.plan,
+            reply=f"Withdrew {record.id} ({record.tool}); nothing will run.",
+        )
+
     # ------------------------------------------------------------------ views
     def _approval_view(self, approval_id: str | None) -> ApprovalView:
         if not approval_id:
@@ -227,6 +242,8 @@ class Opsbot:
         approval = self._approval_view(state.get("approval_id"))
         if state.get("refused"):
             approval = ApprovalView(required=True, status="refused")
+        elif state.get("preview"):
+            approval = ApprovalView(required=True, status="preview")
         reply = state.get("reply", "")
         if not reply and approval.status == "pending" and state.get("plan"):
             plan = state["plan"]
@@ -237,6 +254,7 @@ class Opsbot:
                 + (f", ${cost:,.2f}/hour" if cost is not None else "")
                 + f"): {plan['summary']}. Nothing runs until it is approved; it expires at {approval.expires_at}."
             )
+            reply = "\n".join([*state.get("notes", []), reply])
         return AskResult(
             thread=thread,
             route=state.get("route"),

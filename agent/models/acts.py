@@ -128,7 +128,7 @@ _QUESTION_START = re.compile(
     r"any\s+idea|any\s+reason|i\s+wonder|wondering|curious|tell\s+me\s+(?:if|whether|why|how|what))\b",
     re.I,
 )
-_REFERS = re.compile(
+REFERS = re.compile(
     r"\b(?:it|that|this|them|those|same|instead|actually|also|too|again|as\s+well|what\s+about|how\s+about|"
     r"the\s+other\s+one|rather|make\s+it|change\s+it|but\s+with|and\s+for|do\s+the\s+same|one|ones)\b",
     re.I,
@@ -174,7 +174,7 @@ def read_act(
     memory = memory or {}
     words = _norm(text)
     approval = _APPROVAL_ID.search(text)
-    refers = bool(_REFERS.search(strip_prefix(text)))
+    refers = bool(REFERS.search(strip_prefix(text)))
     if words and _is_one_of([w for w in words if not _APPROVAL_ID.fullmatch(w)], _CANCEL):
         return ActReading(Act.CANCELLATION, refers=True, approval_id=approval.group() if approval else None)
     if words and _is_one_of([w for w in words if not _APPROVAL_ID.fullmatch(w)], _CONFIRM):

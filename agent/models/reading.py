@@ -13,7 +13,6 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from typing import Any
 
 from agent.models.align import Alignment, align, is_filler
@@ -23,7 +22,7 @@ from agent.models.grammar import EFFECT_RANK, Declared
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec
 from agent.models.slots import Fill, recognise
-from agent.models.text import Utterance
+from agent.models.text import Utterance, edit_distance
 
 
 @dataclass
@@ -88,8 +87,9 @@ class Reader:
         head = toks[0].low.replace("-", "_")
         name = head if head in by_name else None
         if name is None and "_" in head:
-            close = get_close_matches(head, list(by_name), n=1, cutoff=0.85)
-            name = close[0] if close else None
+            # A typo in a command name: one or two slips in a name that has underscores.
+            close = [n for n in by_name if edit_distance(head, n, 2) <= 2]
+            name = close[0] if len(close) == 1 else None
         if name is None:
             return None
         d = by_name[name]

@@ -11,9 +11,11 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-Status = Literal["pending", "approved", "rejected", "expired", "executing", "executed", "failed"]
+Status = Literal[
+    "pending", "approved", "rejected", "expired", "executing", "executed", "failed", "withdrawn", "superseded"
+]
 OPEN = ("pending",)
-FINAL = ("rejected", "expired", "executed", "failed")
+FINAL = ("rejected", "expired", "executed", "failed", "withdrawn", "superseded")
 
 
 class Decision(BaseModel):
@@ -50,6 +52,7 @@ class ApprovalRecord(BaseModel):
     reply: str | None = None
     error: str | None = None
     slack_ref: dict[str, str] | None = None
+    superseded_by: str | None = None  # the newer request of the same thread that replaced this one
     version: int = 0
 
     def expired(self, now: datetime | None = None) -> bool:

@@ -1,0 +1,84 @@
+"""Answers to opsbot's own questions: accepted only when they fit what was asked.
+
+opsbot asks back for a missing argument ("how many instances?") or between candidates ("the
+HyperPod cluster demo or the endpoint demo?"). The next message is an answer only when it gives
+a value of the asked argument's kind ("3", "3 nodes", "on model-artifacts", "call it llama-pt")
+or picks one of the candidates ("the endpoint", "the second one"). Anything else is read as what
+it is: a new request, a question, a cancellation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.models.extras import fill_rest
+from agent.models.grammar import Declared
+from agent.models.lexicon import ORDINALS
+from agent.models.reading import Reader
+from agent.models.scene import Scene
+from agent.models.slots import Fill
+from agent.models.text import Utterance
+
+# Words that may open an answer without being part of the value: "on model-artifacts", "call it x".
+_LEAD = {"on", "in", "for", "to", "with", "use", "using", "it", "is", "it's", "its", "make", "call", "name", "named"}
+_LEAD |= {"called", "the", "a", "an", "one", "as", "set", "should", "be", "just", "ok", "okay", "um", "uh", "let's"}
+_LEAD |= {"lets", "go", "try", "say", "how", "about", "bucket", "from"}
+
+
+def answer_fills(u: Utterance, d: Declared, missing: list[str], scene: Scene) -> dict[str, Fill]:
+    """Values ``u`` gives for the tool ``d`` (any argument), the asked ones read from bare values too."""
+    reader = Reader(u, scene)
+    whole = reader.best(d)
+    fills: dict[str, Fill] = dict(whole.fills) if whole is not None else {}
+    used = set(whole.used) if whole is not None else set()
+    rest = fill_rest(u, d.spec, d.phrasings, used, fills, scene, reader.slot)
+    fills, used = rest.fills, rest.used
+    toks = u.tokens
+    for name in missing:
+        spec = d.spec.field(name)
+        if spec is None or (name in fills and fills[name].value is not None):
+            continue
+        start = 0
+        while start < len(toks) and toks[start].low in _LEAD and start not in used:
+            start += 1
+        end = len(toks)
+        found = reader.slot(spec, start, end) if start < end and not used & set(range(start, end)) else None
+        if found is None:
+            for k in range(start, end):
+                if k not in used and (one := reader.slot(spec, k, k + 1)) is not None and one.status != "missing":
+                    found, start, end = one, k, k + 1
+                    break
+        if found is not None and found.status != "missing":
+            fills[name] = found
+            used.update(range(start, end))
+    return {k: f for k, f in fills.items() if f.status != "missing"}
+
+
+def pick_choice(u: Utterance, choices: list[dict[str, Any]], nouns: dict[str, tuple[str, ...]]) -> int | None:
+    """Which of the offered candidates the answer picks: by its kind's noun, its tool's words or its place."""
+    words = [t for t in u.tokens]
+    for t in words:
+        if t.low in ORDINALS and ORDINALS[t.low] < len(choices):
+            return ORDINALS[t.low] % len(choices)
+        if t.low.isdigit() and 1 <= int(t.low) <= len(choices):
+            return int(t.low) - 1
+    hits = []
+    for index, choice in enumerate(choices):
+        kind_nouns = nouns.get(str(choice.get("kind") or ""), ())
+        noun_words = {w for n in kind_nouns for w in n.split()} | set(str(choice.get("tool", "")).split("_"))
+        if any(u.word_matches(t, w) for t in words for w in noun_words if len(w) > 2):
+            hits.append(index)
+    return hits[0] if len(hits) == 1 else None
+
+
+def fits(text: str, asked: dict[str, Any], tools: dict[str, Declared], scene: Scene) -> bool:
+    """True when ``text`` answers the open question ``asked`` (a value of its kind, or a choice)."""
+    u = Utterance.of(text, scene.known)
+    if asked.get("choices"):
+        return pick_choice(u, list(asked["choices"]), scene.nouns) is not None
+    d = tools.get(str(asked.get("tool")))
+    if d is None:
+        return False
+    missing = [m for m in asked.get("missing") or [] if d.spec.field(m) is not None]
+    got = answer_fills(u, d, missing, scene)
+    return any(m in got for m in missing)

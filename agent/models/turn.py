@@ -1,0 +1,274 @@
+"""One message read by the offline model: route it, or answer it with a call, a question or an error.
+
+In order: an answer to opsbot's open question continues that call; an explicit command is read by
+the argument models; otherwise every bound tool's phrasings are aligned with the message
+(``agent.models.reading``). A message that leans on the thread ("make it 3", "same but with 6
+nodes", "what about llama8b-inf2?") is also read as a change to the last call, and that reading
+wins when it explains the message better. Then: a value no argument can hold is a one-line
+error; a vague one ("a few") or a missing one is asked for; readings that tie but mean different
+resources are offered as a choice; a complete reading is the tool call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage
+
+from agent.models import dialogue
+from agent.models.acts import REFERS as _REFERS
+from agent.models.acts import read_act
+from agent.models.align import is_filler
+from agent.models.answers import answer_fills, fits, pick_choice
+from agent.models.extras import fill_rest
+from agent.models.grammar import Declared, Grammar
+from agent.models.reading import Candidate, Reader, read, tied
+from agent.models.scene import Scene, context_of
+from agent.models.schema import ToolSpec
+from agent.models.slots import Fill, looks_like_name
+from agent.models.text import Utterance
+from agent.models.values import family_of, instance_families
+
+# Words of a follow-up that carry no value: "actually make it 3", "same but with 6 nodes".
+_FOLLOW_WORDS = {"make", "change", "same", "but", "instead", "actually", "rather", "what", "about", "how", "again"}
+_FOLLOW_WORDS |= {"do", "for", "also", "too", "well", "as", "no", "nah", "wait", "sorry", "oops", "mean", "meant", "i"}
+_FOLLOW_WORDS |= {"set", "use", "go", "with", "only", "then", "one", "other", "the", "it", "that", "this", "thing"}
+
+
+def respond(messages: list[BaseMessage], bound: list[dict[str, Any]], g: Grammar, now: datetime) -> AIMessage:
+    """The offline model's reply to ``messages`` with the OpenAI-format tools ``bound``."""
+    msgs = dialogue.visible(messages)
+    ctx = context_of(messages)
+    scene = Scene(
+        now=now,
+        names={str(k): list(v) for k, v in (ctx.get("names") or {}).items()},
+        nouns=g.nouns,
+        memory=dict(ctx.get("memory") or {}),
+        act=ctx.get("act"),
+        known=g.known,
+    )
+    h = dialogue.last_human(msgs)
+    text = dialogue.text_of(msgs[h]) if h is not None else ""
+    names = [t.get("function", t).get("name", "") for t in bound]
+    if names == [dialogue.ROUTE_TOOL]:
+        return Turn(messages, msgs, g, scene, list(g.tools.values()), text).route()
+    results = dialogue.trailing_results(msgs)
+    if results:
+        return dialogue.summary(results)
+    tools = [g.tools.get(n) or _undeclared(t) for n, t in zip(names, bound, strict=True)]
+    if h is None or not tools:
+        return dialogue.unsupported(text, tools)
+    return Turn(messages, msgs, g, scene, tools, text).reply()
+
+
+def _undeclared(tool: dict[str, Any]) -> Declared:
+    """A bound tool the grammar does not know: reachable by explicit command only."""
+    spec = ToolSpec.from_openai(tool)
+    return Declared(spec.name, None, "write", spec.name.replace("_", " "), spec, ())
+
+
+class Turn:
+    """The reading of one message against some tools."""
+
+    def __init__(
+        self,
+        messages: list[BaseMessage],
+        msgs: list[BaseMessage],
+        g: Grammar,
+        scene: Scene,
+        tools: list[Declared],
+        text: str,
+    ) -> None:
+        self.messages, self.msgs, self.g, self.scene, self.tools = messages, msgs, g, scene, tools
+        self.by_name = {d.name: d for d in tools}
+        self.text = text
+        self.u = Utterance.of(text, g.known)
+        self.asked = scene.memory.get("asked") or dialogue.pending_clarify(msgs)
+
+    # ------------------------------------------------------------------ routing
+    def route(self) -> AIMessage:
+        """The supervisor's decision: the route of the best reading, or none."""
+        route, reason, focus = self._route()
+        return dialogue.route_message(self.messages, route, reason, focus)
+
+    def _route(self) -> tuple[str, str, str | None]:
+        if self._answers_question():
+            tool = self._asked_tool()
+            if tool is not None:
+                return self._route_of(tool, {}) or "none", "answers opsbot's question", self.g.focus_of(tool)
+        best = self.best()
+        if best is not None:
+            route = self._route_of(best.tool.name, best.args)
+            if route:
+                return route, f"asks to {best.tool.label}", self.g.focus_of(best.tool.name)
+        for route, words in self.g.keywords.items():
+            if any(self.u.has(w) for w in words):
+                return route, f"mentions {route}", None
+        return "none", "not a request about what opsbot does", None
+
+    def _asked_tool(self) -> str | None:
+        asked = self.asked or {}
+        if asked.get("tool"):
+            return str(asked["tool"])
+        choices = asked.get("choices") or []
+        return str(choices[0]["tool"]) if choices else None
+
+    def _route_of(self, tool: str, args: dict[str, Any]) -> str | None:
+        route = self.g.route_of(tool)
+        if route:
+            return route
+        if tool not in self.g.tools:
+            return None
+        # A shared tool (cost) goes where its instance type belongs, else where the thread is.
+        for value in args.values():
+            if isinstance(value, str) and "." in value:
+                uses = instance_families().get(family_of(value), ())
+                routes = self.g.routes_for_service(uses)
+                if routes:
+                    return routes[0]
+        last = self.scene.memory.get("route")
+        if last in self.g.routes:
+            return str(last)
+        for route, words in self.g.keywords.items():
+            if any(self.u.has(w) for w in words):
+                return route
+        return self.g.routes[0] if self.g.routes else None
+
+    # -------------------------------------------------------------------- reply
+    def reply(self) -> AIMessage:
+        """The specialist's answer to the message."""
+        if self._answers_question():
+            return self._continue()
+        best = self.best()
+        if best is None:
+            return dialogue.unsupported(self.text, self.tools)
+        choice = self._ambiguity(best)
+        if choice is not None:
+            return choice
+        return self._finish(best)
+
+    def _answers_question(self) -> bool:
+        if not self.asked:
+            return False
+        if self.scene.act is not None:
+            return self.scene.act == "answer"
+        return fits(self.text, self.asked, self.g.tools, self.scene)
+
+    def best(self) -> Candidate | None:
+        """The best reading of the message: a phrasing match, or a change to the last call."""
+        found = read(self.u, self.tools, self.scene)
+        self.candidates = found
+        top = found[0] if found else None
+        if top is not None and top.explicit:
+            return top
+        change = self._change_of_last_call()
+        if change is None:
+            return top
+        if top is None or _incomplete(top) or change.unexplained < top.unexplained:
+            self.candidates = [change]
+            return change
+        return top
+
+    def _change_of_last_call(self) -> Candidate | None:
+        """The last call with what this message changes: "make it 3", "same but with 6 nodes"."""
+        base = self.scene.memory.get("last_call")
+        if not isinstance(base, dict) or base.get("name") not in self.by_name:
+            return None
+        d = self.by_name[base["name"]]
+        reader = Reader(self.u, self.scene)
+        rest = fill_rest(self.u, d.spec, d.phrasings, set(), {}, self.scene, reader.slot)
+        fills, used = dict(rest.fills), set(rest.used)
+        before = dict(base.get("args") or {})
+        order = sorted(d.spec.fields, key=lambda f: (f.name not in before, f.kind not in ("count", "name")))
+        for k, tok in enumerate(self.u.tokens):
+            if k in used or is_filler(tok.low) or tok.low in _FOLLOW_WORDS:
+                continue
+            for spec in order:
+                if spec.name in fills:
+                    continue
+                if spec.kind == "name" and (spec.new or not looks_like_name(tok, self.scene)):
+                    continue
+                fill = reader.slot(spec, k, k + 1)
+                if fill is not None and fill.status not in ("missing",) and fill.note != "focus":
+                    fills[spec.name] = fill
+                    used.add(k)
+                    break
+        changed = {k: f for k, f in fills.items() if f.value is None or before.get(k) != f.value}
+        # Only a message that leans on the thread changes the last call ("make it 3", "what about demo?").
+        if not changed or not self._refers():
+            return None
+        merged = {k: Fill(v) for k, v in before.items()} | changed
+        unexplained = sum(
+            1 for k, t in enumerate(self.u.tokens) if k not in used and not is_filler(t.low) and t.low not in _FOLLOW_WORDS
+        )
+        quality = sum(f.quality for f in merged.values())
+        return Candidate(d, merged, unexplained, quality, 0, phrasing="follow-up", used=used)
+
+    def _refers(self) -> bool:
+        if self.scene.act is not None:
+            return self.scene.act in ("follow-up", "question", "answer") and bool(_REFERS.search(self.text))
+        return read_act(self.text, self.scene.memory).refers
+
+    def _ambiguity(self, best: Candidate) -> AIMessage | None:
+        """Readings that tie and mean different resources are offered as a choice, not guessed."""
+        if best.explicit:
+            return None
+        rivals = [c for c in tied(self.candidates) if c.tool.effect == best.tool.effect]
+        kinds = {tuple(sorted((k, str(v)) for k, v in c.names.values())) for c in rivals}
+        if len(rivals) < 2 or len(kinds) < 2:
+            return None
+        choices = [{"tool": c.tool.name, "args": c.args, "kind": _kind(c)} for c in rivals]
+        named = next((v for c in rivals for _, v in c.names.values() if v), None)
+        why = f"{named} could be more than one thing." if named else "That could mean more than one thing."
+        return dialogue.choose(self.g, choices, why)
+
+    def _finish(self, c: Candidate, prefix: str = "") -> AIMessage:
+        for name, fill in c.status("invalid"):
+            return dialogue.error(fill.note or f"{name} cannot hold that value", name)
+        args = c.args
+        vague = c.status("vague")
+        if vague:
+            name, fill = vague[0]
+            return dialogue.clarify(self.g, c.tool, args, [name], prefix=prefix, vague=fill.note)
+        missing = c.tool.spec.missing(args)
+        if missing:
+            return dialogue.clarify(self.g, c.tool, args, missing, prefix=prefix)
+        return dialogue.tool_call(self.messages, c.tool.name, args)
+
+    # ----------------------------------------------------------------- answers
+    def _continue(self) -> AIMessage:
+        """The answer to opsbot's question completes (or moves on) the call it was about."""
+        asked = self.asked or {}
+        choices = asked.get("choices") or []
+        if choices:
+            index = pick_choice(self.u, list(choices), self.g.nouns)
+            if index is None or choices[index]["tool"] not in self.by_name:
+                return dialogue.unsupported(self.text, self.tools)
+            picked = choices[index]
+            d = self.by_name[picked["tool"]]
+            return self._finish(Candidate(d, {k: Fill(v) for k, v in picked["args"].items()}))
+        d = self.by_name.get(str(asked.get("tool")))
+        if d is None:
+            return dialogue.unsupported(self.text, self.tools)
+        before = {k: Fill(v) for k, v in (asked.get("args") or {}).items()}
+        missing = [m for m in asked.get("missing") or [] if d.spec.field(m) is not None]
+        got = answer_fills(self.u, d, missing, self.scene)
+        merged = before | {k: f for k, f in got.items() if k in missing or k not in before}
+        return self._finish(Candidate(d, merged))
+
+
+def _incomplete(c: Candidate) -> bool:
+    return bool(c.tool.spec.missing(c.args)) or bool(c.status("missing"))
+
+
+def _kind(c: Candidate) -> str | None:
+    return next((k for k, _ in c.names.values() if k), None)
+
+
+def asked_of(messages: list[BaseMessage]) -> dict[str, Any] | None:
+    """The open question of a conversation, from the graph's memory or the last AI message."""
+    memory = context_of(messages).get("memory") or {}
+    return memory.get("asked") or dialogue.pending_clarify(dialogue.visible(messages))
+
+
