@@ -99,7 +99,7 @@ class Nodes:
         explicit = self.is_explicit_command(text)
         memory = state.get("memory") or {}
         asked = memory.get("asked")
-        if state.get("act") == Act.ANSWER and asked and memory.get("route") in self.box.routes:
+        if state.get("act") == Act.ANSWER and asked and asked.get("tool") and memory.get("route") in self.box.routes:
             return {"route": memory["route"], "focus": memory.get("focus_group"), "explicit": False}
         prompt = [SystemMessage(load_prompt("supervisor")), self._context(state), *_conversation(state)[-1:]]
         msg = self._model(c, explicit).bind_tools([route_tool_schema()], tool_choice="route_request").invoke(prompt)

@@ -97,6 +97,7 @@ class Turn:
             tool = self._asked_tool()
             if tool is not None:
                 return self._route_of(tool, {}) or "none", "answers opsbot's question", self.g.focus_of(tool)
+            return "none", "an answer that picks none of the choices", None
         best = self.best()
         if best is not None:
             route = self._route_of(best.tool.name, best.args)
@@ -111,8 +112,9 @@ class Turn:
         asked = self.asked or {}
         if asked.get("tool"):
             return str(asked["tool"])
-        choices = asked.get("choices") or []
-        return str(choices[0]["tool"]) if choices else None
+        choices = list(asked.get("choices") or [])
+        index = pick_choice(self.u, choices, self.g.nouns) if choices else None
+        return str(choices[index]["tool"]) if index is not None else None
 
     def _route_of(self, tool: str, args: dict[str, Any]) -> str | None:
         route = self.g.route_of(tool)
@@ -211,10 +213,12 @@ class Turn:
         return read_act(self.text, self.scene.memory).refers
 
     def _ambiguity(self, best: Candidate) -> AIMessage | None:
-        """Readings that tie and mean different resources are offered as a choice, not guessed."""
-        if best.explicit:
+        """Readings that tie and mean different resources are offered as a choice, not guessed,
+        also when a rival belongs to another specialist ("demo" is a boat and a dock)."""
+        if best.explicit or best.phrasing == "follow-up":
             return None
-        rivals = [c for c in tied(self.candidates) if c.tool.effect == best.tool.effect]
+        everywhere = read(self.u, list(self.g.tools.values()), self.scene)
+        rivals = [c for c in tied(everywhere) if c.tool.effect == best.tool.effect]
         kinds = {tuple(sorted((k, str(v)) for k, v in c.names.values())) for c in rivals}
         if len(rivals) < 2 or len(kinds) < 2:
             return None
