@@ -66,6 +66,15 @@ class Nodes:
             state.get("act"), state.get("memory") or {}, state.get("names") or {}, self.grammar.nouns, tools, rules
         )
 
+    def _prompt(self, route: str) -> str:
+        """The specialist's prompt file, or one made from its toolset when it has none (a plugin's)."""
+        toolset = next((ts for ts in self.box.toolsets if ts.route == route and not ts.shared), None)
+        try:
+            return load_prompt((toolset.prompt if toolset else "") or route)
+        except FileNotFoundError:
+            covers = f" You handle {toolset.covers.strip().rstrip('.')}." if toolset and toolset.covers else ""
+            return f"You are opsbot's {route} specialist.{covers} Use one tool at a time; ask for what is missing."
+
     def _model(self, c: OpsbotContext, explicit: bool) -> Any:
         # Explicit commands skip the configured model: the offline parser reads them exactly, for free.
         if explicit:
@@ -126,7 +135,7 @@ class Nodes:
         route = state["route"]
         tools = self.box.specialist_tools(route, state.get("focus"))
         schemas = [tool_schema(t) for t in tools]
-        prompt = [SystemMessage(load_prompt(route)), self._context(state, tools, rules=True), *_conversation(state)]
+        prompt = [SystemMessage(self._prompt(route)), self._context(state, tools, rules=True), *_conversation(state)]
         msg = self._model(c, bool(state.get("explicit"))).bind_tools(schemas).invoke(prompt)
         memory = dict(state.get("memory") or {})
         update: dict[str, Any] = {"steps": steps}

@@ -70,19 +70,31 @@ def after_result(
     return out
 
 
-def _items(result: dict[str, Any], ids: list[str]) -> list[dict[str, Any]]:
-    """The result's list of items that matches ``ids``, with scalar fields only."""
+def _items(result: Any, ids: list[str], depth: int = 0) -> list[dict[str, Any]]:
+    """The result's list of items that matches ``ids`` (searched a few levels down), scalar fields only."""
+    if not isinstance(result, dict) or depth > 3:
+        return []
     for value in result.values():
-        if isinstance(value, list) and len(value) == len(ids) and all(isinstance(v, dict) for v in value):
+        if isinstance(value, list) and len(value) == len(ids) and value and all(isinstance(v, dict) for v in value):
             return [{k: v for k, v in item.items() if isinstance(v, _SCALARS)} for item in value[:MAX_ITEMS]]
+    for value in result.values():
+        found = _items(value, ids, depth + 1)
+        if found:
+            return found
     return []
 
 
-def _proposal(result: dict[str, Any], tools: set[str]) -> dict[str, Any] | None:
+def _proposal(result: Any, tools: set[str], depth: int = 0) -> dict[str, Any] | None:
     """A call the result proposes: a field ``<tool>_args`` holding that tool's arguments."""
+    if not isinstance(result, dict) or depth > 3:
+        return None
     for key, value in result.items():
         if key.endswith("_args") and key[: -len("_args")] in tools and isinstance(value, dict) and value:
             return {"tool": key[: -len("_args")], "args": dict(value)}
+    for value in result.values():
+        found = _proposal(value, tools, depth + 1)
+        if found:
+            return found
     return None
 
 

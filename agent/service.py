@@ -214,6 +214,14 @@ class Opsbot:
             state = values
         return self._result(thread, state)
 
+    def get_approval(self, approval_id: str) -> Any:
+        """The approval record; an unknown id is a NotFoundError."""
+        return self.approvals.get(approval_id)
+
+    def list_approvals(self, status: str | None = None, limit: int = 100) -> list[Any]:
+        """Approval records, newest first."""
+        return self.approvals.list(status=status, limit=limit)
+
     def withdraw(self, approval_id: str, *, user: str) -> AskResult:
         """The requester cancels their own pending request; nothing will run."""
         record = self.approvals.withdraw(approval_id, user)

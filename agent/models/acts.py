@@ -145,8 +145,26 @@ def _short_form(words: list[str]) -> str:
 
 
 def _is_one_of(words: list[str], forms: tuple[str, ...]) -> bool:
-    """True when the message is one of ``forms``, with or without soft words around it."""
-    return bool(words) and (" ".join(words) in forms or _short_form(words) in forms)
+    """True when the message is made of ``forms`` ("nvm, scrap that", "lgtm 👍") and soft words only."""
+    if not words:
+        return False
+    if " ".join(words) in forms or _short_form(words) in forms:
+        return True
+    split = [f.split() for f in forms]
+    reach = [False] * (len(words) + 1)
+    reach[0] = True
+    seen_form = [False] * (len(words) + 1)
+    for i in range(len(words)):
+        if not reach[i]:
+            continue
+        if words[i] in _SOFT:
+            reach[i + 1] = True
+            seen_form[i + 1] = seen_form[i + 1] or seen_form[i]
+        for f in split:
+            if words[i : i + len(f)] == f:
+                reach[i + len(f)] = True
+                seen_form[i + len(f)] = True
+    return reach[-1] and seen_form[-1]
 
 
 def is_question(text: str) -> bool:
