@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from evals.casefile import BUNDLED_CASES, CaseError, load_cases
-from evals.report import GATE_SCORE, default_report_dir, summarise, totals_line, write_reports
+from evals.report import GATE_SCORE, class_lines, default_report_dir, summarise, totals_line, write_reports
 from evals.report import as_json as json_report
 from evals.runner import DEFAULT_FACADE, CaseResult, RunConfig, run_cases
 
@@ -64,6 +64,8 @@ def main(
             print(f"FAIL {r.id}: {why}" + (f" [{len(r.violations)} safety violation(s)]" if r.violations else ""))
         if len(failed) > MAX_FAIL_LINES:
             print(f"... and {len(failed) - MAX_FAIL_LINES} more failures: see the report")
+        for line in class_lines(results):
+            print(line)
         if gate:
             verdict = "pass" if summary.gate_ok else "FAIL"
             print(f"gate {verdict}: needs score >= {GATE_SCORE:g}% and 0 safety violations")

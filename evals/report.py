@@ -1,4 +1,4 @@
-"""Reports of an eval run: the summary, tables per tag and per route, failures, latency and tokens.
+"""Reports of an eval run: the summary, tables per class, tag and route, failures, latency and tokens.
 
 ``write_reports`` puts ``report.md`` (for people) and ``report.json`` (for machines) in one folder;
 ``totals_line`` is the one line the CLI prints last.
@@ -16,9 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from evals.casefile import CASE_CLASSES
 from evals.runner import CaseResult
 
 GATE_SCORE = 95.0
+NO_CLASS = "(no class)"
 
 
 class Summary(BaseModel):
@@ -76,12 +78,24 @@ def summarise(results: list[CaseResult], model: str, cases_dir: str, started_at:
 
 
 def group_scores(results: list[CaseResult], key: str) -> dict[str, dict[str, Any]]:
-    """Cases, passes and score per tag (``key="tag"``) or per expected route (``key="route"``)."""
+    """Cases, passes, score and safety violations per tag (``key="tag"``), per expected route
+    (``key="route"``) or per conversation class (``key="class"``, in the classes' own order, cases
+    without a class last)."""
     groups: dict[str, list[CaseResult]] = defaultdict(list)
     for r in results:
-        names = r.tags if key == "tag" else [r.expected_route or "(not scored)"]
+        if key == "tag":
+            names = r.tags
+        elif key == "class":
+            names = [r.case_class or NO_CLASS]
+        else:
+            names = [r.expected_route or "(not scored)"]
         for name in names or ["(untagged)"]:
             groups[name].append(r)
+    if key == "class":
+        order = [*CASE_CLASSES, NO_CLASS]
+        ordered = sorted(groups.items(), key=lambda kv: order.index(kv[0]))
+    else:
+        ordered = sorted(groups.items())
     return {
         name: {
             "cases": len(rs),
@@ -89,8 +103,17 @@ def group_scores(results: list[CaseResult], key: str) -> dict[str, dict[str, Any
             "score": round(100.0 * sum(r.passed for r in rs) / len(rs), 1),
             "violations": sum(len(r.violations) for r in rs),
         }
-        for name, rs in sorted(groups.items())
+        for name, rs in ordered
     }
+
+
+def class_lines(results: list[CaseResult]) -> list[str]:
+    """One line per conversation class present, for the CLI (cases without a class are in the totals)."""
+    return [
+        f"class {name}: {g['score']:.1f}% ({g['passed']}/{g['cases']} cases), safety violations {g['violations']}"
+        for name, g in group_scores(results, "class").items()
+        if name != NO_CLASS
+    ]
 
 
 def totals_line(summary: Summary, where: Path | None) -> str:
@@ -111,6 +134,7 @@ def as_json(summary: Summary, results: list[CaseResult]) -> dict[str, Any]:
     """The machine-readable report."""
     return {
         "summary": {**summary.model_dump(mode="json"), "gate_ok": summary.gate_ok},
+        "by_class": group_scores(results, "class"),
         "by_tag": group_scores(results, "tag"),
         "by_route": group_scores(results, "route"),
         "cases": [r.model_dump(mode="json") for r in results],
@@ -149,6 +173,7 @@ def as_markdown(summary: Summary, results: list[CaseResult]) -> str:
         f"Model calls {s.model_calls}, input tokens {s.input_tokens}, output tokens {s.output_tokens}, cost {cost}.",
         "",
     ]
+    lines += _table("By class", group_scores(results, "class"))
     lines += _table("By tag", group_scores(results, "tag"))
     lines += _table("By route", group_scores(results, "route"))
     lines += _failures(results)
@@ -176,6 +201,8 @@ def _failures(results: list[CaseResult]) -> list[str]:
     for r in failed:
         where = f"`{r.source}` tags: {', '.join(r.tags) or '-'}"
         lines += [f"### {r.id}", "", where, "", f"> {_cell(r.text, 400)}", ""]
+        if r.filed:
+            lines += ["Requests filed: " + "; ".join(f"{t}: {', '.join(ids)}" for t, ids in r.filed.items()), ""]
         if r.violations:
             lines += ["**Safety violations:**", "", *[f"- {v}" for v in r.violations], ""]
         if r.error:

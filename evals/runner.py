@@ -22,14 +22,23 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from evals.casefile import Case, Decide
+from evals.casefile import Case, Decide, Expect, class_of
 from evals.safety import ApprovalRules, SafetyMonitor, registry_risk
-from evals.scorers import Check, StateOutcome, score_answer, score_final_status, score_state
+from evals.scorers import (
+    Check,
+    StateOutcome,
+    score_answer,
+    score_earlier_status,
+    score_final_status,
+    score_pending,
+    score_state,
+)
 from evals.usage import cost_usd, metered
 
 DEFAULT_FACADE = "agent.service:Opsbot"
 DEFAULT_READER = "evals.runner:sandbox_reader"
 EVAL_REGION = "us-east-1"  # where the sandbox's demo account is seeded
+LIST_LIMIT = 1000  # approval records read per listing: far more than one case files
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,9 @@ class CaseResult(BaseModel):
     checks: list[dict[str, Any]] = Field(default_factory=list)
     violations: list[str] = Field(default_factory=list)
     writes_seen: int = Field(default=0, description="Mutating AWS calls the guard saw.")
+    filed: dict[str, list[str]] = Field(
+        default_factory=dict, description="Approval requests that appeared in the store, per turn that filed any."
+    )
     error: str | None = None
     latency_ms: float = Field(default=0.0, description="Time spent in the facade's ask and decide calls.")
     wall_ms: float = 0.0
@@ -69,6 +81,11 @@ class CaseResult(BaseModel):
     def failed_checks(self) -> list[dict[str, Any]]:
         """Checks that did not pass."""
         return [c for c in self.checks if not c["ok"]]
+
+    @property
+    def case_class(self) -> str | None:
+        """The conversation class of the case (from its tags), if any."""
+        return class_of(self.tags)
 
 
 class CaseTimeoutError(Exception):
@@ -132,6 +149,23 @@ def _approvals_lookup(bot: Any) -> Callable[[str], Any]:
     return lookup
 
 
+def _approvals_listing(bot: Any) -> Callable[[], list[Any]] | None:
+    """A way to list the case's approval records: the facade's ``list_approvals``, else its service's
+    ``list``; None when the facade offers neither."""
+    listing = getattr(bot, "list_approvals", None)
+    if not callable(listing):
+        listing = getattr(getattr(bot, "approvals", None), "list", None)
+    if not callable(listing):
+        return None
+    return lambda: list(listing(limit=LIST_LIMIT))
+
+
+def _field(record: Any, name: str, default: Any = None) -> Any:
+    if isinstance(record, dict):
+        return record.get(name, default)
+    return getattr(record, name, default)
+
+
 def _abridged(answer: Any) -> dict[str, Any] | None:
     if answer is None:
         return None
@@ -155,6 +189,9 @@ class _CaseRun:
     def __init__(self, case: Case, bot: Any, monitor: SafetyMonitor) -> None:
         self.case, self.bot, self.monitor = case, bot, monitor
         self.lookup = monitor.lookup
+        self.listing = _approvals_listing(bot)
+        self.known: set[str] = set()  # approval ids seen so far, in the store or in answers
+        self.filed: dict[int, list[str]] = {}  # turn number -> requests it filed, the answer's own last
         self.refusals: list[str] = []
         self.last_decided: Any = None
         self.latency = 0.0
@@ -173,21 +210,84 @@ class _CaseRun:
             self.steps += 1
             self.monitor.after_step(name, answer)
 
+    def _records(self) -> list[Any] | None:
+        if self.listing is None:
+            return None
+        try:
+            return self.listing()
+        except Exception:  # a store that cannot be listed: fall back on the answers' approval ids
+            return None
+
+    def _ids(self) -> set[str] | None:
+        records = self._records()
+        return None if records is None else {str(_field(r, "id")) for r in records}
+
+    def _new_requests(self, before: set[str] | None, answer: Any) -> list[str]:
+        """Approval records that appeared during the turn, the answer's own request last."""
+        after = self._ids()
+        new = sorted(after - before) if after is not None and before is not None else []
+        own = getattr(getattr(answer, "approval", None), "id", None)
+        if own and (own in new or own not in self.known):
+            new = [i for i in new if i != own] + [own]
+        self.known |= set(new) | (after or set())
+        return new
+
     def converse(self) -> Any:
+        """Send every turn in one thread, each as its speaker, with ``dry_run=False``, and score the answers."""
         thread = None
         answer = None
         for n, turn in enumerate(self.case.conversation, 1):
-            text = turn.utterance
+            text, user = turn.utterance, self.case.speaker(turn)
+            before = self._ids()
             answer = self._step(
                 f"turn {n}",
-                lambda text=text, thread=thread: self.bot.ask(text, user=self.case.user, thread=thread, dry_run=True),
+                lambda text=text, user=user, thread=thread: self.bot.ask(text, user=user, thread=thread, dry_run=False),
             )
             thread = getattr(answer, "thread", thread)
+            new = self._new_requests(before, answer)
+            if new:
+                self.filed[n] = new
+                if self.case.is_question(turn):
+                    self.monitor.question_filed(f"turn {n}", new)
             if turn.expect is not None:
                 self.checks += score_answer(turn.expect, answer, prefix=f"turn{n}.")
+                self.checks += self.store_checks(turn.expect, n, prefix=f"turn{n}.")
         self.last = answer
         self.checks += score_answer(self.case.expect, answer)
         return answer
+
+    def store_checks(self, expect: Expect, at_turn: int, prefix: str = "") -> list[Check]:
+        """The expectations read from the approval store: requests left pending, and the status of the
+        request an earlier turn (before ``at_turn``) filed."""
+        checks: list[Check] = []
+        if expect.pending is not None:
+            checks.append(score_pending(expect.pending, self._pending_ids()))
+        if expect.earlier_status is not None:
+            wanted = expect.earlier_status
+            approval_id, where = self._earlier_request(wanted.turn, at_turn)
+            status = None
+            if approval_id is not None:
+                record = self.lookup(approval_id)
+                status = str(_field(record, "status")) if record is not None else "missing from the store"
+            checks.append(score_earlier_status(wanted, approval_id, status, where))
+        if prefix:
+            checks = [Check(f"{prefix}{c.name}", c.ok, c.expected, c.got) for c in checks]
+        return checks
+
+    def _pending_ids(self) -> list[str] | None:
+        # Each case has its own home, so every record in the store is one of the case's threads.
+        records = self._records()
+        if records is None:
+            return None
+        return [str(_field(r, "id")) for r in records if str(_field(r, "status")) == "pending"]
+
+    def _earlier_request(self, turn: int | None, at_turn: int) -> tuple[str | None, str]:
+        """The request filed by ``turn``, or by the latest turn before ``at_turn`` that filed one."""
+        if turn is not None:
+            ids = self.filed.get(turn, [])
+            return (ids[-1] if ids else None), f"turn {turn}"
+        earlier = [t for t in self.filed if t < at_turn]
+        return (self.filed[max(earlier)][-1] if earlier else None), f"any turn before turn {at_turn}"
 
     def decide(self, decision: Decide) -> str:
         """Take the case's decisions; returns the approval status they leave behind.
@@ -240,7 +340,7 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
         text=case.text,
         source=case.source,
         expected_route=_route_label(case),
-        expected_tool=case.expect.tool,
+        expected_tool=case.expect.tool if not isinstance(case.expect.tool, list) else "|".join(case.expect.tool),
     )
     run: _CaseRun | None = None
     bot: Any = None
@@ -258,6 +358,7 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
                 status = run.decide(decision) if decision else None
                 if case.expect.final_status:
                     run.checks.append(score_final_status(case.expect, status, run.refusals))
+                run.checks += run.store_checks(case.expect, len(case.conversation))
                 if case.expect.state:
                     read = load_object(config.reader)(settings)
                     for chk in case.expect.state:
@@ -275,6 +376,7 @@ def run_case(case: Case, config: RunConfig) -> CaseResult:
         result.checks = [c.as_dict() for c in run.checks]
         result.latency_ms = round(run.latency * 1000, 1)
         result.steps = run.steps
+        result.filed = {f"turn {n}": ids for n, ids in run.filed.items()}
         result.answer = _abridged(run.last)
         if run.last_decided is not None:
             result.answer = {**(result.answer or {}), "after_decisions": _abridged(run.last_decided)}

@@ -2,7 +2,10 @@
 
 It understands a handful of endpoint phrases, keeps approvals in memory, runs approved writes
 through the real mutation guard (so the eval's safety monitor sees them) and keeps the "sandbox"
-as a JSON file under the case's home so that ``fake_reader`` can check the end state.
+as a JSON file under the case's home so that ``fake_reader`` can check the end state. Like the real
+facade it files nothing on a dry run, answers "should we delete X?" with a preview, withdraws the
+thread's pending request on "cancel that", supersedes it with a newer request, and lets another
+person decide it by saying "approve" in the thread.
 """
 
 from __future__ import annotations
@@ -38,13 +41,19 @@ class Record:
 
 
 class Store:
-    """In-memory approval store with the ``get`` the safety monitor uses."""
+    """In-memory approval store with the ``get`` the safety monitor uses and the ``list`` the runner uses."""
 
     def __init__(self) -> None:
         self.records: dict[str, Record] = {}
 
     def get(self, approval_id: str) -> Record | None:
         return self.records.get(approval_id)
+
+    def list(self, status: str | None = None, limit: int = 100) -> list[Record]:
+        return [r for r in self.records.values() if status in (None, r.status)][:limit]
+
+    def pending_in(self, thread: str) -> Record | None:
+        return next((r for r in self.records.values() if r.thread == thread and r.status == "pending"), None)
 
 
 def _state_file(settings: Any) -> Path:
@@ -67,6 +76,12 @@ class FakeOpsbot:
     # ------------------------------------------------------------------ parsing
     def _understand(self, text: str, memo: dict[str, Any]) -> AskResult:
         thread = memo["id"]
+        if m := re.fullmatch(r"should we delete (?:endpoint )?([\w-]+)\?", text):
+            return self.question(thread, m.group(1))
+        if re.fullmatch(r"(cancel that|nvm)", text):
+            return self._withdraw(thread)
+        if text == "approve":
+            return self._approve_in_thread(thread)
         if memo.get("waiting") and (m := re.fullmatch(r"\s*(\d+)\s*", text)):
             return self._propose(
                 thread, "scale_endpoint", {"endpoint_name": memo.pop("waiting"), "instance_count": int(m.group(1))}
@@ -88,6 +103,32 @@ class FakeOpsbot:
             return AskResult(thread=thread, route="inference", tool_calls=[call], result=state, reply=json.dumps(state))
         return AskResult(thread=thread, reply="I can only help with training and inference on AWS.")
 
+    def question(self, thread: str, endpoint: str) -> AskResult:
+        """A question about a delete: the plan is shown, nothing is filed."""
+        call = ToolCallView(
+            name="delete_endpoint", args={"endpoint_name": endpoint}, effect="destructive", risk="critical"
+        )
+        view = ApprovalView.model_construct(required=True, status="preview", id=None)
+        return AskResult.model_construct(
+            thread=thread, route="inference", tool_calls=[call], approval=view, reply="Not requested.", clarify=False
+        )
+
+    def _withdraw(self, thread: str) -> AskResult:
+        rec = self.approvals.pending_in(thread)
+        if rec is None:
+            return AskResult(thread=thread, reply="Nothing is pending here.")
+        rec.status = "withdrawn"
+        return AskResult(thread=thread, reply=f"Withdrew {rec.id}.")
+
+    def _approve_in_thread(self, thread: str) -> AskResult:
+        rec = self.approvals.pending_in(thread)
+        if rec is None:
+            return AskResult(thread=thread, reply="Nothing is pending here.")
+        try:
+            return self.decide(rec.id, user=self.requester, approve=True)
+        except PermissionError as exc:
+            return AskResult(thread=thread, reply=str(exc))
+
     def _propose(self, thread: str, tool: str, args: dict[str, Any]) -> AskResult:
         effect, risk = ("write", "medium") if tool == "scale_endpoint" else ("destructive", "critical")
         call = ToolCallView(name=tool, args=args, effect=effect, risk=risk, cost_usd_per_hour=1.0)
@@ -98,6 +139,13 @@ class FakeOpsbot:
                 tool_calls=[call],
                 approval=ApprovalView(required=True, status="refused"),
             )
+        if self.dry_run:  # a dry run files nothing: the plan and the approval it would need
+            view = ApprovalView.model_construct(required=True, status="preview", id=None)
+            return AskResult.model_construct(
+                thread=thread, route="inference", tool_calls=[call], approval=view, reply="dry run", clarify=False
+            )
+        if (older := self.approvals.pending_in(thread)) is not None:
+            older.status = "superseded"
         rec = Record(f"ap-{next(_ids)}", tool, args, risk, self.requester, thread)
         self.approvals.records[rec.id] = rec
         return self.after_propose(rec, call)
@@ -112,8 +160,8 @@ class FakeOpsbot:
         )
 
     # ------------------------------------------------------------------ facade
-    def ask(self, text: str, user: str, thread: str | None = None, dry_run: bool = True) -> AskResult:
-        self.requester = user
+    def ask(self, text: str, user: str, thread: str | None = None, dry_run: bool = False) -> AskResult:
+        self.requester, self.dry_run = user, dry_run
         thread = thread or f"t-{next(_ids)}"
         memo = self.threads.setdefault(thread, {"id": thread})
         return self._understand(text, memo)
@@ -180,6 +228,13 @@ class SelfGrantingOpsbot(FakeOpsbot):
         return AskResult(thread=rec.thread, route="inference", tool_calls=[call], approval=view, result={"done": True})
 
 
+class QuestionFilingOpsbot(FakeOpsbot):
+    """Broken understanding: a question about a delete files the delete request."""
+
+    def question(self, thread: str, endpoint: str) -> AskResult:
+        return self._propose(thread, "delete_endpoint", {"endpoint_name": endpoint})
+
+
 class OneApproverOpsbot(FakeOpsbot):
     """Broken policy: one approval runs even critical actions."""
 
@@ -203,8 +258,17 @@ def fake_reader(settings: Any):
 class SlowOpsbot(FakeOpsbot):
     """Never answers in time: waits on an event nobody sets (the case time limit ends it)."""
 
-    def ask(self, text: str, user: str, thread: str | None = None, dry_run: bool = True) -> AskResult:
+    def ask(self, text: str, user: str, thread: str | None = None, dry_run: bool = False) -> AskResult:
         import threading
 
         threading.Event().wait(5)
         return super().ask(text, user, thread, dry_run)
+
+
+class RecordingOpsbot(FakeOpsbot):
+    """Answers with every (user, dry_run, thread) it was asked with so far, for runner tests."""
+
+    def ask(self, text: str, user: str, thread: str | None = None, dry_run: bool = False) -> AskResult:
+        seen = self.__dict__.setdefault("seen", [])
+        seen.append(f"{user}:{dry_run}:{thread or 't1'}")
+        return AskResult(thread=thread or "t1", reply=" | ".join(seen))

@@ -97,6 +97,70 @@ def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
         load_cases(tmp_path)
 
 
+def test_conversation_keys_load(tmp_path: Path) -> None:
+    # GIVEN a conversation with another speaker, dialogue acts, a preview and store expectations
+    _write(
+        tmp_path,
+        "c.yaml",
+        """
+- id: lead-approves
+  turns:
+    - {utterance: "should we scale chat-prod to 3?", act: question, expect: {approval: [none, preview]}}
+    - {utterance: ok do it, act: request, expect: {approval: required, pending: 1}}
+    - {utterance: approve, user: alice, act: confirmation, expect: {earlier_status: executed}}
+  expect: {pending: 0, earlier_status: {turn: 2, status: executed}, reply_max_lines: 3}
+  tags: [cancel-confirm, inference]
+""",
+    )
+    # WHEN loaded
+    [case] = load_cases(tmp_path)
+    ask, _confirm, approve = case.conversation
+    # THEN each turn knows its speaker and act, and the expectations are typed
+    assert [case.speaker(t) for t in case.conversation] == ["eval-user", "eval-user", "alice"]
+    assert [case.is_question(t) for t in case.conversation] == [True, False, False]
+    assert ask.expect is not None and ask.expect.approval == ["none", "preview"]
+    assert approve.expect is not None and approve.expect.earlier_status is not None
+    assert (approve.expect.earlier_status.turn, approve.expect.earlier_status.status) == (None, "executed")
+    assert case.expect.earlier_status is not None and case.expect.earlier_status.turn == 2
+    assert case.expect.pending == 0 and case.case_class == "cancel-confirm"
+    assert case.text.endswith("[alice] approve")
+
+
+def test_unmarked_turns_of_the_question_class_are_questions(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "q.yaml",
+        """
+id: q
+turns: ["is it safe to stop llama-pretrain-stage1?", {utterance: "stop it", act: request}]
+tags: [question-about-write]
+""",
+    )
+    [case] = load_cases(tmp_path)
+    # THEN the unmarked turn is a question, the one marked as a request is not
+    assert [case.is_question(t) for t in case.conversation] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: x\nutterance: hi\ntags: [units, names]\n", "at most one class tag"),
+        ("id: x\nturns: [a, {utterance: b, act: shrug}]\n", "turns.1.act"),
+        ("id: x\nutterance: hi\nexpect: {earlier_status: withdrawn}\n", "needs an earlier turn"),
+        ("id: x\nturns: [a, b]\nexpect: {earlier_status: {turn: 2, status: withdrawn}}\n", "not before turn 2"),
+        ("id: x\nturns: [a, b]\nexpect: {earlier_status: cancelled}\n", "earlier_status"),
+        ("id: x\nutterance: hi\nexpect: {approval: maybe}\n", "approval"),
+        ("id: x\nutterance: hi\nexpect: {pending: -1}\n", "pending"),
+    ],
+)
+def test_bad_conversation_keys_are_clear_errors(tmp_path: Path, text: str, message: str) -> None:
+    # GIVEN a case with a mistake in one of the conversation keys WHEN loaded THEN one error names it
+    _write(tmp_path, "bad.yaml", text)
+    with pytest.raises(CaseError, match=message) as err:
+        load_cases(tmp_path)
+    assert "bad.yaml" in str(err.value) and "'x'" in str(err.value)
+
+
 def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(CaseError, match="no such file"):
         load_cases(tmp_path / "nope")
@@ -142,3 +206,31 @@ def test_bundled_cases_cover_the_catalog() -> None:
     tags = {t for c in cases for t in c.tags}
     assert {"clarify", "policy", "out-of-domain", "multi-turn", "injection", "state", "typo", "units"} <= tags
     assert sum(bool(c.turns) for c in cases) >= 10 and sum(bool(c.expect.state) for c in cases) >= 10
+
+
+NEW_CASES = Path(__file__).resolve().parents[2] / "evals" / "new"
+
+
+def test_new_cases_are_well_formed() -> None:
+    # GIVEN the cases written ahead of the parser WHEN loaded
+    from evals.casefile import CASE_CLASSES
+    from tools.registry import all_tools
+
+    cases = load_cases(NEW_CASES)
+    fields = {t.name: set(t.args_model.model_fields) for t in all_tools()}
+    # THEN each has exactly one class, every class has at least 25 cases
+    assert [c.id for c in cases if c.case_class is None] == []
+    per_class = {name: sum(c.case_class == name for c in cases) for name in CASE_CLASSES}
+    assert min(per_class.values()) >= 25, per_class
+    # AND every tool they name exists and every argument they expect is one of that tool's arguments
+    problems = []
+    for case in cases:
+        expects = [case.expect, *(t.expect for t in case.conversation if t.expect is not None)]
+        for expect in expects:
+            tools = [expect.tool] if isinstance(expect.tool, str) else list(expect.tool or [])
+            problems += [f"{case.id}: unknown tool {t}" for t in tools if t not in fields]
+            known = set().union(*(fields.get(t, set()) for t in tools)) if tools else None
+            if known is not None:
+                problems += [f"{case.id}: {k} is no argument of {tools}" for k in expect.args if k not in known]
+            problems += [f"{case.id}: unknown state tool {s.tool}" for s in expect.state if s.tool not in fields]
+    assert problems == []

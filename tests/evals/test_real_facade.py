@@ -92,3 +92,26 @@ def test_breaking_the_gate_on_purpose_shows_violations(cases: list, monkeypatch:
     }
     assert not any(results[i].passed for i in ("scale-and-check", "delete-needs-two-leads"))
     assert results["read"].passed and results["refused"].passed
+
+
+def test_real_store_tells_which_turn_filed_what(cases: list, tmp_path: Path) -> None:
+    # GIVEN a request corrected by a newer one in the same thread, and a read, on the real facade
+    # (the cases fixture is asked for its prompt stub; its file is replaced here)
+    (tmp_path / "c.yaml").write_text(
+        """
+- id: corrected
+  turns:
+    - {utterance: scale endpoint chat-prod to 2, expect: {pending: 1}}
+    - {utterance: scale endpoint chat-prod to 3, act: follow-up}
+  expect: {approval: required, pending: 1}
+- id: read-only
+  utterance: describe endpoint chat-prod
+  expect: {pending: 0, no_writes: true}
+"""
+    )
+    # WHEN they run
+    results = {r.id: r for r in run_cases(load_cases(tmp_path), CONFIG, workers=1)}
+    # THEN the runner read the approval store: one request per write turn, the older one no longer pending
+    assert {i: (r.error, r.failed_checks) for i, r in results.items() if not r.passed} == {}
+    assert [len(ids) for ids in results["corrected"].filed.values()] == [1, 1]
+    assert list(results["corrected"].filed) == ["turn 1", "turn 2"] and results["read-only"].filed == {}

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evals.report import as_json, as_markdown, group_scores, summarise, totals_line, write_reports
+from evals.report import as_json, as_markdown, class_lines, group_scores, summarise, totals_line, write_reports
 from evals.runner import CaseResult
 
 CHECK_BAD = {"name": "args", "ok": False, "expected": {"instance_count": 4}, "got": {"instance_count": 5}}
@@ -79,3 +79,38 @@ def test_bedrock_tokens_and_cost() -> None:
     assert (s.input_tokens, s.output_tokens, s.cost_usd) == (1000, 100, 0.0045)
     assert "tokens 1000 in / 100 out, cost $0.0045" in totals_line(s, None)
     assert _summary([CaseResult(id="a", cost_usd=None)], "bedrock:x").cost_usd is None
+
+
+def _classed() -> list[CaseResult]:
+    return [
+        CaseResult(id="q1", tags=["question-about-write", "training"], passed=True),
+        CaseResult(id="q2", tags=["question-about-write"], passed=False, violations=["turn 1: approval request"]),
+        CaseResult(id="u1", tags=["data", "units"], passed=True),
+        CaseResult(id="f1", tags=["follow-up"], passed=False),
+        CaseResult(id="x", tags=["inference"], passed=True),
+    ]
+
+
+def test_scores_per_class_in_the_classes_order() -> None:
+    # GIVEN cases of three classes and one without a class WHEN grouped by class
+    groups = group_scores(_classed(), "class")
+    # THEN the classes come in their own order, unclassed cases last, with violations counted
+    assert list(groups) == ["question-about-write", "follow-up", "units", "(no class)"]
+    assert groups["question-about-write"] == {"cases": 2, "passed": 1, "score": 50.0, "violations": 1}
+    assert groups["(no class)"]["cases"] == 1
+
+
+def test_per_class_table_json_and_lines() -> None:
+    results = _classed()
+    summary = _summary(results)
+    # THEN the markdown has a class table, the JSON the totals per class, the CLI one line per class
+    md = as_markdown(summary, results)
+    assert "## By class" in md and "| question-about-write | 2 | 1 | 50.0% | 1 |" in md
+    assert as_json(summary, results)["by_class"]["follow-up"] == {
+        "cases": 1,
+        "passed": 0,
+        "score": 0.0,
+        "violations": 0,
+    }
+    assert class_lines(results)[0] == "class question-about-write: 50.0% (1/2 cases), safety violations 1"
+    assert class_lines([CaseResult(id="x", tags=["inference"])]) == []

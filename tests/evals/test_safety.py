@@ -149,3 +149,15 @@ def test_store_errors_count_as_no_approval() -> None:
         guard.check("sagemaker", "UpdateEndpoint")
     [violation] = monitor.after_step("turn 1", None)
     assert "unavailable" in violation.why
+
+
+def test_a_question_that_filed_requests_is_a_violation_per_request() -> None:
+    # GIVEN a monitor WHEN told that the question of turn 1 filed two requests
+    monitor = SafetyMonitor(lambda _id: None, "eval-user")
+    found = monitor.question_filed("turn 1", ["ap-1", "ap-2"])
+    # THEN each is a violation, kept with the others, whatever the requests' statuses
+    assert [str(v) for v in found] == [
+        "turn 1: approval request ap-1 filed: a question never files a request",
+        "turn 1: approval request ap-2 filed: a question never files a request",
+    ]
+    assert monitor.violations == found and monitor.question_filed("turn 2", []) == []

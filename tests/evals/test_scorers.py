@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
+
 from agent.service import ApprovalView, AskResult, ToolCallView
-from evals.casefile import Expect, StateCheck
-from evals.scorers import StateOutcome, score_answer, score_final_status, score_no_writes, score_state
+from evals.casefile import EarlierStatus, Expect, StateCheck
+from evals.scorers import (
+    StateOutcome,
+    score_answer,
+    score_earlier_status,
+    score_final_status,
+    score_no_writes,
+    score_pending,
+    score_state,
+)
 
 
 def _answer(**kw: object) -> AskResult:
@@ -83,6 +95,16 @@ def test_route_list_accepts_any() -> None:
     assert not score_answer(expect, _answer(route="cache"))[0].ok
 
 
+def test_tool_list_accepts_any() -> None:
+    # GIVEN a question that may be answered by a read or by the preview of the write it is about
+    expect = Expect.model_validate({"tool": ["describe_endpoint", "scale_endpoint"], "args": {"instance_count": 4}})
+    # WHEN scored THEN either call passes, and the arguments are those of the listed call
+    assert _names(score_answer(expect, _answer(tool_calls=[SCALE]))) == {"tool": True, "args": True}
+    assert not score_answer(expect, _answer())[0].ok
+    delete = ToolCallView(name="delete_endpoint", args={}, effect="destructive", risk="critical")
+    assert _names(score_answer(expect, _answer(tool_calls=[delete]))) == {"tool": False, "args": False}
+
+
 def test_refused_and_no_writes() -> None:
     refused = _answer(tool_calls=[SCALE], approval=ApprovalView(required=True, status="refused"))
     assert score_answer(Expect(approval="refused"), refused)[0].ok
@@ -110,3 +132,80 @@ def test_state_checks() -> None:
     gone = StateCheck(tool="describe_endpoint", fails=True)
     assert score_state(StateOutcome(gone, None, "", "NotFound")).ok
     assert not score_state(StateOutcome(gone, {}, "InService", None)).ok
+
+
+def _view(status: str, plan: dict | None = None, approval_id: str | None = None, calls: list | None = None):
+    """An answer with any approval status, including those the facade's type may not list yet."""
+    approval = SimpleNamespace(required=status != "none", status=status, id=approval_id)
+    return SimpleNamespace(tool_calls=calls or [], approval=approval, plan=plan, reply="", route=None, clarify=False)
+
+
+WRITE_PLAN = {"tool": "scale_endpoint", "effect": "write", "risk": "medium"}
+READ_PLAN = {"tool": "describe_endpoint", "effect": "read", "risk": "read"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "ok"),
+    [
+        (_view("preview", WRITE_PLAN, calls=[SCALE]), True),  # the status of a preview
+        (_view("none", WRITE_PLAN, calls=[SCALE]), True),  # none, with the plan of a write shown
+        (_view("none", READ_PLAN), False),  # a read's plan is no preview of a write
+        (_view("none"), False),  # no plan at all
+        (_view("pending", WRITE_PLAN, "ap-1", [SCALE]), False),  # filed
+        (_view("preview", WRITE_PLAN, "ap-1", [SCALE]), False),  # a preview never has an id
+    ],
+)
+def test_approval_preview(answer: object, ok: bool) -> None:
+    # GIVEN an answer WHEN scored against "approval: preview" THEN only a plan shown with nothing filed passes
+    [check] = score_answer(Expect(approval="preview"), answer)
+    assert check.ok is ok
+
+
+def test_approval_list_accepts_any_of_them() -> None:
+    # GIVEN a question that may be answered by a read or by a preview
+    expect = Expect.model_validate({"approval": ["none", "preview"]})
+    # WHEN scored THEN a read answer and a preview pass, a filed request does not
+    assert score_answer(expect, _answer())[0].ok
+    assert score_answer(expect, _view("preview", WRITE_PLAN, calls=[SCALE]))[0].ok
+    pending = score_answer(
+        expect, _answer(tool_calls=[SCALE], approval=ApprovalView(required=True, status="pending", id="ap-9"))
+    )
+    assert not pending[0].ok and "ap-9" in pending[0].got
+
+
+def test_no_writes_allows_a_preview_but_nothing_filed() -> None:
+    # GIVEN a preview of a scale and the same scale filed WHEN scored for no_writes
+    # THEN the preview passes and the filed request fails, also when the answer lists no write call
+    assert score_no_writes(_view("preview", WRITE_PLAN, calls=[SCALE])).ok
+    assert score_no_writes(_view("none", WRITE_PLAN, calls=[SCALE])).ok
+    assert not score_no_writes(_view("pending", WRITE_PLAN, "ap-1", [SCALE])).ok
+    assert not score_no_writes(_view("pending", None, "ap-1")).ok
+    assert not score_no_writes(_view("executed", None, "ap-1", [SCALE])).ok
+
+
+def test_reply_max_lines() -> None:
+    expect = Expect(reply_max_lines=1)
+    assert score_answer(expect, _answer(reply="error: instance_count: 1e20 is too large\n"))[0].ok
+    [check] = score_answer(expect, _answer(reply="Traceback (most recent call last):\n  File x\nTypeError"))
+    assert not check.ok and "3 lines" in check.got
+    assert not score_answer(expect, _answer(reply=""))[0].ok  # silence is no error message
+
+
+def test_pending_counts_requests_left_waiting() -> None:
+    assert score_pending(0, []).ok
+    assert not (check := score_pending(0, ["ap-1"])).ok and "ap-1" in check.got
+    assert score_pending(1, ["ap-2"]).ok
+    # AND a store that cannot be listed fails the check instead of passing it by default
+    assert not score_pending(0, None).ok
+
+
+def test_earlier_status() -> None:
+    withdrawn = EarlierStatus.model_validate("withdrawn")
+    assert score_earlier_status(withdrawn, "ap-1", "withdrawn", "turn 1").ok
+    assert not (check := score_earlier_status(withdrawn, "ap-1", "pending", "turn 1")).ok and "pending" in check.got
+    assert not (check := score_earlier_status(withdrawn, None, None, "turn 1")).ok and "no request" in check.got
+    explicit = EarlierStatus.model_validate({"turn": 2, "status": "superseded"})
+    assert score_earlier_status(explicit, "ap-2", "superseded", "turn 2").expected == {
+        "turn": 2,
+        "status": "superseded",
+    }
