@@ -189,7 +189,9 @@ class Nodes:
         calls.append(self._view(call["name"], args))
         c.audit.record("read", c.user, thread=c.thread, data={"tool": call["name"], "args": call["args"]})
         memory = mem.after_call(state.get("memory") or {}, tool, args, state.get("route"))
-        memory = mem.after_result(memory, tool, outcome.result, self.box.resources, set(self.box.tools))
+        memory = mem.after_result(
+            memory, tool, outcome.result, self.box.resources, set(self.box.tools), mem.listed_ids(list(self.box.tools.values()))
+        )
         return {
             "calls": calls,
             "result": outcome.result,

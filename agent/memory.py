@@ -48,10 +48,26 @@ def after_call(memory: dict[str, Any], tool: Tool, args: dict[str, Any], route: 
     return out
 
 
+def listed_ids(tools: Sequence[Tool]) -> dict[str, list[tuple[str, str]]]:
+    """Listing tool -> (resource kind, argument) of the id arguments other tools say it lists."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for tool in tools:
+        for field, kind in kinds_of(tool.args_model).items():
+            if kind.listed_by:
+                out.setdefault(kind.listed_by, []).append((kind.of or field, field))
+    return out
+
+
 def after_result(
-    memory: dict[str, Any], tool: Tool, result: dict[str, Any] | None, resources: Sequence[Resource], tools: set[str]
+    memory: dict[str, Any],
+    tool: Tool,
+    result: dict[str, Any] | None,
+    resources: Sequence[Resource],
+    tools: set[str],
+    lists: dict[str, list[tuple[str, str]]] | None = None,
 ) -> dict[str, Any]:
-    """Memory after a read ran: its listed items (when it lists a resource kind) and any call it proposes."""
+    """Memory after a read ran: its listed items (when it lists a resource kind, or ids another
+    tool's argument says it lists) and any call it proposes."""
     out = dict(memory)
     if not result:
         return out
@@ -64,6 +80,13 @@ def after_result(
             continue
         out["results"] = {"tool": tool.name, "kind": res.kind, "ids": ids[:MAX_ITEMS], "items": _items(result, ids)}
         break
+    else:
+        for kind, field in (lists or {}).get(tool.name, []):
+            items = _items_with(result, field)
+            if items:
+                ids = [str(i[field]) for i in items]
+                out["results"] = {"tool": tool.name, "kind": kind, "ids": ids, "items": items}
+                break
     proposed = _proposal(result, tools)
     if proposed is not None:
         out["offer"] = {**proposed, "source": tool.name}
@@ -79,6 +102,20 @@ def _items(result: Any, ids: list[str], depth: int = 0) -> list[dict[str, Any]]:
             return [{k: v for k, v in item.items() if isinstance(v, _SCALARS)} for item in value[:MAX_ITEMS]]
     for value in result.values():
         found = _items(value, ids, depth + 1)
+        if found:
+            return found
+    return []
+
+
+def _items_with(result: Any, key: str, depth: int = 0) -> list[dict[str, Any]]:
+    """The first list of items (dicts) in the result that carry ``key``, scalar fields only."""
+    if not isinstance(result, dict) or depth > 3:
+        return []
+    for value in result.values():
+        if isinstance(value, list) and value and all(isinstance(v, dict) and key in v for v in value):
+            return [{k: v for k, v in item.items() if isinstance(v, _SCALARS)} for item in value[:MAX_ITEMS]]
+    for value in result.values():
+        found = _items_with(value, key, depth + 1)
         if found:
             return found
     return []

@@ -16,6 +16,8 @@ def default_toolsets() -> tuple[Toolset, ...]:
     """The registry's toolsets: one per domain, shared ones (cost) included."""
     from tools import registry
 
+    if hasattr(registry, "toolsets"):  # the domain packages export their Toolsets
+        return tuple(registry.toolsets())
     by_domain: dict[str, list[Tool]] = {}
     for tool in registry.all_tools():
         by_domain.setdefault(tool.domain, []).append(tool)

@@ -50,7 +50,7 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
 
     def complete_request(t: str) -> bool:
         """True when ``t`` is a whole request of its own (a tool, and every argument it needs)."""
-        found = read(Utterance.of(t, g.known), list(g.tools.values()), scene)
+        found = read(Utterance.of(t, g.known), list(g.tools.values()), scene, g.anchors)
         top = found[0] if found else None
         return bool(
             top is not None

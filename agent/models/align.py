@@ -53,12 +53,16 @@ def align(
     slot: Callable[[str, int, int], Fill | None],
     blocked: frozenset[int] = frozenset(),
     strict: bool = False,
+    present: Callable[[str], bool] | None = None,
 ) -> Alignment | None:
     """The best alignment of ``phrasing`` with ``u``, or None when it cannot match.
 
     ``slot(field, i, j)`` recognises tokens ``i..j`` as the argument ``field``; ``blocked`` tokens
-    belong to another alignment and may only be skipped outside this one.
+    belong to another alignment and may only be skipped outside this one. ``present(word)`` says
+    whether a word occurs at all: a phrasing with none of its words present is not tried.
     """
+    if present is not None and phrasing.words and not any(present(w) for w in phrasing.words):
+        return None
     toks = u.tokens
     n = len(toks)
     states = len(phrasing.edges)
@@ -87,8 +91,10 @@ def align(
                         offer(s, i + 1, score, (s, i, "gap", 0))
                 elif is_filler(toks[i].low):
                     offer(s, i + 1, score, (s, i, "gap", 0))
-                elif not strict or outside:
+                elif outside:
                     offer(s, i + 1, (score[0] - 1, score[1], score[2]), (s, i, "gap", 1))
+                elif not strict:
+                    offer(s, i + 1, (score[0] - 2, score[1], score[2]), (s, i, "gap", 1))
             for edge in phrasing.edges[s]:
                 if edge.label is None:
                     offer(edge.target, i, score, (s, i, "eps", None))

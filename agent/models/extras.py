@@ -67,11 +67,12 @@ def fill_rest(
     fills: dict[str, Fill],
     scene: Scene,
     slot: SlotFn,
+    present: Callable[[str], bool] | None = None,
 ) -> Rest:
     """Fills for the arguments the matched phrasing left open, from the tokens it left unused."""
     rest = Rest(u, spec, used, fills)
     _pairs(rest, scene.now)
-    _cues(rest, phrasings, slot)
+    _cues(rest, phrasings, slot, present)
     _by_form(rest, scene)
     return rest
 
@@ -111,7 +112,7 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return {}
 
 
-def _cues(rest: Rest, phrasings: tuple[Compiled, ...], slot: SlotFn) -> None:
+def _cues(rest: Rest, phrasings: tuple[Compiled, ...], slot: SlotFn, present: Callable[[str], bool] | None) -> None:
     """Other phrasings of the tool, aligned strictly on what is left, fill arguments still open."""
     progress = True
     while progress:
@@ -126,6 +127,7 @@ def _cues(rest: Rest, phrasings: tuple[Compiled, ...], slot: SlotFn) -> None:
                 lambda name, i, j: slot(rest.spec.field(name), i, j) if rest.spec.field(name) else None,  # type: ignore[arg-type]
                 blocked=frozenset(rest.used),
                 strict=True,
+                present=present,
             )
             if found is None or not found.fills or found.unexplained:
                 continue
@@ -141,6 +143,7 @@ def _cues(rest: Rest, phrasings: tuple[Compiled, ...], slot: SlotFn) -> None:
 def _by_form(rest: Rest, scene: Scene) -> None:
     u = rest.u
     _uris(rest)
+    _known_names(rest, scene)
     for span in find_instance_types(u.low):
         tokens = rest.free(span.start, span.end)
         fields = rest.open("instance_type")
@@ -186,6 +189,18 @@ def _uris(rest: Rest) -> None:
                 text = m.group().lower()
                 spec = max(fields, key=lambda f: (bool(f.of and f.of.split("_")[-1] in text), -fields.index(f)))
                 rest.put(spec, Fill(m.group()), tokens)
+
+
+def _known_names(rest: Rest, scene: Scene) -> None:
+    """A name the account has for an open argument of that kind says what it is ("... kv-cache-prod ...")."""
+    for spec in rest.open("name"):
+        if spec.new or not spec.of:
+            continue
+        listed = {n.lower(): n for n in scene.names.get(spec.of, [])}
+        for k, t in enumerate(rest.u.tokens):
+            if k not in rest.used and t.low in listed:
+                rest.put(spec, Fill(listed[t.low], quality=3), [k])
+                break
 
 
 def _role_hits(spec: FieldSpec, before: str) -> int:

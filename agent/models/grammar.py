@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tools.base import Tool, Toolset
 
 EFFECT_RANK = {"read": 2, "write": 1, "destructive": 0}  # on a tie, the read wins
+SPECIFIC = 3  # a phrasing word used by at most this many tools says what the message is about
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,31 @@ class Grammar:
             for tool in ts.tools:
                 g.tools[tool.name] = _declared(tool, None if ts.shared else ts.route)
         g.routes = tuple(routes)
+        # A kind no toolset describes is still called by its own name: "training_job" -> "training job", "job".
+        for d in g.tools.values():
+            for f in d.spec.fields:
+                if f.of and f.kind in ("name", "id") and f.of not in g.nouns:
+                    words = f.of.split("_")
+                    g.nouns[f.of] = tuple(dict.fromkeys((" ".join(words), words[-1])))
         return g
+
+    @cached_property
+    def spread(self) -> dict[str, int]:
+        """For each phrasing word, how many tools use it: "delete" is specific, "show" is not."""
+        count: dict[str, int] = {}
+        for d in self.tools.values():
+            for w in {w for p in d.phrasings for w in p.words}:
+                count[w] = count.get(w, 0) + 1
+        return count
+
+    @cached_property
+    def anchors(self) -> frozenset[str]:
+        """Words that tie a message to this grammar on their own: resource nouns, domain keywords,
+        and phrasing words few tools share."""
+        words = {w for nouns in self.nouns.values() for n in nouns for w in n.split()}
+        words |= {w for kws in self.keywords.values() for kw in kws for w in kw.split()}
+        words |= {w for w, n in self.spread.items() if n <= SPECIFIC}
+        return frozenset(words - FILLER - STOP_WORDS)
 
     def route_of(self, tool: str) -> str | None:
         """The route of a tool (None for a shared tool or an unknown one)."""

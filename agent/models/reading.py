@@ -10,6 +10,7 @@ words matched; on a full tie the read wins over a write, a write over a destruct
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +25,10 @@ from agent.models.schema import FieldSpec
 from agent.models.slots import Fill, recognise
 from agent.models.text import Utterance, edit_distance
 
+HEADS = 3  # phrasings per tool completed with the rest of the message before choosing
+# Kinds whose values say what they are: a message holding one is about the tool that takes it.
+_TYPED = {"instance_type", "s3_uri", "arn", "image_uri", "bytes", "tokens", "params_billion", "tags", "mapping"}
+
 
 @dataclass
 class Candidate:
@@ -37,11 +42,19 @@ class Candidate:
     explicit: bool = False
     phrasing: str = ""
     used: set[int] = field(default_factory=set)
+    anchored: bool = True  # something in the message ties it to this tool (see ``Reader.anchored``)
 
     @property
-    def key(self) -> tuple[int, int, int, int, int]:
+    def key(self) -> tuple[int, int, int, int, int, int]:
         """Sort key, higher is better."""
-        return (int(self.explicit), -self.unexplained, self.quality, self.literals, EFFECT_RANK[self.tool.effect])
+        return (
+            int(self.explicit),
+            int(self.anchored),
+            -self.unexplained,
+            self.quality,
+            self.literals,
+            EFFECT_RANK[self.tool.effect],
+        )
 
     @property
     def args(self) -> dict[str, Any]:
@@ -66,9 +79,16 @@ class Candidate:
 class Reader:
     """Reads one message against some tools, with one cache of slot recognitions."""
 
-    def __init__(self, u: Utterance, scene: Scene) -> None:
-        self.u, self.scene = u, scene
+    def __init__(self, u: Utterance, scene: Scene, anchors: frozenset[str] = frozenset()) -> None:
+        self.u, self.scene, self.anchors = u, scene, anchors
         self._cache: dict[tuple[int, int, int], Fill | None] = {}
+        self._present: dict[str, bool] = {}
+
+    def present(self, word: str) -> bool:
+        """True if some token is ``word`` (stems and typos forgiven)."""
+        if word not in self._present:
+            self._present[word] = any(self.u.word_matches(t, word) for t in self.u.tokens)
+        return self._present[word]
 
     def slot(self, spec: FieldSpec, i: int, j: int) -> Fill | None:
         """``recognise`` with a cache: many phrasings try the same spans for the same argument."""
@@ -120,7 +140,7 @@ class Reader:
                 fills[spec.name] = Fill(coerce(spec, value, self.scene.now))
         if positional:
             sub = Reader(Utterance(" ".join(positional), self.u.known), self.scene)
-            rest_fills = fill_rest(sub.u, d.spec, d.phrasings, set(), fills, self.scene, sub.slot)
+            rest_fills = fill_rest(sub.u, d.spec, d.phrasings, set(), fills, self.scene, sub.slot, sub.present)
             fills = rest_fills.fills
             open_fields = [f for f in d.spec.fields if f.name not in fills]
             for k, tok in enumerate(sub.u.tokens):
@@ -133,19 +153,47 @@ class Reader:
         return Candidate(d, fills, explicit=True, phrasing=d.name)
 
     # ---------------------------------------------------------------- phrasings
-    def best(self, d: Declared) -> Candidate | None:
-        """The tool's best reading of the message, or None when no phrasing matches."""
-        found: Alignment | None = None
+    def best(self, d: Declared, heads: int = HEADS) -> Candidate | None:
+        """The tool's best reading of the message, or None when no phrasing matches.
+
+        The few best-aligned phrasings are each completed with what the rest of the message gives
+        (``fill_rest``); the one that then explains the most wins.
+        """
+        found: list[Alignment] = []
         for p in d.phrasings:
-            a = align(p, self.u, lambda name, i, j, spec=d.spec: self._slot_by_name(spec, name, i, j))
-            if a is not None and (found is None or a.score > found.score):
-                found = a
-        if found is None:
-            return None
-        rest = fill_rest(self.u, d.spec, d.phrasings, found.used, found.fills, self.scene, self.slot)
-        unexplained = sum(1 for k, t in enumerate(self.u.tokens) if k not in rest.used and not is_filler(t.low))
-        quality = sum(f.quality for f in rest.fills.values())
-        return Candidate(d, rest.fills, unexplained, quality, found.literals, phrasing=found.phrasing, used=rest.used)
+            a = align(
+                p, self.u, lambda name, i, j, spec=d.spec: self._slot_by_name(spec, name, i, j), present=self.present
+            )
+            if a is not None:
+                found.append(a)
+        found.sort(key=lambda a: a.score, reverse=True)
+        best: Candidate | None = None
+        for head in found[:heads]:
+            rest = fill_rest(self.u, d.spec, d.phrasings, head.used, head.fills, self.scene, self.slot, self.present)
+            unexplained = sum(1 for k, t in enumerate(self.u.tokens) if k not in rest.used and not is_filler(t.low))
+            quality = sum(f.quality for f in rest.fills.values())
+            c = Candidate(d, rest.fills, unexplained, quality, head.literals, phrasing=head.phrasing, used=rest.used)
+            c.anchored = self.anchored(c)
+            if best is None or c.key > best.key:
+                best = c
+        return best
+
+    def anchored(self, c: Candidate) -> bool:
+        """Something ties the message to this reading: a name the account has (or a name-shaped one),
+        a value that says what it is (an instance type, a URI, a size), or a phrasing word few tools
+        share. Generic words and a plain word taken for a name ("what's the weather in Seattle") do not."""
+        for name, fill in c.fills.items():
+            spec = c.tool.spec.field(name)
+            if fill.value is None or spec is None:
+                continue
+            if fill.quality >= 3 or spec.kind in _TYPED:
+                return True
+            if spec.kind in ("name", "id") and isinstance(fill.value, str) and re.search(r"[\d_.-]", fill.value):
+                return True
+        words = {t.low for k, t in enumerate(self.u.tokens) if k in c.used} | {
+            t.stem for k, t in enumerate(self.u.tokens) if k in c.used
+        }
+        return bool(words & self.anchors)
 
     def _slot_by_name(self, spec: Any, name: str, i: int, j: int) -> Fill | None:
         field_spec = spec.field(name)
@@ -157,13 +205,14 @@ class Reader:
         return sorted(out, key=lambda c: c.key, reverse=True)
 
 
-def read(u: Utterance, tools: list[Declared], scene: Scene) -> list[Candidate]:
-    """Readings of ``u`` among ``tools``, best first (an explicit command alone when it is one)."""
-    reader = Reader(u, scene)
+def read(u: Utterance, tools: list[Declared], scene: Scene, anchors: frozenset[str] = frozenset()) -> list[Candidate]:
+    """Readings of ``u`` among ``tools``, best first (an explicit command alone when it is one).
+    Readings with no anchor (see ``Reader.anchored``) are dropped."""
+    reader = Reader(u, scene, anchors)
     command = reader.command(tools)
     if command is not None:
         return [command]
-    return reader.candidates(tools)
+    return [c for c in reader.candidates(tools) if c.anchored]
 
 
 def tied(candidates: list[Candidate]) -> list[Candidate]:

@@ -36,6 +36,7 @@ from agent.models.values import (
 INT64 = 2**63 - 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_ID_RE = re.compile(r"(?=.*\d)(?=.*[a-z])[a-z0-9]+(?:[-_][a-z0-9]+)+", re.I)  # "tpo-3f9a...", not "3pm"
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,9 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     if scene.kinds_of_name(raw):
         return None  # the account has it, as something else: "llama-pretrain" is no endpoint
     if not scene.knows(spec.of):
-        return Fill(raw, quality=1 if had_noun else 0)
+        # Nobody listed this kind: a name-shaped token ("kv-cache-prod") is likelier than a plain word.
+        shaped = bool(re.search(r"[\d_.-]", raw))
+        return Fill(raw, quality=(1 if had_noun else 0) + (0 if shaped else -1))
     closest = closest_names(raw, names)
     near = [c for c in closest if SequenceMatcher(None, raw.lower(), c.lower()).ratio() >= 0.75]
     return Fill(raw, quality=1 if (near or had_noun) else 0, status="unknown", closest=closest)
@@ -162,7 +165,7 @@ def _id(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | N
             return Fill(picked, quality=3, note="result")
     nouns = scene.nouns.get(spec.of or "", ())
     rest, had_noun, _ = _peel(toks, nouns, u)
-    if len(rest) == 1 and NAME_RE.match(rest[0].raw) and re.search(r"[\d-]", rest[0].raw) and not _NUMBER.match(rest[0].raw):
+    if len(rest) == 1 and _ID_RE.fullmatch(rest[0].raw):
         return Fill(rest[0].raw, quality=1)
     if not rest and had_noun:
         return Fill(None, status="missing")

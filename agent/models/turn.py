@@ -159,7 +159,7 @@ class Turn:
 
     def best(self) -> Candidate | None:
         """The best reading of the message: a phrasing match, or a change to the last call."""
-        found = read(self.u, self.tools, self.scene)
+        found = read(self.u, self.tools, self.scene, self.g.anchors)
         self.candidates = found
         top = found[0] if found else None
         if top is not None and top.explicit:
@@ -217,7 +217,7 @@ class Turn:
         also when a rival belongs to another specialist ("demo" is a boat and a dock)."""
         if best.explicit or best.phrasing == "follow-up":
             return None
-        everywhere = read(self.u, list(self.g.tools.values()), self.scene)
+        everywhere = read(self.u, list(self.g.tools.values()), self.scene, self.g.anchors)
         rivals = [c for c in tied(everywhere) if c.tool.effect == best.tool.effect]
         kinds = {tuple(sorted((k, str(v)) for k, v in c.names.values())) for c in rivals}
         if len(rivals) < 2 or len(kinds) < 2:
