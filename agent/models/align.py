@@ -92,7 +92,9 @@ def align(
                 elif is_filler(toks[i].low):
                     offer(s, i + 1, score, (s, i, "gap", 0))
                 elif outside:
-                    offer(s, i + 1, (score[0] - 1, score[1], score[2]), (s, i, "gap", 1))
+                    # Outside a strict (cue) alignment the rest of the message is someone else's business.
+                    cost = 0 if strict else 1
+                    offer(s, i + 1, (score[0] - cost, score[1], score[2]), (s, i, "gap", cost))
                 elif not strict:
                     offer(s, i + 1, (score[0] - 2, score[1], score[2]), (s, i, "gap", 1))
             for edge in phrasing.edges[s]:
