@@ -20,14 +20,25 @@ from typing import Any
 
 from agent.models.align import align
 from agent.models.coerce import coerce, match_field
-from agent.models.lexicon import S3_ROLE_CUES
+from agent.models.lexicon import FILE_TYPES, S3_ROLE_CUES
 from agent.models.phrasing import Compiled
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec, ToolSpec
 from agent.models.slots import Fill, recognise, unit_words
 from agent.models.text import Utterance
 from agent.models.units import find_date_range, find_durations, find_sizes, iso
-from agent.models.values import ARN_RE, ECR_RE, S3_RE, find_enum, find_instance_types, find_pairs, instance_for_field
+from agent.models.values import (
+    ARN_RE,
+    ECR_RE,
+    MIME_RE,
+    S3_RE,
+    find_enum,
+    find_instance_types,
+    find_pairs,
+    instance_for_field,
+)
+
+_NEGATIONS = {"not", "no", "non", "except", "excluding", "without", "aren't", "isn't", "arent", "isnt"}
 
 SlotFn = Callable[[FieldSpec, int, int], Fill | None]
 
@@ -71,10 +82,20 @@ def fill_rest(
 ) -> Rest:
     """Fills for the arguments the matched phrasing left open, from the tokens it left unused."""
     rest = Rest(u, spec, used, fills)
+    _uri_keys(rest)
     _pairs(rest, scene.now)
     _cues(rest, phrasings, slot, present)
     _by_form(rest, scene)
     return rest
+
+
+def _uri_keys(rest: Rest) -> None:
+    """A bucket given as "s3://bucket/key/" also gives the prefix."""
+    for fill in list(rest.fills.values()):
+        if fill.note.startswith("prefix:"):
+            prefix = next(iter(rest.open("prefix")), None)
+            if prefix is not None:
+                rest.fills[prefix.name] = Fill(fill.note[len("prefix:") :])
 
 
 def _pairs(rest: Rest, now: datetime) -> None:
@@ -153,6 +174,7 @@ def _by_form(rest: Rest, scene: Scene) -> None:
         rest.put(spec, Fill(instance_for_field(span.value, spec)), tokens)
         _count_before(rest, tokens[0], scene)
     _counts(rest, scene)
+    _file_kinds(rest)
     for spec in rest.open("enum"):
         taken = [(t.start, t.end) for k, t in enumerate(u.tokens) if k in rest.used]
         span = find_enum(u, spec, taken)
@@ -223,6 +245,25 @@ def _count_before(rest: Rest, at: int, scene: Scene) -> None:
         fill = recognise(fields[0], u, k, k + 1, scene)
         if fill is not None:
             rest.put(fields[0], fill, list(range(k, at)))
+
+
+def _file_kinds(rest: Rest) -> None:
+    """ "parquet files", "*.jsonl", "text/plain": a content type (not after "not", "aren't", "non")."""
+    fields = rest.open("content_type")
+    if not fields:
+        return
+    toks = rest.u.tokens
+    for k, t in enumerate(toks):
+        if k in rest.used or (k > 0 and toks[k - 1].low in _NEGATIONS) or t.low.startswith("non-"):
+            continue
+        low = t.low.lstrip("*")
+        nxt = toks[k + 1].stem if k + 1 < len(toks) else ""
+        if MIME_RE.fullmatch(t.raw):
+            rest.put(fields[0], Fill(t.low), [k])
+            return
+        if low.lstrip(".") in FILE_TYPES and (low.startswith(".") or nxt in ("file", "object", "shard", "document")):
+            rest.put(fields[0], Fill(FILE_TYPES[low.lstrip(".")]), [k])
+            return
 
 
 def _counts(rest: Rest, scene: Scene) -> None:

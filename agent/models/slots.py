@@ -133,15 +133,21 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
         return None
     t = rest[0]
     raw = t.raw
-    if spec.of == "bucket" and raw.lower().startswith("s3://"):
-        m = S3_RE.fullmatch(raw)
-        raw = raw[5:].split("/", 1)[0] if m else raw
-    elif not looks_like_name(t, scene) and not (toks[0].low in NAMING and NAME_RE.match(raw) and not raw.isdigit()):
-        return None
+    note = ""
+    named = any(x.low in NAMING for x in toks[: toks.index(t)])
+    if spec.of == "bucket" and raw.lower().startswith("s3://") and S3_RE.fullmatch(raw):
+        raw, _, key = raw[5:].partition("/")
+        note = f"prefix:{key}" if key else ""
+    elif not looks_like_name(t, scene):
+        # A word of the grammar may still be a name when something says it is one: "the checkpoints
+        # bucket", "called demo".
+        plain = NAME_RE.match(raw) and not raw.isdigit() and t.low not in STOP_WORDS
+        if not (plain and (named or had_noun)):
+            return None
     names = scene.names.get(spec.of or "", [])
     exact = next((n for n in names if n.lower() == raw.lower()), None)
     if exact is not None:
-        return Fill(exact, quality=3)
+        return Fill(exact, quality=3, note=note)
     if spec.new:
         return Fill(raw, quality=1)
     if scene.kinds_of_name(raw):
@@ -149,7 +155,7 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     if not scene.knows(spec.of):
         # Nobody listed this kind: a name-shaped token ("kv-cache-prod") is likelier than a plain word.
         shaped = bool(re.search(r"[\d_.-]", raw))
-        return Fill(raw, quality=(1 if had_noun else 0) + (0 if shaped else -1))
+        return Fill(raw, quality=(1 if had_noun else 0) + (0 if shaped else -1), note=note)
     closest = closest_names(raw, names)
     near = [c for c in closest if SequenceMatcher(None, raw.lower(), c.lower()).ratio() >= 0.75]
     return Fill(raw, quality=1 if (near or had_noun) else 0, status="unknown", closest=closest)
