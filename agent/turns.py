@@ -49,17 +49,18 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
         return bool(asked) and fits(t, asked, g.tools, scene)
 
     def complete_request(t: str) -> bool:
-        """True when ``t`` is a whole request of its own (a tool, and every argument it needs)."""
+        """True when ``t`` is a whole request of its own (a tool and every argument it needs) that is
+        not just the answer: another tool, or the same one with other values than the question had."""
         found = read(Utterance.of(t, g.known), list(g.tools.values()), scene, g.anchors)
         top = found[0] if found else None
-        return bool(
-            top is not None
-            and (top.explicit or top.literals)
-            and not top.tool.spec.missing(top.args)
-            and not top.status("missing", "vague", "unknown")
-            and top.args
-            and top.args != (asked or {}).get("args")
-        )
+        if top is None or not (top.explicit or top.literals) or top.tool.spec.missing(top.args):
+            return False
+        if top.status("missing", "vague", "unknown") or not top.args:
+            return False
+        before = (asked or {}).get("args") or {}
+        if top.tool.name != (asked or {}).get("tool"):
+            return True
+        return any(k in before and before[k] != v for k, v in top.args.items())
 
     reading = read_act(text, memory, fits_answer=answers, is_request=complete_request)
     notes: list[str] = []

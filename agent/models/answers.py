@@ -25,11 +25,15 @@ _LEAD |= {"called", "the", "a", "an", "one", "as", "set", "should", "be", "just"
 _LEAD |= {"lets", "go", "try", "say", "how", "about", "bucket", "from"}
 
 
-def answer_fills(u: Utterance, d: Declared, missing: list[str], scene: Scene) -> dict[str, Fill]:
-    """Values ``u`` gives for the tool ``d`` (any argument), the asked ones read from bare values too."""
+def answer_fills(
+    u: Utterance, d: Declared, missing: list[str], scene: Scene, given: dict[str, Any] | None = None
+) -> dict[str, Fill]:
+    """Values ``u`` gives for the tool ``d`` (any argument), the asked ones read from bare values too.
+    ``given`` are the arguments the question already had: they are not up for grabs again."""
     reader = Reader(u, scene)
     whole = reader.best(d)
-    fills: dict[str, Fill] = dict(whole.fills) if whole is not None else {}
+    seeded = {k: Fill(v) for k, v in (given or {}).items() if k not in missing}
+    fills: dict[str, Fill] = seeded | (dict(whole.fills) if whole is not None else {})
     used = set(whole.used) if whole is not None else set()
     rest = fill_rest(u, d.spec, d.phrasings, used, fills, scene, reader.slot)
     fills, used = rest.fills, rest.used
@@ -51,7 +55,7 @@ def answer_fills(u: Utterance, d: Declared, missing: list[str], scene: Scene) ->
         if found is not None and found.status != "missing":
             fills[name] = found
             used.update(range(start, end))
-    return {k: f for k, f in fills.items() if f.status != "missing"}
+    return {k: f for k, f in fills.items() if f.status != "missing" and (k not in seeded or f is not seeded[k])}
 
 
 def pick_choice(u: Utterance, choices: list[dict[str, Any]], nouns: dict[str, tuple[str, ...]]) -> int | None:
@@ -80,5 +84,5 @@ def fits(text: str, asked: dict[str, Any], tools: dict[str, Declared], scene: Sc
     if d is None:
         return False
     missing = [m for m in asked.get("missing") or [] if d.spec.field(m) is not None]
-    got = answer_fills(u, d, missing, scene)
+    got = answer_fills(u, d, missing, scene, asked.get("args"))
     return any(m in got for m in missing)

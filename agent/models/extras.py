@@ -24,7 +24,7 @@ from agent.models.lexicon import FILE_TYPES, S3_ROLE_CUES
 from agent.models.phrasing import Compiled
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec, ToolSpec
-from agent.models.slots import Fill, recognise, unit_words
+from agent.models.slots import Fill, looks_like_name, recognise, unit_words
 from agent.models.text import Utterance
 from agent.models.units import find_date_range, find_durations, find_sizes, iso
 from agent.models.values import (
@@ -181,6 +181,21 @@ def _by_form(rest: Rest, scene: Scene) -> None:
         if span is not None and (tokens := rest.free(span.start, span.end)):
             rest.put(spec, Fill(span.value), tokens)
     _patterns(rest, scene)
+    _shaped_names(rest, scene)
+
+
+def _shaped_names(rest: Rest, scene: Scene) -> None:
+    """A required name of a kind nobody lists may be the name-shaped token left ("kv-cache-prod")."""
+    for spec in rest.open("name"):
+        if not spec.required or spec.new or scene.knows(spec.of):
+            continue
+        for k, t in enumerate(rest.u.tokens):
+            if k in rest.used or not re.search(r"[\d_-]", t.low) or not looks_like_name(t, scene):
+                continue
+            if scene.kinds_of_name(t.raw) or find_instance_types(t.low) or "://" in t.low or "=" in t.low:
+                continue
+            rest.put(spec, Fill(t.raw, quality=0), [k])
+            break
 
 
 def _uris(rest: Rest) -> None:

@@ -28,6 +28,7 @@ from agent.models.values import (
     MIME_RE,
     S3_RE,
     find_instance_types,
+    enum_options,
     instance_for_field,
     match_enum,
     parse_mapping,
@@ -345,7 +346,7 @@ def _instance_type(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) 
 def _enum(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     text = span_text(u, i, j)
     value = match_enum(text, spec)
-    if value in [str(v) for v in spec.enum]:
+    if value in enum_options(spec):
         return Fill(value)
     return None
 
@@ -353,9 +354,13 @@ def _enum(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
 def _mapping(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     """ "maxmemory-policy to allkeys-lru", "team=llm and env=prod", "dataset: web-qa"."""
     text = span_text(u, i, j)
+    if "://" in text:
+        return None
     m = re.fullmatch(r"([A-Za-z][\w.-]*)\s+(?:to|as|=|:)\s+(\S+)", text)
     mapping = {m.group(1): m.group(2)} if m else parse_mapping(text)
-    if not mapping or not all(re.fullmatch(r"[\w.+/:-]+", k) for k in mapping):
+    if not mapping or not all(re.fullmatch(r"[A-Za-z][\w.+/-]*", k) for k in mapping):
+        return None
+    if not all(re.fullmatch(r"[^\s,;]+", str(v)) for v in mapping.values()):
         return None
     return Fill(mapping_out(spec, mapping))
 

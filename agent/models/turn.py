@@ -257,7 +257,7 @@ class Turn:
             return dialogue.unsupported(self.text, self.tools)
         before = {k: Fill(v) for k, v in (asked.get("args") or {}).items()}
         missing = [m for m in asked.get("missing") or [] if d.spec.field(m) is not None]
-        got = answer_fills(self.u, d, missing, self.scene)
+        got = answer_fills(self.u, d, missing, self.scene, asked.get("args"))
         merged = before | {k: f for k, f in got.items() if k in missing or k not in before}
         return self._finish(Candidate(d, merged))
 

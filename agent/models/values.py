@@ -115,8 +115,8 @@ def instance_for_field(value: str, spec: FieldSpec) -> str:
 
 
 def enum_options(spec: FieldSpec) -> list[str]:
-    """Allowed values of an enum argument."""
-    return [str(v) for v in spec.enum]
+    """Allowed values of an enum argument: the schema's enum, else the values its synonyms name."""
+    return [str(v) for v in spec.enum] or list(spec.synonyms)
 
 
 def _key(value: str) -> str:
