@@ -45,12 +45,14 @@ class Candidate:
     anchored: bool = True  # something in the message ties it to this tool (see ``Reader.anchored``)
 
     @property
-    def key(self) -> tuple[int, int, int, int, int, int]:
-        """Sort key, higher is better."""
+    def key(self) -> tuple[int, int, int, int, int, int, int]:
+        """Sort key, higher is better: explicit, anchored, explains more, names fewer unknown
+        resources, uses names the account has, matches more phrasing words; on a tie the read wins."""
         return (
             int(self.explicit),
             int(self.anchored),
             -self.unexplained,
+            -len(self.status("unknown")),
             self.quality,
             self.literals,
             EFFECT_RANK[self.tool.effect],
@@ -219,5 +221,5 @@ def tied(candidates: list[Candidate]) -> list[Candidate]:
     """The candidates that tie with the best one on everything but their effect."""
     if not candidates:
         return []
-    top = candidates[0].key[:4]
-    return [c for c in candidates if c.key[:4] == top]
+    top = candidates[0].key[:-1]
+    return [c for c in candidates if c.key[:-1] == top]

@@ -149,17 +149,22 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     exact = next((n for n in names if n.lower() == raw.lower()), None)
     if exact is not None:
         return Fill(exact, quality=3, note=note)
+    shaped = bool(re.search(r"[\d_.-]", raw)) or bool(note)
+    said = named or had_noun  # something in the message says this word is a name
     if spec.new:
-        return Fill(raw, quality=1)
+        return Fill(raw, quality=1) if shaped or said else None
     if scene.kinds_of_name(raw):
         return None  # the account has it, as something else: "llama-pretrain" is no endpoint
     if not scene.knows(spec.of):
-        # Nobody listed this kind: a name-shaped token ("kv-cache-prod") is likelier than a plain word.
-        shaped = bool(re.search(r"[\d_.-]", raw))
-        return Fill(raw, quality=(1 if had_noun else 0) + (0 if shaped else -1), note=note)
+        # Nobody listed this kind: a name-shaped token ("kv-cache-prod"), or a word something calls a name.
+        if not (shaped or said):
+            return None
+        return Fill(raw, quality=1 if said else 0, note=note)
     closest = closest_names(raw, names)
     near = [c for c in closest if SequenceMatcher(None, raw.lower(), c.lower()).ratio() >= 0.75]
-    return Fill(raw, quality=1 if (near or had_noun) else 0, status="unknown", closest=closest)
+    if not (shaped or said or near):
+        return None  # "delete my gmail account": a plain word, like no name here
+    return Fill(raw, quality=0, status="unknown", closest=tuple(near) or closest)
 
 
 def _id(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:

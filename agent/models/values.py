@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from difflib import get_close_matches
 from functools import cache
 from typing import Any
 
@@ -154,10 +153,8 @@ def match_enum(value: str, spec: FieldSpec) -> str:
     for option in enum_options(spec):
         if key == _key(option) or any(key == _key(f) for f in enum_forms(option, spec.synonyms.get(option, ()))):
             return option
-    close = get_close_matches(value.lower(), [o.lower() for o in enum_options(spec)], n=1, cutoff=0.75)
-    if close:
-        return next(o for o in enum_options(spec) if o.lower() == close[0])
-    return value
+    typos = [o for o in enum_options(spec) if o.isalpha() and fuzzy_equal(value.lower(), o.lower())]
+    return typos[0] if len(typos) == 1 else value
 
 
 def find_pairs(raw: str) -> list[tuple[str, str, int, int]]:
