@@ -46,6 +46,8 @@ _APPROVAL_ID = re.compile(r"\bap-[0-9a-f]{6,}\b", re.I)
 _SOFT = {"please", "pls", "plz", "thanks", "thx", "ok", "okay", "then", "now", "just", "oh", "hey", "yes", "no", "all"}
 _SOFT |= {"right", "actually", "sorry", "oops", "wait", "hmm", "so", "and", "the", "that", "this", "it", "request"}
 _SOFT |= {"my", "one", "too", "for", "me", "us", "pending", "last", "opsbot", "approval", "again", "lol"}
+_SOFT |= {"ugh", "argh", "meh", "sigh", "welp", "whoops", "uh", "um", "er", "ah", "oh", "damn", "dang", "hey", "guys"}
+_SOFT |= {"i", "we", "think", "guess", "maybe", "really", "you", "know", "what", "nah", "nope", "instead", "please"}
 
 _CANCEL = (
     "cancel",

@@ -43,17 +43,20 @@ class Candidate:
     phrasing: str = ""
     used: set[int] = field(default_factory=set)
     anchored: bool = True  # something in the message ties it to this tool (see ``Reader.anchored``)
+    led: bool = False  # the message's first content word is part of this reading ("can you stop X, the loss...")
 
     @property
-    def key(self) -> tuple[int, int, int, int, int, int, int]:
+    def key(self) -> tuple[int, int, int, int, int, int, int, int]:
         """Sort key, higher is better: explicit, anchored, explains more, names fewer unknown
-        resources, uses names the account has, matches more phrasing words; on a tie the read wins."""
+        resources, uses names the account has, starts where the message starts, matches more
+        phrasing words; on a tie the read wins."""
         return (
             int(self.explicit),
             int(self.anchored),
             -self.unexplained,
             -len(self.status("unknown")),
             self.quality,
+            int(self.led),
             self.literals,
             EFFECT_RANK[self.tool.effect],
         )
@@ -85,6 +88,11 @@ class Reader:
         self.u, self.scene, self.anchors = u, scene, anchors
         self._cache: dict[tuple[int, int, int], Fill | None] = {}
         self._present: dict[str, bool] = {}
+
+    @property
+    def first_content(self) -> int | None:
+        """Index of the first token that is not a filler word (the head of an imperative)."""
+        return next((k for k, t in enumerate(self.u.tokens) if not is_filler(t.low)), None)
 
     def present(self, word: str) -> bool:
         """True if some token is ``word`` (stems and typos forgiven)."""
@@ -176,6 +184,7 @@ class Reader:
             quality = sum(f.quality for f in rest.fills.values())
             c = Candidate(d, rest.fills, unexplained, quality, head.literals, phrasing=head.phrasing, used=rest.used)
             c.anchored = self.anchored(c)
+            c.led = self.first_content is not None and self.first_content in c.used
             if best is None or c.key > best.key:
                 best = c
         return best

@@ -46,10 +46,26 @@ def lower_same_length(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """A crude plural strip, applied to both sides of every comparison."""
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+    """A crude root, applied to both sides of every comparison: plurals, -ing, -ed and a final e go
+    ("scaling", "scaled", "scales" and "scale" are all "scal"; "stopping" is "stop")."""
+    w = word
+    if not w.isalpha() or len(w) <= 3:
+        return w
+    if w.endswith("ing") and len(w) > 5:
+        w = w[:-3]
+    elif w.endswith("ied") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("ed") and len(w) > 4:
+        w = w[:-2]
+    elif w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("s") and not w.endswith("ss"):
+        w = w[:-1]
+    if len(w) > 3 and w.endswith("e"):
+        w = w[:-1]
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiousl":
+        w = w[:-1]
+    return w
 
 
 def is_wordlike(word: str) -> bool:
