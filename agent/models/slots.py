@@ -164,7 +164,8 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     near = [c for c in closest if SequenceMatcher(None, raw.lower(), c.lower()).ratio() >= 0.75]
     if not (shaped or said or near):
         return None  # "delete my gmail account": a plain word, like no name here
-    return Fill(raw, quality=0, status="unknown", closest=tuple(near) or closest)
+    # A name close to one the account has is probably that kind, misspelt ("chatprod").
+    return Fill(raw, quality=1 if near else 0, status="unknown", closest=tuple(near) or closest)
 
 
 def _id(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
