@@ -146,6 +146,7 @@ class Nodes:
             clarify = asked is not None or text.rstrip().endswith("?")
             memory["asked"] = asked if asked else ({"tool": None, "missing": [], "free": True} if clarify else None)
             memory["route"], memory["focus_group"] = route, state.get("focus")
+            memory = self._focus_from(memory, asked)
             reply = _with_notes(state, text)
             return update | {"reply": reply, "clarify": clarify, "memory": memory, "messages": [AIMessage(reply, additional_kwargs=msg.additional_kwargs)]}
         problem = self._problem(msg.tool_calls[0], state)
@@ -159,6 +160,14 @@ class Nodes:
             "memory": memory,
             "messages": [msg] + [ToolMessage("skipped: opsbot runs one action at a time", tool_call_id=tc["id"]) for tc in extra],
         }
+
+    def _focus_from(self, memory: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
+        """A question about a named resource ("how many instances for chat-prod?") puts it in focus."""
+        tool = self.box.tools.get(str((asked or {}).get("tool")))
+        if tool is None:
+            return memory
+        named = mem.names_in_call(tool, (asked or {}).get("args") or {})
+        return memory | {"focus": {"kind": named[0][0], "name": named[0][1]}} if named else memory
 
     def _problem(self, call: dict[str, Any], state: OpsbotState) -> str | None:
         """Why a proposed call cannot go on (a number no argument can hold, a name the account lacks)."""

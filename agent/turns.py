@@ -19,7 +19,8 @@ from agent.approvals import ApprovalError
 from agent.context import OpsbotContext
 from agent.executor import run_approval
 from agent.models.acts import Act, read_act
-from agent.models.answers import fits
+from agent.models.align import is_filler
+from agent.models.answers import LEAD, fits
 from agent.models.grammar import Grammar
 from agent.models.reading import read
 from agent.models.scene import Scene
@@ -57,6 +58,9 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
             return False
         if top.status("missing", "vague", "unknown") or not top.args:
             return False
+        first = next((tok for tok in Utterance.of(t, g.known).tokens if not is_filler(tok.low)), None)
+        if first is not None and first.low in LEAD:
+            return False  # "the one called x", "call it x": an answer's opening, not a request's
         before = (asked or {}).get("args") or {}
         if top.tool.name != (asked or {}).get("tool"):
             return True
@@ -64,6 +68,13 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
 
     reading = read_act(text, memory, fits_answer=answers, is_request=complete_request)
     notes: list[str] = []
+    if asked and reading.act is Act.REQUEST and not _request_of_its_own(text, g, scene):
+        # Neither an answer nor a request ("idk", "ASAP", a name of the wrong kind): ask once more,
+        # then let the question go, so it never traps the thread.
+        tries = int(asked.get("tries", 0)) + 1
+        if tries < 2:
+            memory["asked"] = {**asked, "tries": tries}
+            return {"act": str(Act.ANSWER), "names": names, "memory": memory, "notes": [], "asked_id": None}
     if asked and reading.act not in (Act.ANSWER, Act.CANCELLATION):
         memory["asked"] = None
         if reading.act is not Act.CONFIRMATION:
@@ -71,6 +82,14 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
             about = f" about {asked['tool']}" if asked.get("tool") else ""
             notes.append(f"(I dropped my question{about}: {what}.)")
     return {"act": str(reading.act), "names": names, "memory": memory, "notes": notes, "asked_id": reading.approval_id}
+
+
+def _request_of_its_own(text: str, g: Grammar, scene: Scene) -> bool:
+    """True when ``text`` reads as a request for some tool, not just a value or a word."""
+    u = Utterance.of(text, g.known)
+    if len([t for t in u.tokens if not is_filler(t.low)]) <= 1:
+        return False  # a bare value or name is an attempt at an answer
+    return bool(read(u, list(g.tools.values()), scene, g.anchors))
 
 
 def _now() -> Any:

@@ -200,8 +200,10 @@ def read_act(
     if words and _is_one_of([w for w in words if not _APPROVAL_ID.fullmatch(w)], _CONFIRM):
         return ActReading(Act.CONFIRMATION, refers=True, approval_id=approval.group() if approval else None)
     asked = memory.get("asked")
-    if asked and fits_answer is not None and fits_answer(text) and not (is_request and is_request(text)):
-        return ActReading(Act.ANSWER, refers=refers)
+    question = is_question(text) and len(words) > 2  # "checkpoints?" may still be an answer
+    if asked and not question and fits_answer is not None and fits_answer(text):
+        if not (is_request and is_request(text)):
+            return ActReading(Act.ANSWER, refers=refers)
     if is_question(text):
         return ActReading(Act.QUESTION, refers=refers and _has_memory(memory))
     if refers and _has_memory(memory):

@@ -9,20 +9,21 @@ it is: a new request, a question, a cancellation.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agent.models.extras import fill_rest
 from agent.models.grammar import Declared
-from agent.models.lexicon import ORDINALS
+from agent.models.lexicon import ORDINALS, STOP_WORDS
 from agent.models.reading import Reader
 from agent.models.scene import Scene
-from agent.models.slots import Fill
+from agent.models.slots import NAME_RE, Fill
 from agent.models.text import Utterance
 
 # Words that may open an answer without being part of the value: "on model-artifacts", "call it x".
-_LEAD = {"on", "in", "for", "to", "with", "use", "using", "it", "is", "it's", "its", "make", "call", "name", "named"}
-_LEAD |= {"called", "the", "a", "an", "one", "as", "set", "should", "be", "just", "ok", "okay", "um", "uh", "let's"}
-_LEAD |= {"lets", "go", "try", "say", "how", "about", "bucket", "from"}
+LEAD = {"on", "in", "for", "to", "with", "use", "using", "it", "is", "it's", "its", "make", "call", "name", "named"}
+LEAD |= {"called", "the", "a", "an", "one", "as", "set", "should", "be", "just", "ok", "okay", "um", "uh", "let's"}
+LEAD |= {"lets", "go", "try", "say", "about", "bucket", "from"}
 
 
 def answer_fills(
@@ -43,10 +44,12 @@ def answer_fills(
         if spec is None or (name in fills and fills[name].value is not None):
             continue
         start = 0
-        while start < len(toks) and toks[start].low in _LEAD and start not in used:
+        while start < len(toks) and toks[start].low in LEAD and start not in used:
             start += 1
         end = len(toks)
         found = reader.slot(spec, start, end) if start < end and not used & set(range(start, end)) else None
+        if found is None and start < end and not used & set(range(start, end)):
+            found = _bare(spec, u, start, end, scene)
         if found is None:
             for k in range(start, end):
                 if k not in used and (one := reader.slot(spec, k, k + 1)) is not None and one.status != "missing":
@@ -58,9 +61,28 @@ def answer_fills(
     return {k: f for k, f in fills.items() if f.status != "missing" and (k not in seeded or f is not seeded[k])}
 
 
+def _bare(spec: Any, u: Utterance, start: int, end: int, scene: Scene) -> Fill | None:
+    """A bare value that only the question makes one: "8" for hours, "checkpoints" for a bucket."""
+    toks = u.tokens[start:end]
+    if len(toks) != 1:
+        return None
+    t = toks[0]
+    if spec.kind in ("hours", "minutes") and re.fullmatch(r"\d+(?:\.\d+)?", t.low):
+        return Fill(int(float(t.low)) if float(t.low).is_integer() else float(t.low))
+    if spec.kind == "name" and NAME_RE.match(t.raw) and not t.low.isdigit() and t.low not in STOP_WORDS:
+        if spec.of and scene.kinds_of_name(t.raw) and spec.of not in scene.kinds_of_name(t.raw):
+            return None  # "chat-prod" is an endpoint: no answer to "which bucket?"
+        return Fill(t.raw)
+    return None
+
+
 def pick_choice(u: Utterance, choices: list[dict[str, Any]], nouns: dict[str, tuple[str, ...]]) -> int | None:
-    """Which of the offered candidates the answer picks: by its kind's noun, its tool's words or its place."""
-    words = [t for t in u.tokens]
+    """Which of the offered candidates the answer picks: by a value it names, its kind's noun, its
+    tool's words or its place in the list."""
+    words = list(u.tokens)
+    by_value = [n for n, c in enumerate(choices) if any(str(v).lower() in {t.low for t in words} for v in c["args"].values())]
+    if len(by_value) == 1:
+        return by_value[0]
     for t in words:
         if t.low in ORDINALS and ORDINALS[t.low] < len(choices):
             return ORDINALS[t.low] % len(choices)
@@ -84,5 +106,7 @@ def fits(text: str, asked: dict[str, Any], tools: dict[str, Declared], scene: Sc
     if d is None:
         return False
     missing = [m for m in asked.get("missing") or [] if d.spec.field(m) is not None]
-    got = answer_fills(u, d, missing, scene, asked.get("args"))
-    return any(m in got for m in missing)
+    given = asked.get("args") or {}
+    got = answer_fills(u, d, missing, scene, given)
+    # A value for what was asked, or another value for what was given ("llama8b-inf2", not chat-prod).
+    return any(k in missing or (k in given and given[k] != f.value) or k not in given for k, f in got.items())

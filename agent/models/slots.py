@@ -54,6 +54,10 @@ class Fill:
 Recogniser = Callable[[FieldSpec, Utterance, int, int, Scene], "Fill | None"]
 
 
+def _roots(*words: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words)
+
+
 def recognise(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     """The value of ``spec`` held by tokens ``i..j`` of ``u``, or None when the span is not one."""
     if i >= j:
@@ -111,6 +115,14 @@ def closest_names(name: str, names: list[str], n: int = 3) -> tuple[str, ...]:
     return tuple(ranked[:n])
 
 
+def partial(word: str, names: list[str]) -> list[str]:
+    """Names that contain ``word`` as a part ("llama" in "llama8b-inf2"), when it is long enough to say."""
+    low = word.lower()
+    if len(low) < 3 or not low.isalnum():
+        return []
+    return [n for n in names if low in n.lower() and low != n.lower()]
+
+
 def _focus_fill(spec: FieldSpec, scene: Scene) -> Fill | None:
     focus = scene.focus
     if focus and focus.get("kind") == spec.of:
@@ -141,9 +153,10 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
         note = f"prefix:{key}" if key else ""
     elif not looks_like_name(t, scene):
         # A word of the grammar may still be a name when something says it is one: "the checkpoints
-        # bucket", "called demo".
+        # bucket", "called demo". A misspelt word of the grammar ("trainig") only after "called".
         plain = NAME_RE.match(raw) and not raw.isdigit() and t.low not in STOP_WORDS
-        if not (plain and (named or had_noun)):
+        typo = t.low not in scene.known and t.stem not in scene.known
+        if not (plain and (named or (had_noun and not typo))):
             return None
     names = scene.names.get(spec.of or "", [])
     exact = next((n for n in names if n.lower() == raw.lower()), None)
@@ -160,6 +173,11 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
         if not (shaped or said):
             return None
         return Fill(raw, quality=1 if said else 0, note=note)
+    part = partial(raw, names)
+    if len(part) == 1:
+        return Fill(part[0], quality=2, note="partial")  # "the llama one": the only endpoint with llama
+    if len(part) > 1:
+        return Fill(None, quality=1, status="ambiguous", closest=tuple(part), note=raw)
     closest = closest_names(raw, names)
     near = [c for c in closest if SequenceMatcher(None, raw.lower(), c.lower()).ratio() >= 0.75]
     if not (shaped or said or near):
@@ -255,7 +273,7 @@ def _number(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill
 
 def _limit(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     toks = u.tokens[i:j]
-    if len(toks) == 2 and toks[1].stem in ("object", "file", "result", "key", "item", "row", "entry", "entrie"):
+    if len(toks) == 2 and toks[1].stem in _roots("object", "file", "result", "key", "item", "row", "entry"):
         toks = toks[:1]
     if len(toks) != 1 or not _NUMBER.match(toks[0].low):
         return None
@@ -268,7 +286,7 @@ _KILO = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m)?$")
 def _tokens(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     """ "4k" is 4,096 tokens, "8192" is 8,192, "32k tokens", "128k context"."""
     toks = u.tokens[i:j]
-    while len(toks) > 1 and toks[-1].stem in ("token", "context", "ctx", "window", "length"):
+    while len(toks) > 1 and toks[-1].stem in _roots("token", "context", "ctx", "window", "length"):
         toks = toks[:-1]
     text = "".join(t.low for t in toks)
     m = _KILO.match(text)
@@ -284,7 +302,7 @@ _PARAMS = re.compile(r"^(?:(\d+)x)?(\d+(?:\.\d+)?)\s*(b|bn|billion|t|trillion|m|
 def _params(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     """Model size in billions: "70B", "8x7b" (56), "1.5T", "70 billion params"."""
     toks = u.tokens[i:j]
-    while len(toks) > 1 and toks[-1].stem in ("param", "parameter", "model", "weight"):
+    while len(toks) > 1 and toks[-1].stem in _roots("param", "parameter", "model", "weight"):
         toks = toks[:-1]
     m = _PARAMS.match("".join(t.low for t in toks))
     if not m or (m.group(3) is None and len(toks) == 1 and not m.group(1)):
@@ -304,13 +322,18 @@ def _bytes(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill 
 
 
 def _hours(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
+    """A duration with its unit ("48 hours", "2 days", "a week", "half a day"); a bare number is no
+    duration here ("for 8" is more likely a count), only as the answer to "for how many hours?"."""
     text = span_text(u, i, j)
-    if not (DURATION_RE.fullmatch(text) or _NUMBER.match(text)):
+    if re.fullmatch(r"half\s+an?\s+(hour|day|week)", text, re.I):
+        hours = {"hour": 0.5, "day": 12.0, "week": 84.0}[text.split()[-1].lower()]
+    elif DURATION_RE.fullmatch(text):
+        hours = parse_duration(text)
+    else:
         return None
-    hours = parse_duration(text)
     if hours is None:
         return None
-    return _bounded(spec, hours * 60 if spec.kind == "minutes" and not _NUMBER.match(text) else hours, text)
+    return _bounded(spec, hours * 60 if spec.kind == "minutes" else hours, text)
 
 
 def _date(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
@@ -382,7 +405,7 @@ def _prefix(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill
 
 def _content_type(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     toks = u.tokens[i:j]
-    if len(toks) == 2 and toks[1].stem in ("file", "object", "shard", "document"):
+    if len(toks) == 2 and toks[1].stem in _roots("file", "object", "shard", "document"):
         toks = toks[:1]
     if len(toks) != 1:
         return None

@@ -151,7 +151,7 @@ class Utterance:
             return True
         if token.low in self.known or token.stem in self.known:
             return False
-        return fuzzy_equal(token.stem, target)
+        return fuzzy_equal(token.stem, target) or fuzzy_equal(token.low, word)
 
     def find_phrase(self, phrase: str) -> list[int]:
         """Token indexes where ``phrase`` (one or more words, hyphen or space joined) starts."""

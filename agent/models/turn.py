@@ -16,6 +16,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 
+import re
+
 from agent.models import dialogue
 from agent.models.acts import REFERS as _REFERS
 from agent.models.acts import read_act
@@ -27,7 +29,7 @@ from agent.models.reading import Candidate, Reader, read, tied
 from agent.models.scene import Scene, context_of
 from agent.models.schema import ToolSpec
 from agent.models.slots import Fill, looks_like_name
-from agent.models.text import Utterance
+from agent.models.text import Utterance, stem
 from agent.models.values import family_of, instance_families
 
 # Words of a follow-up that carry no value: "actually make it 3", "same but with 6 nodes".
@@ -145,10 +147,10 @@ class Turn:
         best = self.best()
         if best is None:
             return dialogue.unsupported(self.text, self.tools)
-        choice = self._ambiguity(best)
-        if choice is not None:
-            return choice
-        return self._finish(best)
+        settled = self._ambiguity(best)
+        if isinstance(settled, AIMessage):
+            return settled
+        return self._finish(settled)
 
     def _answers_question(self) -> bool:
         if not self.asked:
@@ -212,25 +214,58 @@ class Turn:
             return self.scene.act in ("follow-up", "question", "answer") and bool(_REFERS.search(self.text))
         return read_act(self.text, self.scene.memory).refers
 
-    def _ambiguity(self, best: Candidate) -> AIMessage | None:
+    def _ambiguity(self, best: Candidate) -> Candidate | AIMessage:
         """Readings that tie and mean different resources are offered as a choice, not guessed,
-        also when a rival belongs to another specialist ("demo" is a boat and a dock)."""
+        also when a rival belongs to another specialist ("demo" is a boat and a dock), and a part of
+        a name that several names share ("llama") lists them."""
         if best.explicit or best.phrasing == "follow-up":
-            return None
+            return best
         everywhere = read(self.u, list(self.g.tools.values()), self.scene, self.g.anchors)
-        rivals = [c for c in tied(everywhere) if c.tool.effect == best.tool.effect]
+        rivals = [c for c in tied(everywhere) if c.tool.effect == best.tool.effect] or [best]
         kinds = {tuple(sorted((k, str(v)) for k, v in c.names.values())) for c in rivals}
-        if len(rivals) < 2 or len(kinds) < 2:
-            return None
-        choices = [{"tool": c.tool.name, "args": c.args, "kind": _kind(c)} for c in rivals]
-        named = next((v for c in rivals for _, v in c.names.values() if v), None)
+        partial = [c for c in rivals if c.status("ambiguous")]
+        if (len(rivals) < 2 or len(kinds) < 2) and not partial:
+            return best
+        unlisted = self._by_kind_words(rivals)
+        if unlisted is not None:
+            return unlisted if unlisted.tool.name in self.by_name else best
+        choices = []
+        for c in rivals:
+            open_names = c.status("ambiguous")
+            if not open_names:
+                choices.append({"tool": c.tool.name, "args": c.args, "kind": _kind(c)})
+                continue
+            name, fill = open_names[0]
+            for option in fill.closest:
+                choices.append({"tool": c.tool.name, "args": c.args | {name: option}, "kind": _kind(c)})
+        named = next((f.note or f.value for c in rivals for _, f in c.status("ambiguous", "ok") if f.value or f.note), None)
         why = f"{named} could be more than one thing." if named else "That could mean more than one thing."
-        return dialogue.choose(self.g, choices, why)
+        return dialogue.choose(self.g, choices[:8], why)
+
+    def _by_kind_words(self, rivals: list[Candidate]) -> Candidate | None:
+        """Among readings of a name no listing knows, the one whose kind the name's own words name
+        ("kv-cache-prod" is a cache, "llama-pretrain-stage1" a training job). Kinds the account
+        lists never get here: their names are known."""
+        kinds = [_kind(c) for c in rivals]
+        if any(k is None or self.scene.knows(k) for k in kinds):
+            return None
+        picked = []
+        for c, kind in zip(rivals, kinds, strict=True):
+            value = next((str(v) for k, v in c.names.values() if v), "")
+            parts = {p for p in re.split(r"[-_.\d]+", value.lower()) if p}
+            words = {w for n in self.g.nouns.get(kind or "", ()) for w in n.split()}
+            words |= {w for kw in self.g.keywords.get(c.tool.route or "", ()) for w in kw.split()}
+            if parts & {stem(w) for w in words} or parts & words:
+                picked.append(c)
+        return picked[0] if len(picked) == 1 else None
 
     def _finish(self, c: Candidate, prefix: str = "") -> AIMessage:
         for name, fill in c.status("invalid"):
             return dialogue.error(fill.note or f"{name} cannot hold that value", name)
         args = c.args
+        for name, fill in c.status("ambiguous"):
+            choices = [{"tool": c.tool.name, "args": args | {name: option}} for option in fill.closest]
+            return dialogue.choose(self.g, choices[:8], f"{fill.note} matches more than one name.")
         vague = c.status("vague")
         if vague:
             name, fill = vague[0]
@@ -258,8 +293,12 @@ class Turn:
         before = {k: Fill(v) for k, v in (asked.get("args") or {}).items()}
         missing = [m for m in asked.get("missing") or [] if d.spec.field(m) is not None]
         got = answer_fills(self.u, d, missing, self.scene, asked.get("args"))
-        merged = before | {k: f for k, f in got.items() if k in missing or k not in before}
-        return self._finish(Candidate(d, merged))
+        merged = before | got
+        prefix = "" if got else "I did not catch that. "
+        if not got and d.spec.missing({k: f.value for k, f in merged.items() if f.value is not None}) == []:
+            missing = missing or [f.name for f in d.spec.fields][:1]
+            return dialogue.clarify(self.g, d, asked.get("args") or {}, missing, prefix=prefix)
+        return self._finish(Candidate(d, merged), prefix=prefix)
 
 
 def _incomplete(c: Candidate) -> bool:
