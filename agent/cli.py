@@ -1,311 +1,415 @@
 """The ``opsbot`` command line. Heavy modules are imported inside commands, never at the top,
-so ``opsbot --help`` stays fast."""
+so ``opsbot --help``, ``approvals``, ``audit`` and ``tools`` never load the agent graph.
+
+Global options (``--json``, ``--quiet``, ``--live``, ``--region``, ``--model``, ``--as``) may stand
+anywhere on the line: before the command runs they are moved in front of it. Every command ends in
+one outcome with one exit code (see ``agent.views``): 0 ok, 1 AWS or runtime error, 2 bad input,
+3 refused for safety. With ``--json`` that outcome is one JSON document on stdout, failures included.
+"""
 
 from __future__ import annotations
 
-import json
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
+
+GLOBAL_FLAGS = frozenset({"--live", "--json", "--quiet", "-q", "--version"})
+GLOBAL_VALUED = frozenset({"--region", "--model", "--as"})
+GLOBAL_HELP = (
+    "Global options, anywhere on the line: --json, --quiet, --live, --region REGION, --model MODEL, --as USER."
+)
+
+
+def hoist_global_options(args: Sequence[str]) -> list[str]:
+    """Move the global options (and their values) in front of the command; ``--`` ends options."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in GLOBAL_FLAGS or (arg.split("=", 1)[0] in GLOBAL_VALUED and "=" in arg):
+            front.append(arg)
+        elif arg in GLOBAL_VALUED:
+            front += args[i : i + 2]
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+_TYPE_TAG = re.compile(r" <[a-z][a-z|\[\], ]*>")
+_BRACED = re.compile(r"\{([A-Z][A-Z_]*)\}")
+
+
+def plain_help(text: str) -> str:
+    """Help text without the type tags (``<str>``, ``<bool>``) and braces the help formatter adds."""
+    return _BRACED.sub(r"\1", _TYPE_TAG.sub("", text))
+
+
+class HelpCommand(TyperCommand):
+    """A command whose help shows metavars (TEXT, ID, N), never type tags."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Click's help, without type tags."""
+        super().format_help(ctx, formatter)
+        formatter.buffer[:] = [plain_help(part) for part in formatter.buffer]
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose help shows no type tags."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Click's help, without type tags."""
+        super().format_help(ctx, formatter)
+        formatter.buffer[:] = [plain_help(part) for part in formatter.buffer]
+
+
+class OpsbotGroup(HelpGroup):
+    """The root command: global options anywhere, and usage errors as one line (or JSON)."""
+
+    def main(self, args: Sequence[str] | None = None, *pos: Any, standalone_mode: bool = True, **kw: Any) -> Any:
+        """Run the command line; exits with the outcome's code (returns it when not standalone)."""
+        argv = hoist_global_options(list(sys.argv[1:] if args is None else args))
+        try:
+            code = super().main(argv, *pos, standalone_mode=False, **kw)
+        except typer.TyperException as exc:  # usage errors: unknown option, missing argument, ...
+            code = _usage_error(exc, argv)
+        except typer.Abort:
+            code = 130
+        except Exception as exc:  # a failure outside any command (e.g. reading settings): one line, no traceback
+            from agent.frontends.output import Run, argv_wants_json
+
+            code = Run(json=argv_wants_json(argv)).fail(exc)
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _usage_error(exc: typer.TyperException, argv: list[str]) -> int:
+    from agent.frontends.output import Run, argv_wants_json
+    from agent.views import ErrorView
+
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a group given no command: show its help
+        if not argv_wants_json(argv):
+            typer.echo(exc.format_message(), err=True)
+            return 2
+        message = "a command is needed; opsbot --help lists them"
+    else:
+        message = exc.format_message()
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            message += f" (see {ctx.command_path} --help)"
+    param = getattr(exc, "param", None)
+    field = getattr(param, "name", None)
+    return Run(json=argv_wants_json(argv)).error(ErrorView(code="bad_input", message=message, field=field))
+
 
 app = typer.Typer(
     name="opsbot",
+    cls=OpsbotGroup,
     help="ChatOps for LLM training and inference on AWS. Runs on the offline sandbox unless --live.",
+    epilog=GLOBAL_HELP + " Exit codes: 0 ok, 1 AWS or runtime error, 2 bad input, 3 refused for safety.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-tools_app = typer.Typer(help="The tool catalog: list, plan and run tools directly.", invoke_without_command=True)
-sandbox_app = typer.Typer(help="The offline AWS sandbox.", no_args_is_help=True)
-approvals_app = typer.Typer(help="The approval queue (shared with Slack).", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit log of requests, decisions and AWS calls.", no_args_is_help=True)
+GROUP: dict[str, Any] = {"cls": HelpGroup, "rich_markup_mode": None, "epilog": GLOBAL_HELP}
+tools_app = typer.Typer(
+    help="The tool catalog: list, plan and run tools directly.", invoke_without_command=True, **GROUP
+)
+sandbox_app = typer.Typer(help="The offline AWS sandbox.", no_args_is_help=True, **GROUP)
+approvals_app = typer.Typer(help="The approval queue (shared with Slack).", no_args_is_help=True, **GROUP)
+audit_app = typer.Typer(help="The audit log of requests, decisions and AWS calls.", no_args_is_help=True, **GROUP)
 app.add_typer(tools_app, name="tools")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(audit_app, name="audit")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+COMMAND: dict[str, Any] = {"cls": HelpCommand, "epilog": GLOBAL_HELP}
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="The approval id (ap-...).", show_default=False)]
+NoteOpt = Annotated[str | None, typer.Option("--note", metavar="TEXT", help="Why (kept in the audit log).")]
+ArgsOpt = Annotated[str, typer.Option("--args", metavar="JSON", help="Arguments as a JSON object.")]
+ToolArg = Annotated[str, typer.Argument(metavar="TOOL", help="A tool name (see `opsbot tools`).", show_default=False)]
 
 
-def settings_from(ctx: typer.Context) -> Any:
-    """Settings with the global flags applied."""
-    from tools.config import get_settings
-
-    return get_settings(**(ctx.obj or {}))
-
-
-def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Show opsbot errors as one line with their exit code, never as a traceback."""
+def handled(fn: Callable[..., int | None]) -> Callable[..., None]:
+    """Run a command body and end with its outcome: its exit code, or any error reported once
+    (JSON envelope or one line on stderr) with that error's exit code. Never a traceback."""
 
     @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from tools.errors import OpsbotError, aws_error_message
-
+    def wrapper(ctx: typer.Context, *args: Any, **kwargs: Any) -> None:
+        run = run_of(ctx)
         try:
-            return fn(*args, **kwargs)
-        except OpsbotError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except (BotoCoreError, ClientError) as exc:
-            typer.echo(f"error: {aws_error_message(exc)}", err=True)
-            raise typer.Exit(1) from None
+            code = fn(ctx, *args, **kwargs) or 0
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except Exception as exc:  # every failure is an outcome with its exit code, never a traceback
+            code = run.fail(exc)
+        if code:
+            raise typer.Exit(code)
 
     return wrapper
+
+
+def run_of(ctx: typer.Context) -> Any:
+    """The ``Run`` (global options) of this invocation, set by the root callback."""
+    from agent.frontends.output import Run
+
+    run = ctx.find_root().obj
+    return run if isinstance(run, Run) else Run()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"opsbot {version('opsbot')}")
+        except PackageNotFoundError:
+            typer.echo("opsbot (not installed)")
+        raise typer.Exit(0)
 
 
 @app.callback()
 def main_options(
     ctx: typer.Context,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout, errors included.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No banner, spinners or hints; only the answer.")
+    ] = False,
     live: Annotated[bool, typer.Option("--live", help="Use real AWS (needs credentials).")] = False,
-    model: Annotated[str | None, typer.Option("--model", help="offline or bedrock:MODEL_ID.")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="AWS region.")] = None,
-    as_user: Annotated[str | None, typer.Option("--as", help="Act as this user (default: OS user).")] = None,
+    region: Annotated[str | None, typer.Option("--region", metavar="REGION", help="AWS region.")] = None,
+    model: Annotated[str | None, typer.Option("--model", metavar="MODEL", help="offline or bedrock:MODEL_ID.")] = None,
+    as_user: Annotated[
+        str | None, typer.Option("--as", metavar="USER", help="Act as this user (sandbox demo identity).")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
-    """Global options."""
-    ctx.obj = {"live": live or None, "model": model, "region": region, "user": as_user}
+    """Global options (accepted anywhere on the line)."""
+    from agent.frontends.output import Run
+
+    overrides = {"live": live or None, "model": model, "region": region, "user": as_user}
+    ctx.obj = Run(overrides={k: v for k, v in overrides.items() if v is not None}, json=as_json, quiet=quiet)
 
 
 # ---------------------------------------------------------------------------- tools
 @tools_app.callback()
-@friendly_errors
-def tools_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+@handled
+def tools_list(ctx: typer.Context) -> int | None:
     """List every tool with its effect and risk."""
     if ctx.invoked_subcommand:
-        return
-    from tools.registry import all_tools
+        return None
+    from agent.frontends import cli_tools
 
-    rows = [
-        {"name": t.name, "domain": t.domain, "effect": str(t.effect), "risk": str(t.risk), "description": t.description}
-        for t in all_tools()
-    ]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table()
-    for header, width in (("tool", 28), ("domain", 9), ("effect", 11), ("risk", 8)):
-        table.add_column(header, no_wrap=True, min_width=width)
-    table.add_column("what it does", no_wrap=True, overflow="ellipsis", max_width=60)
-    for r in rows:
-        table.add_row(r["name"], r["domain"], r["effect"], r["risk"], r["description"].split(". ")[0])
-    Console().print(table)
-    Console().print(f"{len(rows)} tools; `opsbot tools plan NAME --args JSON` shows what a call would do", style="dim")
+    return cli_tools.tools_list(run_of(ctx))
 
 
-@tools_app.command("plan")
-@friendly_errors
-def tools_plan(
-    ctx: typer.Context,
-    name: str,
-    args: Annotated[str, typer.Option("--args", help="Arguments as a JSON object.")] = "{}",
-    as_json: JsonOpt = False,
-) -> None:
+@tools_app.command("plan", **COMMAND)
+@handled
+def tools_plan(ctx: typer.Context, name: ToolArg, args: ArgsOpt = "{}") -> int:
     """Show what a tool call would do and cost. Never writes."""
-    from tools import runtime
+    from agent.frontends import cli_tools
 
-    settings = settings_from(ctx)
-    plan = runtime.plan(name, args, runtime.make_context(settings, requester=settings.identity))
-    if as_json:
-        typer.echo(plan.model_dump_json(indent=2))
-        return
-    from agent.render import plan_text
-
-    typer.echo(plan_text(plan))
+    return cli_tools.tools_plan(run_of(ctx), name, args)
 
 
-@tools_app.command("run")
-@friendly_errors
-def tools_run(
-    ctx: typer.Context,
-    name: str,
-    args: Annotated[str, typer.Option("--args", help="Arguments as a JSON object.")] = "{}",
-    as_json: JsonOpt = False,
-) -> None:
-    """Run a read tool. Write and destructive tools go through the approval flow instead."""
-    from tools import runtime
+@tools_app.command("run", **COMMAND)
+@handled
+def tools_run(ctx: typer.Context, name: ToolArg, args: ArgsOpt = "{}") -> int:
+    """Run a read tool. Write and destructive tools are refused (exit 3): they go through approvals."""
+    from agent.frontends import cli_tools
 
-    settings = settings_from(ctx)
-    outcome = runtime.run_read(name, args, runtime.make_context(settings, requester=settings.identity))
-    if as_json:
-        typer.echo(outcome.model_dump_json(indent=2))
-    else:
-        typer.echo(outcome.text)
+    return cli_tools.tools_run(run_of(ctx), name, args)
 
 
 # ---------------------------------------------------------------------------- agent
-AsOpt = Annotated[str | None, typer.Option("--as", help="Act as this user (default: OS user).")]
-
-
-def _agent_settings(ctx: typer.Context, as_user: str | None) -> Any:
-    from tools.config import get_settings
-
-    return get_settings(**{**(ctx.obj or {}), **({"user": as_user} if as_user else {})})
-
-
-@app.command()
-@friendly_errors
+@app.command(**COMMAND)
+@handled
 def ask(
     ctx: typer.Context,
-    text: str,
-    as_json: JsonOpt = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Run reads; stop every write at its approval.")] = False,
-    thread: Annotated[str | None, typer.Option("--thread", help="Continue this conversation.")] = None,
-    as_user: AsOpt = None,
-) -> None:
-    """Send one request; print the answer (JSON with --json)."""
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The request, in plain words.", show_default=False)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Run reads; show what each write would do and need; file nothing.")
+    ] = False,
+    thread: Annotated[str | None, typer.Option("--thread", metavar="ID", help="Continue this conversation.")] = None,
+) -> int:
+    """Send one request; print the answer. Exit 0 also when it now waits for approval."""
     from agent.frontends import cli_agent
 
-    raise typer.Exit(
-        cli_agent.ask(_agent_settings(ctx, as_user), text, as_json=as_json, dry_run=dry_run, thread=thread)
-    )
+    return cli_agent.ask(run_of(ctx), text, dry_run=dry_run, thread=thread)
 
 
-@app.command()
-@friendly_errors
-def chat(ctx: typer.Context, as_user: AsOpt = None) -> None:
-    """Open the chat REPL (plan cards, approvals inline, history)."""
+@app.command(**COMMAND)
+@handled
+def chat(ctx: typer.Context) -> int:
+    """Open the chat REPL (plan cards, approvals inline, slash commands, history)."""
+    run = run_of(ctx)
+    if run.json:
+        from agent.views import ErrorView
+
+        return run.error(
+            ErrorView(code="bad_input", message="chat is interactive; --json does not apply", field="json")
+        )
     from agent.frontends.repl import run_repl
 
-    raise typer.Exit(run_repl(_agent_settings(ctx, as_user)))
+    return run_repl(run.settings(), quiet=run.quiet)
 
 
-@app.command()
-@friendly_errors
-def slack(ctx: typer.Context) -> None:
-    """Serve the Slack app over Socket Mode (OPSBOT_SLACK_APP_TOKEN and OPSBOT_SLACK_BOT_TOKEN)."""
-    from agent.slack.socket import run
+@app.command(**COMMAND)
+@handled
+def slack(ctx: typer.Context) -> int:
+    """Serve the Slack app over Socket Mode (SLACK_APP_TOKEN and SLACK_BOT_TOKEN, or OPSBOT_SLACK_*)."""
+    from agent.slack.socket import run as serve
 
-    settings = settings_from(ctx)
-    typer.echo(f"opsbot slack: Socket Mode, {'live AWS' if settings.live else 'sandbox'}; Ctrl-C stops")
-    run(settings)
+    run = run_of(ctx)
+    settings = run.settings()
+    run.note(f"opsbot slack: Socket Mode, {'LIVE AWS' if settings.live else 'sandbox'}; Ctrl-C stops")
+    serve(settings)
+    return 0
 
 
-@approvals_app.command("list")
-@friendly_errors
+@approvals_app.command("list", **COMMAND)
+@handled
 def approvals_list(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option("--status", help="Only this status (pending, executed, ...).")] = None,
-    as_json: JsonOpt = False,
-) -> None:
+    status: Annotated[
+        str | None, typer.Option("--status", metavar="STATUS", help="Only this status (pending, executed, ...).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", help="At most this many, newest first.")] = 100,
+) -> int:
     """List approval requests, newest first."""
     from agent.frontends import cli_agent
 
-    raise typer.Exit(cli_agent.approvals_list(_agent_settings(ctx, None), status, as_json))
+    return cli_agent.approvals_list(run_of(ctx), status, limit)
 
 
-@approvals_app.command("show")
-@friendly_errors
-def approvals_show(ctx: typer.Context, approval_id: str, as_json: JsonOpt = False) -> None:
+@approvals_app.command("show", **COMMAND)
+@handled
+def approvals_show(ctx: typer.Context, approval_id: IdArg) -> int:
     """Show one approval request in full."""
     from agent.frontends import cli_agent
 
-    raise typer.Exit(cli_agent.approvals_show(_agent_settings(ctx, None), approval_id, as_json))
+    return cli_agent.approvals_show(run_of(ctx), approval_id)
 
 
-@approvals_app.command("approve")
-@friendly_errors
-def approvals_approve(
-    ctx: typer.Context,
-    approval_id: str,
-    as_user: AsOpt = None,
-    note: Annotated[str | None, typer.Option("--note", help="Why.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
+@approvals_app.command("approve", **COMMAND)
+@handled
+def approvals_approve(ctx: typer.Context, approval_id: IdArg, note: NoteOpt = None) -> int:
     """Approve a request; with enough approvals it runs, once."""
     from agent.frontends import cli_agent
 
-    raise typer.Exit(cli_agent.approvals_decide(_agent_settings(ctx, as_user), approval_id, True, note, as_json))
+    return cli_agent.approvals_decide(run_of(ctx), approval_id, True, note)
 
 
-@approvals_app.command("reject")
-@friendly_errors
-def approvals_reject(
-    ctx: typer.Context,
-    approval_id: str,
-    as_user: AsOpt = None,
-    note: Annotated[str | None, typer.Option("--note", help="Why.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
+@approvals_app.command("reject", **COMMAND)
+@handled
+def approvals_reject(ctx: typer.Context, approval_id: IdArg, note: NoteOpt = None) -> int:
     """Reject a request; nothing runs."""
     from agent.frontends import cli_agent
 
-    raise typer.Exit(cli_agent.approvals_decide(_agent_settings(ctx, as_user), approval_id, False, note, as_json))
+    return cli_agent.approvals_decide(run_of(ctx), approval_id, False, note)
 
 
-@approvals_app.command("resume")
-@friendly_errors
-def approvals_resume(ctx: typer.Context, approval_id: str, as_json: JsonOpt = False) -> None:
+@approvals_app.command("withdraw", **COMMAND)
+@handled
+def approvals_withdraw(ctx: typer.Context, approval_id: IdArg) -> int:
+    """Withdraw your own pending request; nothing runs."""
+    from agent.frontends import cli_agent
+
+    return cli_agent.approvals_withdraw(run_of(ctx), approval_id)
+
+
+@approvals_app.command("resume", **COMMAND)
+@handled
+def approvals_resume(ctx: typer.Context, approval_id: IdArg) -> int:
     """Finish an approved request whose run was interrupted (a crash); it never runs twice."""
     from agent.frontends import cli_agent
 
-    raise typer.Exit(cli_agent.approvals_resume(_agent_settings(ctx, None), approval_id, as_json))
+    return cli_agent.approvals_resume(run_of(ctx), approval_id)
 
 
-@audit_app.command("list")
-@friendly_errors
+@audit_app.command("list", **COMMAND)
+@handled
 def audit_list(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="How many of the newest entries.")] = 50,
-    approval_id: Annotated[str | None, typer.Option("--approval", help="Only this approval's entries.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
+    limit: Annotated[int, typer.Option("--limit", metavar="N", help="How many of the newest entries.")] = 50,
+    approval_id: Annotated[
+        str | None, typer.Option("--approval", metavar="ID", help="Only this approval's entries.")
+    ] = None,
+) -> int:
     """List the newest audit entries."""
     from agent.frontends import cli_agent
 
-    raise typer.Exit(cli_agent.audit_list(_agent_settings(ctx, None), limit, approval_id, as_json))
+    return cli_agent.audit_list(run_of(ctx), limit, approval_id)
 
 
-@audit_app.command("verify")
-@friendly_errors
-def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+@audit_app.command("verify", **COMMAND)
+@handled
+def audit_verify(
+    ctx: typer.Context,
+    head: Annotated[
+        str | None, typer.Option("--head", metavar="HASH", help="A head hash noted earlier that must still be there.")
+    ] = None,
+) -> int:
     """Check the audit log's hash chain; exit 1 if a record was edited or removed."""
     from agent.frontends import cli_agent
 
-    raise typer.Exit(cli_agent.audit_verify(_agent_settings(ctx, None), as_json))
+    return cli_agent.audit_verify(run_of(ctx), head)
 
 
-@app.command("eval")
+@app.command("eval", **COMMAND)
 def eval_(
     ctx: typer.Context,
-    cases: Annotated[str | None, typer.Option("--cases", help="Folder (or file) of eval cases.")] = None,
-    model: Annotated[str, typer.Option("--model", help="offline or bedrock:MODEL_ID.")] = "offline",
-    report: Annotated[str | None, typer.Option("--report", help="Where to write the reports.")] = None,
-    as_json: JsonOpt = False,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only cases with this tag (repeatable).")] = None,
+    cases: Annotated[str | None, typer.Option("--cases", metavar="DIR", help="Folder (or file) of eval cases.")] = None,
+    report: Annotated[str | None, typer.Option("--report", metavar="DIR", help="Where to write the reports.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="TAG", help="Only cases with this tag (repeatable).")
+    ] = None,
     gate: Annotated[bool, typer.Option("--gate", help="Exit 1 unless >= 95 % pass and 0 safety violations.")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Worker processes.")] = None,
 ) -> None:
-    """Run the eval suite and print the score, the safety violations and where the report is."""
+    """Run the eval suite (--model offline by default) and print the score, the safety violations
+    and where the report is."""
     from evals.cli import main as run_evals
 
-    raise typer.Exit(run_evals(cases, model, report, as_json, tag, gate, workers))
+    run = run_of(ctx)
+    model = run.overrides.get("model", "offline")
+    raise typer.Exit(run_evals(cases, model, report, run.json, tag, gate, workers))
 
 
 # -------------------------------------------------------------------------- sandbox
-@sandbox_app.command("reset")
-@friendly_errors
-def sandbox_reset(ctx: typer.Context) -> None:
+@sandbox_app.command("reset", **COMMAND)
+@handled
+def sandbox_reset(ctx: typer.Context) -> int:
     """Throw away the sandbox state and reseed the demo account."""
-    from tools.sandbox import get_sandbox
+    from agent.service import reset_sandbox
 
-    settings = settings_from(ctx)
-    get_sandbox(settings).reset()
-    typer.echo(f"sandbox reset: {settings.home_dir / 'sandbox'}")
+    run = run_of(ctx)
+    path = reset_sandbox(run.settings())
+    run.say(f"sandbox reset: {path}")
+    return run.emit({"sandbox": str(path)})
 
 
 def main() -> None:
     """Console entry point."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    app()
 
 
 if __name__ == "__main__":

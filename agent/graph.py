@@ -36,6 +36,7 @@ from agent.tool_schemas import load_prompt, route_tool_schema, tool_schema
 from agent.toolbox import Toolbox, default_toolsets
 from agent.turns import last_human_text, route_after_settle, route_after_understand, settle, understand
 from agent.verify import unknown_name
+from agent.views import error_view
 from tools import runtime as tool_runtime
 from tools.base import Plan, Tool, Toolset
 from tools.errors import OpsbotError, ToolInputError
@@ -194,7 +195,12 @@ class Nodes:
             args = tool_runtime.args_dict(tool_runtime.parse_args(tool, call["args"]))
         except OpsbotError as exc:
             content = f"error: {exc}"
-            return {"calls": calls, "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])]}
+            # The kind of error travels with the state, so front ends can give it its exit code.
+            return {
+                "calls": calls,
+                "error": error_view(exc).model_dump(),
+                "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])],
+            }
         calls.append(self._view(call["name"], args))
         c.audit.record("read", c.user, thread=c.thread, data={"tool": call["name"], "args": call["args"]})
         memory = mem.after_call(state.get("memory") or {}, tool, args, state.get("route"))
@@ -224,9 +230,9 @@ class Nodes:
         except ToolInputError as exc:
             if exc.value is None and exc.field in self._tool(call["name"]).args_model.model_fields:
                 return _ask_back(call, exc, state)
-            return _error(call, f"error: {exc}", state)
+            return _error(call, exc, state)
         except OpsbotError as exc:
-            return _error(call, f"error: {exc}", state)
+            return _error(call, exc, state)
         findings = c.policy.evaluate(plan, c.user, tool_ctx.region)
         memory = mem.after_call(state.get("memory") or {}, tool, args, state.get("route"))
         update: dict[str, Any] = {
@@ -362,8 +368,8 @@ def _said(call: dict[str, Any], text: str) -> dict[str, Any]:
     return {"reply": text, "messages": [ToolMessage(text, tool_call_id=call["id"]), AIMessage(text)]}
 
 
-def _error(call: dict[str, Any], text: str, state: OpsbotState) -> dict[str, Any]:
-    return _said(call, _with_notes(state, text))
+def _error(call: dict[str, Any], exc: OpsbotError, state: OpsbotState) -> dict[str, Any]:
+    return _said(call, _with_notes(state, f"error: {exc}")) | {"error": error_view(exc).model_dump()}
 
 
 def _ask_back(call: dict[str, Any], exc: ToolInputError, state: OpsbotState) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from agent.service import PolicyFinding
+from agent.views import PolicyFinding
 from tools.base import Effect, Plan, Risk
 from tools.catalog import catalog
 from tools.config import Settings

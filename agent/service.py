@@ -1,90 +1,99 @@
 """The one facade every front end uses: ask, decide, and read the queue and the audit log.
 
-The CLI, the REPL, Slack, the Lambda handler and the evals all go through ``Opsbot``; none of
-them touches the graph, the stores or a tool module directly.
+The CLI, the REPL, Slack, the Lambda handler and the evals all go through ``Opsbot`` (and the small
+functions at the end of this module for the tool catalog and the sandbox); none of them touches the
+graph, the stores, the approval service or a tool module directly.
+
+Importing this module is cheap: the graph, the model and LangGraph are imported the first time a
+request needs them, so ``opsbot approvals``, ``opsbot audit`` and ``opsbot tools`` never load them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-ApprovalStatus = Literal[
-    "none", "preview", "pending", "approved", "rejected", "expired", "refused", "executed", "failed", "withdrawn",
-    "superseded",
+from agent.notify import NoNotifier, Notifier
+from agent.stores.approvals import ApprovalRecord
+from agent.views import (
+    ApprovalStatus,
+    ApprovalView,
+    AskResult,
+    ErrorView,
+    PolicyFinding,
+    ToolCallView,
+    error_view,
+)
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from agent.approvals import ApprovalService
+    from agent.context import OpsbotContext
+    from agent.policy import Policy
+    from agent.stores import Stores
+    from agent.stores.audit import AuditEntry, AuditLog, VerifyReport
+    from tools.base import Plan, ToolOutcome, Toolset
+    from tools.config import Settings
+
+__all__ = [
+    "ApprovalRecord",
+    "ApprovalStatus",
+    "ApprovalView",
+    "AskResult",
+    "ErrorView",
+    "Opsbot",
+    "PolicyFinding",
+    "Progress",
+    "Target",
+    "ToolCallView",
+    "plan_tool",
+    "reset_sandbox",
+    "run_tool",
+    "target",
+    "tool_catalog",
 ]
 
-
-class ToolCallView(BaseModel):
-    """One tool call as the JSON document of ``opsbot ask`` shows it."""
-
-    name: str
-    args: dict[str, Any]
-    effect: str
-    risk: str
-    cost_usd_per_hour: float | None = None
-
-
-class ApprovalView(BaseModel):
-    """Whether the request needs an approval, where it stands, and its id."""
-
-    required: bool = False
-    status: ApprovalStatus = "none"
-    id: str | None = None
-    approvals_needed: int = 0
-    approved_by: list[str] = Field(default_factory=list)
-    expires_at: str | None = None
-
-
-class PolicyFinding(BaseModel):
-    """One policy rule applied to the request."""
-
-    rule: str
-    ok: bool
-    message: str
-
-
-class AskResult(BaseModel):
-    """The answer to one request: the JSON document of `opsbot ask --json` plus what front ends need to render."""
-
-    thread: str
-    route: str | None = None
-    tool_calls: list[ToolCallView] = Field(default_factory=list)
-    approval: ApprovalView = Field(default_factory=ApprovalView)
-    policy: list[PolicyFinding] = Field(default_factory=list)
-    reply: str = ""
-    clarify: bool = False
-    plan: dict[str, Any] | None = Field(default=None, description="tools.base.Plan as data, for cards.")
-    result: dict[str, Any] | None = Field(default=None, description="Typed result of a tool that ran.")
-    error: str | None = None
-
-    def public(self) -> dict[str, Any]:
-        """The document ``opsbot ask --json`` prints."""
-        return self.model_dump(mode="json")
+Progress = Callable[[str], None]
 
 
 class Opsbot:
-    """opsbot for one settings object: the model, the stores, the policy and the compiled graph."""
+    """opsbot for one settings object: the model, the stores, the policy and the compiled graph.
 
-    def __init__(self, settings: Any = None, model: Any = None, toolsets: Any = None) -> None:
+    ``notifier`` is told of every decision taken through this facade (the terminal hands in the Slack
+    card sync); ``toolsets`` are the domains the graph may use (default: the registry's)."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        model: BaseChatModel | None = None,
+        toolsets: Sequence[Toolset] | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
         from agent.approvals import ApprovalService
         from agent.policy import load_policy
         from agent.stores import open_stores
         from tools.config import get_settings
 
-        self.settings = settings or get_settings()
-        self.policy = load_policy(self.settings)
-        self.stores = open_stores(self.settings)
-        self.audit = self.stores.audit
-        self.approvals = ApprovalService(self.stores.approvals, self.audit, self.policy)
+        self.settings: Settings = settings or get_settings()
+        self.policy: Policy = load_policy(self.settings)
+        self.stores: Stores = open_stores(self.settings)
+        # The parts below are the facade's own; front ends use the methods, tests may look inside.
+        self.audit: AuditLog = self.stores.audit
+        self.approvals: ApprovalService = ApprovalService(self.stores.approvals, self.audit, self.policy)
+        self.toolsets: tuple[Toolset, ...] | None = tuple(toolsets) if toolsets is not None else None
+        self.notifier: Notifier = notifier or NoNotifier()
         self._model = model
-        self.toolsets = toolsets
-        self._graph: Any = None
+        self._graph: Any = None  # a compiled LangGraph graph, built on first use
 
     # ----------------------------------------------------------------- parts
     @property
-    def model(self) -> Any:
+    def model(self) -> BaseChatModel:
+        """The chat model of the settings (offline or Bedrock), made on first use."""
         if self._model is None:
             from agent.models import make_model
 
@@ -93,13 +102,16 @@ class Opsbot:
 
     @property
     def graph(self) -> Any:
+        """The compiled graph on this facade's checkpointer, built on first use."""
         if self._graph is None:
             from agent.graph import build_graph
 
             self._graph = build_graph(self.stores.checkpointer, self.toolsets)
         return self._graph
 
-    def _context(self, user: str, thread: str, channel: str, progress: Any = None, dry_run: bool = False) -> Any:
+    def _context(
+        self, user: str, thread: str, channel: str, progress: Progress | None = None, dry_run: bool = False
+    ) -> OpsbotContext:
         from agent.context import OpsbotContext
 
         return OpsbotContext(
@@ -132,19 +144,23 @@ class Opsbot:
         thread: str | None = None,
         dry_run: bool = False,
         channel: str = "cli",
-        progress: Any = None,
+        progress: Progress | None = None,
     ) -> AskResult:
         """Handle one message in a thread (new thread when None). Writes stop at their approval; with
         ``dry_run`` they stop before it: the plan and the approval it would need, nothing filed."""
-        import uuid
-
-        from botocore.exceptions import BotoCoreError, ClientError
+        thread = thread or f"{channel}-{uuid.uuid4().hex[:12]}"
+        if not text.strip():
+            message = 'the request is empty; ask something, e.g. "list endpoints"'
+            return AskResult(
+                thread=thread,
+                reply=f"error: {message}",
+                error=ErrorView(code="bad_input", message=message, field="text"),
+            )
         from langchain_core.messages import HumanMessage
 
         from agent.state import turn_input
-        from tools.errors import OpsbotError, aws_error_message
+        from tools.errors import OpsbotError
 
-        thread = thread or f"{channel}-{uuid.uuid4().hex[:12]}"
         self.audit.record("request", user, thread=thread, data={"text": text, "channel": channel})
         try:
             state = self.graph.invoke(
@@ -153,11 +169,18 @@ class Opsbot:
                 context=self._context(user, thread, channel, progress, dry_run),
             )
         except OpsbotError as exc:
-            return AskResult(thread=thread, reply=f"error: {exc}", error=str(exc))
-        except (BotoCoreError, ClientError) as exc:  # e.g. Bedrock without credentials or model access
-            message = aws_error_message(exc)
-            return AskResult(thread=thread, reply=f"error: {message}", error=message)
+            return self._failed(thread, exc)
+        except Exception as exc:  # botocore errors, e.g. Bedrock without credentials or model access
+            view = error_view(exc)
+            if view.code != "aws_error":
+                raise
+            return AskResult(thread=thread, reply=f"error: {view.message}", error=view)
         return self._result(thread, state)
+
+    @staticmethod
+    def _failed(thread: str, exc: Exception) -> AskResult:
+        view = error_view(exc)
+        return AskResult(thread=thread, reply=f"error: {view.message}", error=view)
 
     # ---------------------------------------------------------------- decide
     def can_decide(self, approval_id: str, user: str) -> str | None:
@@ -165,27 +188,62 @@ class Opsbot:
         return self.approvals.can_decide(approval_id, user)
 
     def decide(
-        self, approval_id: str, *, user: str, approve: bool, note: str | None = None, progress: Any = None
+        self,
+        approval_id: str,
+        *,
+        user: str,
+        approve: bool,
+        note: str | None = None,
+        progress: Progress | None = None,
     ) -> AskResult:
-        """Approve or reject. When enough approvals are in, the thread resumes and the call runs once."""
+        """Approve or reject. When enough approvals are in, the thread resumes and the call runs once.
+
+        A decision the rules forbid raises (``ApprovalError``, exit 3); an unknown id raises
+        ``NotFoundError`` (exit 2). A run that fails returns a result whose ``error`` says why."""
         record = self.approvals.decide(approval_id, user, approve, note)
         if record.status == "pending":
-            view = self._approval_view(record.id)
+            self.notifier.decided(record, user)
             more = record.approvals_needed - len(set(record.approved_by))
             return AskResult(
                 thread=record.thread,
-                approval=view,
+                approval=self._approval_view(record.id),
                 plan=record.plan,
                 reply=f"{user} approved {record.id}; {more} more approval(s) needed from a different approver.",
             )
-        return self._resume(record.id, record.thread, user, progress)
+        result = self._resume(record.id, record.thread, user, progress)
+        self.notifier.decided(self.approvals.get(record.id), user)
+        return result
 
-    def resume(self, approval_id: str, user: str = "opsbot", progress: Any = None) -> AskResult:
-        """Continue a thread whose approved call was interrupted (a crash, a lost container)."""
-        record = self.approvals.get(approval_id)
+    def withdraw(self, approval_id: str, *, user: str) -> AskResult:
+        """The requester cancels their own pending request; nothing runs. Others may not (exit 3)."""
+        from agent.approvals import ApprovalError
+
+        record = self.get_approval(approval_id)
+        if record.requester != user:
+            raise ApprovalError(f"only its requester ({record.requester}) may withdraw {approval_id}; {user} may not")
+        if record.status != "pending":
+            raise ApprovalError(f"approval {approval_id} is already {record.status}; nothing to withdraw")
+        record = self.approvals.withdraw(approval_id, user)
+        result = self._resume(record.id, record.thread, user, None)
+        self.notifier.decided(self.approvals.get(record.id), user)
+        return result
+
+    def resume(self, approval_id: str, *, user: str, progress: Progress | None = None) -> AskResult:
+        """Continue a thread whose approved call was interrupted (a crash, a lost container). ``user`` is
+        who asked to resume; the call still runs as its requester, once."""
+        from tools.errors import ToolInputError
+
+        record = self.get_approval(approval_id)
+        if record.status not in ("approved", "executing"):
+            raise ToolInputError(
+                "approval_id",
+                approval_id,
+                f"only an approved request whose run was interrupted can be resumed; this one is {record.status}",
+            )
+        self.audit.record("resume", user, thread=record.thread, approval_id=approval_id)
         return self._resume(approval_id, record.thread, user, progress)
 
-    def _resume(self, approval_id: str, thread: str, user: str, progress: Any) -> AskResult:
+    def _resume(self, approval_id: str, thread: str, by: str, progress: Progress | None) -> AskResult:
         from langgraph.types import Command
 
         record = self.approvals.get(approval_id)
@@ -198,39 +256,67 @@ class Opsbot:
             from agent.executor import run_approval
 
             text, result = run_approval(ctx, approval_id)
+            view = self._approval_view(approval_id)
             return AskResult(
                 thread=thread,
-                route=None,
-                approval=self._approval_view(approval_id),
+                approval=view,
                 plan=record.plan,
                 reply=text,
                 result=result,
+                error=self._run_error(approval_id, view),
             )
         if "await_approval" in (snapshot.next or ()):
-            state = self.graph.invoke(Command(resume={"approval_id": approval_id, "by": user}), config, context=ctx)
+            state = self.graph.invoke(Command(resume={"approval_id": approval_id, "by": by}), config, context=ctx)
         elif "execute" in (snapshot.next or ()):
             state = self.graph.invoke(None, config, context=ctx)
         else:
             state = values
         return self._result(thread, state)
 
-    def get_approval(self, approval_id: str) -> Any:
-        """The approval record; an unknown id is a NotFoundError."""
+    # ----------------------------------------------------------------- reads
+    def get_approval(self, approval_id: str) -> ApprovalRecord:
+        """One approval request; an unknown id raises ``NotFoundError`` (exit 2)."""
         return self.approvals.get(approval_id)
 
-    def list_approvals(self, status: str | None = None, limit: int = 100) -> list[Any]:
-        """Approval records, newest first."""
+    def list_approvals(self, status: str | None = None, limit: int = 100) -> list[ApprovalRecord]:
+        """Approval requests, newest first, optionally of one status (an unknown status is bad input)."""
+        from agent.stores.approvals import Status
+        from tools.errors import ToolInputError
+
+        known = get_args(Status)
+        if status is not None and status not in known:
+            raise ToolInputError("status", status, f"expected one of: {', '.join(known)}")
+        if limit < 1:
+            raise ToolInputError("limit", limit, "expected a whole number of at least 1")
         return self.approvals.list(status=status, limit=limit)
 
-    def withdraw(self, approval_id: str, *, user: str) -> AskResult:
-        """The requester cancels their own pending request; nothing will run."""
-        record = self.approvals.withdraw(approval_id, user)
-        return AskResult(
-            thread=record.thread,
-            approval=self._approval_view(record.id),
-            plan=record.plan,
-            reply=f"Withdrew {record.id} ({record.tool}); nothing will run.",
-        )
+    def attach_card(self, approval_id: str, channel: str, ts: str) -> None:
+        """Remember the Slack message that shows this request, so a decision elsewhere can update it."""
+        self.approvals.set_slack_ref(approval_id, channel, ts)
+
+    def claim_delivery(self, key: str) -> bool:
+        """True the first time a Slack delivery (event, command or click) is seen; False for a retry."""
+        return self.approvals.claim_once(key)
+
+    def audit_entries(self, limit: int = 50, approval_id: str | None = None) -> list[AuditEntry]:
+        """The newest audit entries, oldest first, optionally only one request's (which must exist)."""
+        from tools.errors import ToolInputError
+
+        if limit < 1:
+            raise ToolInputError("limit", limit, "expected a whole number of at least 1")
+        if approval_id is not None:
+            self.get_approval(approval_id)
+        return self.audit.list(limit=limit, approval_id=approval_id)
+
+    def verify_audit(self, head: str | None = None) -> VerifyReport:
+        """Check the audit log's hash chain. ``head`` is an entry hash noted earlier (for example
+        from a previous ``opsbot audit verify``): the chain must still contain it, so a log rewritten
+        from scratch or cut back past that point is caught even though it links up again."""
+        report = self.audit.verify()
+        if head is not None and head not in {e.hash for e in self.audit.list(limit=10**9)}:
+            problem = f"the chain no longer contains the entry with hash {head} (rewritten or cut back)"
+            report = report.model_copy(update={"ok": False, "problems": [*report.problems, problem]})
+        return report
 
     # ------------------------------------------------------------------ views
     def _approval_view(self, approval_id: str | None) -> ApprovalView:
@@ -246,13 +332,28 @@ class Opsbot:
             expires_at=r.expires_at,
         )
 
+    def _run_error(self, approval_id: str, view: ApprovalView) -> ErrorView | None:
+        if view.status != "failed":
+            return None
+        record = self.approvals.get(approval_id)
+        return ErrorView(code="failed", message=f"{record.tool} failed: {record.error or 'unknown error'}")
+
     def _result(self, thread: str, state: dict[str, Any]) -> AskResult:
         approval = self._approval_view(state.get("approval_id"))
+        reply = state.get("reply", "")
+        error: ErrorView | None = None
         if state.get("refused"):
             approval = ApprovalView(required=True, status="refused")
+            error = ErrorView(code="refused", message=reply)
         elif state.get("preview"):
             approval = ApprovalView(required=True, status="preview")
-        reply = state.get("reply", "")
+        elif state.get("error"):
+            error = ErrorView.model_validate(state["error"])
+        elif reply.startswith("error: "):
+            # A reply the graph marked as an error without saying which kind.
+            error = ErrorView(code="runtime_error", message=reply.removeprefix("error: "))
+        elif approval.id:
+            error = self._run_error(approval.id, approval)
         if not reply and approval.status == "pending" and state.get("plan"):
             plan = state["plan"]
             cost = plan.get("cost_usd_per_hour")
@@ -273,4 +374,73 @@ class Opsbot:
             clarify=bool(state.get("clarify")),
             plan=state.get("plan"),
             result=state.get("result"),
+            error=error,
         )
+
+
+# ------------------------------------------------------------- tools and sandbox
+# Plain functions, not methods: they need no stores, no policy and no graph, so ``opsbot tools`` and
+# ``opsbot sandbox`` stay fast and never import LangGraph.
+
+
+class Target(BaseModel):
+    """Where opsbot acts and as whom: what the banner and ``/whoami`` say."""
+
+    live: bool
+    account: str
+    region: str
+    model: str
+    user: str
+    home: str
+
+
+def target(settings: Settings) -> Target:
+    """The account (from STS when live), region, model and user of these settings."""
+    if settings.live:
+        from tools.aws import AwsClients
+
+        account = AwsClients(settings).account_id
+    else:
+        from tools.config import SANDBOX_ACCOUNT_ID
+
+        account = SANDBOX_ACCOUNT_ID
+    return Target(
+        live=settings.live,
+        account=account,
+        region=settings.region,
+        model=settings.model,
+        user=settings.identity,
+        home=str(settings.home_dir),
+    )
+
+
+def tool_catalog() -> list[dict[str, str]]:
+    """Every tool: name, domain, effect, risk and its one-paragraph description."""
+    from tools.registry import all_tools
+
+    return [
+        {"name": t.name, "domain": t.domain, "effect": str(t.effect), "risk": str(t.risk), "description": t.description}
+        for t in all_tools()
+    ]
+
+
+def plan_tool(settings: Settings, name: str, args: dict[str, Any] | str | None, *, user: str) -> Plan:
+    """What a call would do and cost, as ``user``; validates the arguments and never writes."""
+    from tools import runtime
+
+    return runtime.plan(name, args, runtime.make_context(settings, requester=user))
+
+
+def run_tool(settings: Settings, name: str, args: dict[str, Any] | str | None, *, user: str) -> ToolOutcome:
+    """Run a read tool as ``user``. A write or destructive tool raises ``ApprovalRequiredError`` (exit 3)."""
+    from tools import runtime
+
+    return runtime.run_read(name, args, runtime.make_context(settings, requester=user))
+
+
+def reset_sandbox(settings: Settings) -> Path:
+    """Throw away the sandbox state and reseed the demo account; returns the sandbox folder."""
+    from tools.sandbox import get_sandbox
+
+    get_sandbox(settings).reset()
+    return settings.home_dir / "sandbox"

@@ -30,6 +30,7 @@ class OpsbotState(TypedDict, total=False):
     refused: bool
     result: dict[str, Any] | None
     reply: str
+    error: dict[str, Any] | None  # agent.views.ErrorView as data when this turn ended in an error
     clarify: bool
     steps: int
 
@@ -47,6 +48,7 @@ def turn_input(messages: list[AnyMessage]) -> dict[str, Any]:
         "refused": False,
         "result": None,
         "reply": "",
+        "error": None,
         "clarify": False,
         "steps": 0,
         "explicit": False,

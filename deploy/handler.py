@@ -5,7 +5,8 @@ work to a lazy listener, which bolt runs in a second, asynchronous invocation of
 function (``lambda:InvokeFunction`` on itself). Only bolt, boto3 and ``agent.slack`` are imported
 on the acknowledgement path; the agent (graph, models, tools) is imported in the lazy invocation.
 
-Secrets come from ``OPSBOT_SLACK_BOT_TOKEN``/``OPSBOT_SLACK_SIGNING_SECRET`` or the Secrets Manager
+Secrets come from ``OPSBOT_SLACK_BOT_TOKEN``/``OPSBOT_SLACK_SIGNING_SECRET`` (or Slack's own
+``SLACK_BOT_TOKEN``/``SLACK_SIGNING_SECRET``) or the Secrets Manager
 secret ``OPSBOT_SLACK_SECRET_ARN``, read once per container. State (checkpoints, approvals, audit)
 lives in DynamoDB (``OPSBOT_STORE=dynamodb``), so any container can resume any thread.
 """
@@ -32,7 +33,10 @@ def request_handler() -> SlackRequestHandler:
         if _handler is None:
             secrets = load_secrets()
             if not secrets.signing_secret:
-                raise SlackConfigError("no Slack signing secret: set OPSBOT_SLACK_SIGNING_SECRET or the secret's key")
+                raise SlackConfigError(
+                    "no Slack signing secret: set OPSBOT_SLACK_SIGNING_SECRET (or SLACK_SIGNING_SECRET) "
+                    "or the secret's key"
+                )
             app = build_app(
                 token=secrets.bot_token,
                 signing_secret=secrets.signing_secret,

@@ -11,10 +11,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SANDBOX_ACCOUNT_ID = "123456789012"
+# The one Bedrock model opsbot names by default: deploy, evals and docs all use this id.
+DEFAULT_BEDROCK_MODEL = "bedrock:us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 REGION = re.compile(
     r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$"
 )
@@ -23,7 +25,8 @@ REGION = re.compile(
 class Settings(BaseSettings):
     """Every knob opsbot has. Environment variables are ``OPSBOT_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix="OPSBOT_", extra="ignore")
+    # populate_by_name: fields with aliases (the Slack keys) can still be set by name, e.g. in tests.
+    model_config = SettingsConfigDict(env_prefix="OPSBOT_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default=Path("~/.opsbot"), description="Where opsbot keeps its state.")
     live: bool = Field(default=False, description="Talk to real AWS instead of the sandbox.")
@@ -60,10 +63,18 @@ class Settings(BaseSettings):
         default="s3tablescatalog/aws-s3", description="Athena catalog of the S3 Metadata tables."
     )
 
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
+    # Slack's own names (SLACK_BOT_TOKEN, ...) are accepted too; the OPSBOT_ name wins when both are set.
+    slack_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPSBOT_SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN"), repr=False
+    )
+    slack_signing_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPSBOT_SLACK_SIGNING_SECRET", "SLACK_SIGNING_SECRET"), repr=False
+    )
+    slack_app_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPSBOT_SLACK_APP_TOKEN", "SLACK_APP_TOKEN"), repr=False
+    )
     slack_secret_arn: str | None = Field(default=None, description="Secrets Manager secret with Slack keys.")
+    slack_api_url: str | None = Field(default=None, description="Slack Web API base URL (a local fake in tests).")
 
     @field_validator("region", "bedrock_region")
     @classmethod
@@ -76,7 +87,7 @@ class Settings(BaseSettings):
     @classmethod
     def _model_name(cls, value: str) -> str:
         if value != "offline" and not (value.startswith("bedrock:") and len(value) > len("bedrock:")):
-            raise ValueError("expected 'offline' or 'bedrock:<model-id>', e.g. bedrock:amazon.nova-pro-v1:0")
+            raise ValueError(f"expected 'offline' or 'bedrock:<model-id>', e.g. {DEFAULT_BEDROCK_MODEL}")
         return value
 
     @property

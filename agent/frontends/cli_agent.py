@@ -1,156 +1,209 @@
-"""The agent's CLI commands: ask, approvals and audit. Imported only when one of them runs."""
+"""The agent's CLI commands: ask, approvals and audit, all through the ``Opsbot`` facade.
+
+``approvals`` and ``audit`` never import the graph or LangGraph (only ``ask`` and the decisions that
+run a call do). Decisions taken here update the request's Slack card through the core notifier.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Any
+from datetime import datetime
 
-from rich.console import Console
-from rich.table import Table
-
-from agent.service import AskResult, Opsbot
+from agent.frontends.output import Column, Run, fit_table
+from agent.notify import SlackCardSync
+from agent.service import AskResult, Opsbot, target
+from agent.views import ErrorView
 from tools.config import Settings
 
-console = Console()
+# Narrow terminals drop columns in this order: expires, approved by, approvals, requester, risk, tool,
+# status. The id is never dropped nor cut: it is what people copy to approve.
+APPROVAL_COLUMNS = (
+    Column("id"),
+    Column("status", keep=7),
+    Column("tool", keep=6),
+    Column("risk", keep=5),
+    Column("requester", keep=4, wrap=True, min_width=9),
+    Column("approved by", keep=2, wrap=True, min_width=11),
+    Column("approvals", keep=3),
+    Column("expires (UTC)", keep=1),
+)
+# Audit entries drop details first, then the actor, the approval id and the kind; seq and time stay.
+AUDIT_COLUMNS = (
+    Column("seq"),
+    Column("at (UTC)"),
+    Column("kind", keep=4),
+    Column("actor", keep=2, wrap=True, min_width=8),
+    Column("approval", keep=3),
+    Column("details", keep=1, wrap=True, min_width=16),
+)
 
 
 def banner(settings: Settings) -> str:
     """One line saying where opsbot acts: sandbox or live, account, region, model, user."""
-    if settings.live:
-        from tools.aws import AwsClients
-
-        clients = AwsClients(settings)
-        where = f"LIVE AWS account {clients.account_id}, {settings.region}"
+    t = target(settings)
+    if t.live:
+        where = f"LIVE AWS account {t.account}, {t.region}"
     else:
-        where = f"sandbox (offline demo account 123456789012, {settings.region}; state in {settings.home_dir})"
-    return f"opsbot on {where} | model {settings.model} | you are {settings.identity}"
+        where = f"sandbox (offline demo account {t.account}, {t.region}; state in {t.home})"
+    return f"opsbot on {where} | model {t.model} | you are {t.user}"
 
 
-def _live_banner(settings: Settings, as_json: bool) -> None:
-    # Acting on a real account is never silent; on stderr so --json output stays one document.
+def show_banner(run: Run, settings: Settings) -> None:
+    """The banner on stderr. Acting on a real account is never silent, whatever --quiet or --json say."""
     if settings.live:
-        Console(stderr=True).print(f"[bold red]{banner(settings)}[/bold red]", highlight=False)
-    elif not as_json:
-        console.print(f"[dim]{banner(settings)}[/dim]", highlight=False)
+        run.err.print(banner(settings), style="bold red", markup=False, highlight=False, soft_wrap=True)
+    else:
+        run.note(banner(settings))
 
 
-def print_result(result: AskResult, as_json: bool) -> None:
-    """The JSON document, or the reply with the plan card for people."""
-    if as_json:
-        print(json.dumps(result.public(), indent=2))
-        return
+def short_time(iso: str | None) -> str:
+    """An ISO time as ``YYYY-MM-DD HH:MM:SS`` in UTC (every opsbot time is UTC)."""
+    if not iso:
+        return "-"
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+def terminal_bot(settings: Settings) -> Opsbot:
+    """The facade for a person at the terminal: decisions update Slack cards of requests filed there."""
+    # Decisions taken in the terminal keep the Slack card of a request true.
+    return Opsbot(settings, notifier=SlackCardSync.from_settings(settings))
+
+
+def report(run: Run, result: AskResult) -> int:
+    """The outcome of a request or decision: the JSON envelope, or the card and reply for people."""
+    if run.json:
+        return run.emit(result.model_dump(mode="json", exclude={"error"}), result.error)
     from agent.frontends.cards import render_result
 
-    render_result(console, result)
+    render_result(run.out, result, hints=not run.quiet)
+    if result.error is not None:
+        return run.error(result.error)
+    return 0
 
 
-def ask(settings: Settings, text: str, *, as_json: bool, dry_run: bool, thread: str | None) -> int:
+# ------------------------------------------------------------------------ ask
+def ask(run: Run, text: str, *, dry_run: bool, thread: str | None) -> int:
     """``opsbot ask``: one request, one answer."""
-    _live_banner(settings, as_json)
-    bot = Opsbot(settings)
-    result = bot.ask(text, user=settings.identity, thread=thread, dry_run=dry_run)
-    print_result(result, as_json)
-    interactive = not dry_run and not as_json and sys.stdin.isatty()
+    settings = run.settings()
+    show_banner(run, settings)
+    bot = terminal_bot(settings)
+    with run.working("thinking..."):
+        result = bot.ask(text, user=settings.identity, thread=thread, dry_run=dry_run)
+    code = report(run, result)
+    interactive = not dry_run and not run.json and sys.stdin.isatty()
     # At a terminal, someone allowed to approve their own request (low risk) may do it here.
     if interactive and result.approval.status == "pending" and result.approval.id:
         approval_id = result.approval.id
         if bot.can_decide(approval_id, settings.identity) is None:
-            answer = console.input(f"approve {approval_id} now as {settings.identity}? [y/N] ")
+            answer = run.out.input(f"approve {approval_id} now as {settings.identity}? [y/N] ")
             if answer.strip().lower() in ("y", "yes"):
-                return approvals_decide(settings, approval_id, True, None, as_json)
-    if result.error:
-        return 2
-    return 3 if result.approval.status == "refused" else 0
+                return _decide(run, bot, settings, approval_id, True, None)
+    return code
 
 
-def approvals_list(settings: Settings, status: str | None, as_json: bool) -> int:
+# ------------------------------------------------------------------ approvals
+def approvals_list(run: Run, status: str | None, limit: int) -> int:
     """``opsbot approvals list``."""
-    records = Opsbot(settings).approvals.list(status=status)
-    if as_json:
-        print(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
+    records = Opsbot(run.settings()).list_approvals(status=status, limit=limit)
+    if run.json:
+        return run.emit({"approvals": [r.model_dump(mode="json") for r in records]})
+    if not records:
+        run.say(f"no {status + ' ' if status else ''}approval requests")
         return 0
-    table = Table("id", "status", "tool", "risk", "requester", "approved by", "needed", "expires")
-    for r in records:
-        table.add_row(
-            r.id, r.status, r.tool, r.risk, r.requester, ", ".join(r.approved_by), str(r.approvals_needed), r.expires_at
+    rows = [
+        (
+            r.id,
+            r.status,
+            r.tool,
+            r.risk,
+            r.requester,
+            ", ".join(r.approved_by) or "-",
+            f"{len(set(r.approved_by))}/{r.approvals_needed}",
+            short_time(r.expires_at),
         )
-    console.print(table if records else "no approval requests")
+        for r in records
+    ]
+    run.out.print(fit_table(APPROVAL_COLUMNS, rows, run.out.width))
     return 0
 
 
-def approvals_show(settings: Settings, approval_id: str, as_json: bool) -> int:
+def approvals_show(run: Run, approval_id: str) -> int:
     """``opsbot approvals show ID``."""
-    record = Opsbot(settings).approvals.get(approval_id)
-    if as_json:
-        print(record.model_dump_json(indent=2))
-        return 0
+    record = Opsbot(run.settings()).get_approval(approval_id)
+    if run.json:
+        return run.emit({"approval": record.model_dump(mode="json")})
     from agent.frontends.cards import render_approval
 
-    render_approval(console, record)
+    render_approval(run.out, record)
     return 0
 
 
-def approvals_decide(settings: Settings, approval_id: str, approve: bool, note: str | None, as_json: bool) -> int:
+def approvals_decide(run: Run, approval_id: str, approve: bool, note: str | None) -> int:
     """``opsbot approvals approve|reject ID``: decide, and run the call once enough people approved."""
-    _live_banner(settings, as_json)
-    bot = Opsbot(settings)
-    with console.status("working with AWS...", spinner="dots") if not as_json else _null():
-        result = bot.decide(approval_id, user=settings.identity, approve=approve, note=note)
-    record = bot.approvals.get(approval_id)
-    if record.slack_ref:
-        from agent.slack.notify import sync_card
-
-        sync_card(record, settings.identity)
-    print_result(result, as_json)
-    return 1 if result.approval.status == "failed" else 0
+    settings = run.settings()
+    show_banner(run, settings)
+    return _decide(run, terminal_bot(settings), settings, approval_id, approve, note)
 
 
-def approvals_resume(settings: Settings, approval_id: str, as_json: bool) -> int:
+def _decide(run: Run, bot: Opsbot, settings: Settings, approval_id: str, approve: bool, note: str | None) -> int:
+    with run.working("working with AWS...") as status:
+        progress = (lambda m: status.update(m)) if status is not None else None
+        result = bot.decide(approval_id, user=settings.identity, approve=approve, note=note, progress=progress)
+    return report(run, result)
+
+
+def approvals_withdraw(run: Run, approval_id: str) -> int:
+    """``opsbot approvals withdraw ID``: the requester cancels their own pending request."""
+    settings = run.settings()
+    result = terminal_bot(settings).withdraw(approval_id, user=settings.identity)
+    return report(run, result)
+
+
+def approvals_resume(run: Run, approval_id: str) -> int:
     """``opsbot approvals resume ID``: continue an approved call that was interrupted."""
-    _live_banner(settings, as_json)
-    bot = Opsbot(settings)
-    record = bot.approvals.get(approval_id)
-    if record.status not in ("approved", "executing"):
-        from tools.errors import OpsbotError
-
-        raise OpsbotError(f"approval {approval_id} is {record.status}; only an approved request can be resumed")
-    with console.status("working with AWS...", spinner="dots") if not as_json else _null():
-        result = bot.resume(approval_id, user=settings.identity)
-    print_result(result, as_json)
-    return 1 if result.approval.status == "failed" else 0
+    settings = run.settings()
+    show_banner(run, settings)
+    bot = terminal_bot(settings)
+    with run.working("working with AWS...") as status:
+        progress = (lambda m: status.update(m)) if status is not None else None
+        result = bot.resume(approval_id, user=settings.identity, progress=progress)
+    return report(run, result)
 
 
-def audit_list(settings: Settings, limit: int, approval_id: str | None, as_json: bool) -> int:
+# ---------------------------------------------------------------------- audit
+def audit_list(run: Run, limit: int, approval_id: str | None) -> int:
     """``opsbot audit list``."""
-    entries = Opsbot(settings).audit.list(limit=limit, approval_id=approval_id)
-    if as_json:
-        print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+    import json
+
+    entries = Opsbot(run.settings()).audit_entries(limit=limit, approval_id=approval_id)
+    if run.json:
+        return run.emit({"entries": [e.model_dump(mode="json") for e in entries]})
+    if not entries:
+        run.say("the audit log is empty")
         return 0
-    table = Table("seq", "at", "kind", "actor", "approval", "details")
-    for e in entries:
-        table.add_row(str(e.seq), e.at, e.kind, e.actor, e.approval_id or "", json.dumps(e.data)[:80])
-    console.print(table)
+    rows = [
+        (str(e.seq), short_time(e.at), e.kind, e.actor, e.approval_id or "-", json.dumps(e.data)[:200]) for e in entries
+    ]
+    run.out.print(fit_table(AUDIT_COLUMNS, rows, run.out.width))
     return 0
 
 
-def audit_verify(settings: Settings, as_json: bool) -> int:
+def audit_verify(run: Run, head: str | None) -> int:
     """``opsbot audit verify``: exit 0 when the chain is intact, 1 when not."""
-    report = Opsbot(settings).audit.verify()
-    if as_json:
-        print(report.model_dump_json(indent=2))
-    elif report.ok:
-        console.print(f"audit log intact: {report.entries} entries, hash chain verified")
-    else:
-        console.print(f"[red]audit log TAMPERED[/red] ({report.entries} entries):")
-        for p in report.problems:
-            console.print(f"  - {p}")
-    return 0 if report.ok else 1
-
-
-class _null:
-    def __enter__(self) -> Any:
-        return None
-
-    def __exit__(self, *_: Any) -> None:
-        return None
+    bot = Opsbot(run.settings())
+    report_ = bot.verify_audit(head=head)
+    newest = bot.audit_entries(limit=1)
+    data = {"checked": report_.entries, "problems": report_.problems, "head": newest[-1].hash if newest else None}
+    if report_.ok:
+        run.say(f"audit log intact: {report_.entries} entries, hash chain verified")
+        if data["head"]:
+            run.note(f"head {data['head']} (pass it to --head next time to catch a rewrite)")
+        return run.emit(data)
+    run.say(f"audit log TAMPERED ({report_.entries} entries):")
+    for problem in report_.problems:
+        run.say(f"  - {problem}")
+    error = ErrorView(code="tampered", message=f"the audit log does not verify: {report_.problems[0]}")
+    return run.error(error, data)

@@ -12,7 +12,6 @@ Reject buttons of approval cards.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from typing import Any
 
@@ -20,12 +19,13 @@ from slack_bolt import Ack, App, Respond
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
+from agent.slack.client import quiet_bolt_token_warning, web_client
 from agent.slack.flows import USAGE, BotProvider, Request, SlackWorker
 from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, delivery_key
+from agent.slack.text import clip, escape, incoming
 
 log = logging.getLogger("opsbot.slack")
 COMMAND = "/opsbot"
-MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 _bot: Any = None
 _bot_lock = threading.Lock()
@@ -67,7 +67,8 @@ def build_app(
     ``bot`` provides the ``Opsbot`` facade (default: ``default_bot``); ``api_url`` points the Web API
     client elsewhere (a local fake); ``process_before_response`` is True in Lambda.
     """
-    client = WebClient(base_url=api_url) if api_url else WebClient()
+    quiet_bolt_token_warning()
+    client = web_client(base_url=api_url)  # no token here: ``authorize`` gives each request the bot token
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -94,8 +95,13 @@ def static_authorize(token: str) -> Any:
 
 
 def strip_mentions(text: str) -> str:
-    """The request without ``<@U…>`` mentions (the bot's own and any others)."""
-    return MENTION.sub(" ", text or "").strip()
+    """The request as the person typed it: without ``<@U…>`` mentions, with Slack's entities decoded."""
+    return incoming(text)
+
+
+def team_of(body: dict[str, Any]) -> str | None:
+    """The workspace a request came from (commands and events carry ``team_id``)."""
+    return body.get("team_id") or (body.get("team") or {}).get("id") or None
 
 
 def is_plain_dm(event: dict[str, Any]) -> bool:
@@ -112,14 +118,15 @@ def register(app: App, worker: SlackWorker) -> None:
     """Register the listeners: each kind acks in its ack function and works in its lazy function."""
 
     def ack_command(ack: Ack, command: dict[str, Any]) -> None:
-        text = (command.get("text") or "").strip()
-        ack(text=f":hourglass_flowing_sand: Working on `{COMMAND} {text}`…" if text else USAGE)
+        text = incoming(command.get("text"))
+        # The echo is the person's own words: escaped, so a typed <!channel> stays text.
+        ack(text=f":hourglass_flowing_sand: Working on `{COMMAND} {clip(escape(text), 2900)}`…" if text else USAGE)
 
     def run_command(client: WebClient, command: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        text = (command.get("text") or "").strip()
+        text = incoming(command.get("text"))
         if not text:
             return  # the ack already showed the usage
-        req = Request(command["channel_id"], command["user_id"], text, None, delivery_key(body), respond)
+        req = Request(command["channel_id"], command["user_id"], text, None, delivery_key(body), respond, team_of(body))
         worker.handle_request(client, req)
 
     def ack_event(ack: Ack) -> None:
@@ -133,6 +140,7 @@ def register(app: App, worker: SlackWorker) -> None:
             strip_mentions(event.get("text", "")),
             event.get("thread_ts") or event["ts"],
             delivery_key(body),
+            team=team_of(body),
         )
         worker.handle_request(client, req)
 

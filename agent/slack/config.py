@@ -2,7 +2,9 @@
 
 The names mirror ``tools.config.Settings`` (``OPSBOT_SLACK_BOT_TOKEN``, ``OPSBOT_SLACK_SIGNING_SECRET``,
 ``OPSBOT_SLACK_APP_TOKEN``, ``OPSBOT_SLACK_SECRET_ARN``) but are read straight from the environment,
-because the Lambda acknowledgement path must not pay for importing pydantic settings.
+because the Lambda acknowledgement path must not pay for importing pydantic settings. Slack's
+conventional names (``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``SLACK_APP_TOKEN``) are accepted
+too; the ``OPSBOT_`` name wins when both are set.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from dataclasses import dataclass
 from tools.errors import OpsbotError
 
 ENV_PREFIX = "OPSBOT_"
+# Slack's own names for the same settings, as Slack's guides and bolt use them.
+ALIASES = {
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+}
 # Keys accepted inside the Secrets Manager JSON, first match wins.
 SECRET_KEYS = {
     "bot_token": ("bot_token", "OPSBOT_SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN"),
@@ -42,8 +50,9 @@ class SlackSecrets:
 
 
 def env(name: str) -> str | None:
-    """``OPSBOT_<NAME>`` from the environment; empty counts as unset."""
-    return os.environ.get(ENV_PREFIX + name.upper()) or None
+    """``OPSBOT_<NAME>`` from the environment, else Slack's conventional name for it; empty counts as unset."""
+    alias = ALIASES.get(name)
+    return os.environ.get(ENV_PREFIX + name.upper()) or (os.environ.get(alias) if alias else None) or None
 
 
 def api_url() -> str | None:
@@ -68,8 +77,8 @@ def load_secrets() -> SlackSecrets:
             values[key] = values[key] or next((stored[n] for n in names if stored.get(n)), None)
     if not values["bot_token"]:
         raise SlackConfigError(
-            "no Slack bot token: set OPSBOT_SLACK_BOT_TOKEN, or OPSBOT_SLACK_SECRET_ARN to a secret "
-            'holding {"bot_token": "xoxb-...", "signing_secret": "..."}'
+            "no Slack bot token: set OPSBOT_SLACK_BOT_TOKEN (or SLACK_BOT_TOKEN), or OPSBOT_SLACK_SECRET_ARN "
+            'to a secret holding {"bot_token": "xoxb-...", "signing_secret": "..."}'
         )
     return SlackSecrets(values["bot_token"], values["signing_secret"], values["app_token"])
 

@@ -1,7 +1,11 @@
 """Small, pure helpers shared by the ack path and the workers: thread ids, button values, delivery keys.
 
-A Slack conversation is the opsbot thread ``slack:<channel>:<thread_ts>``, so a reply in the same
-Slack thread (an answer to a question opsbot asked back, a decision an hour later) resumes it.
+A Slack conversation is the opsbot thread ``slack:<team>/<channel>:<thread_ts>``, so a reply in the
+same Slack thread (an answer to a question opsbot asked back, a decision an hour later) resumes it.
+The team is part of the thread, and so of every approval's call hash: a card's buttons count only
+in the workspace and channel the request was made in. The thread keeps three ``:``-separated parts,
+the last one the thread's ts, so readers that only need the ts stay simple; ``slack:<channel>:<ts>``
+(no team) is still read.
 """
 
 from __future__ import annotations
@@ -13,17 +17,26 @@ APPROVE_ACTION = "opsbot_approve"
 REJECT_ACTION = "opsbot_reject"
 
 
-def thread_id(channel: str, thread_ts: str) -> str:
-    """The opsbot thread of a Slack thread."""
-    return f"slack:{channel}:{thread_ts}"
+def thread_id(channel: str, thread_ts: str, team: str | None = None) -> str:
+    """The opsbot thread of a Slack thread (in workspace ``team``)."""
+    return f"slack:{team}/{channel}:{thread_ts}" if team else f"slack:{channel}:{thread_ts}"
 
 
 def parse_thread(thread: str) -> tuple[str, str] | None:
     """(channel, thread_ts) of a Slack thread id, or None for threads from other front ends."""
-    parts = thread.split(":")
-    if len(parts) == 3 and parts[0] == "slack" and parts[1] and parts[2]:
-        return parts[1], parts[2]
-    return None
+    where = parse_thread_ref(thread)
+    return (where[1], where[2]) if where else None
+
+
+def parse_thread_ref(thread: str) -> tuple[str | None, str, str] | None:
+    """(team, channel, thread_ts) of a Slack thread id (team None in the form without one), or None."""
+    parts = (thread or "").split(":")
+    if len(parts) != 3 or parts[0] != "slack" or not parts[1] or not parts[2]:
+        return None
+    team, _, channel = parts[1].rpartition("/")
+    if not channel:
+        return None
+    return team or None, channel, parts[2]
 
 
 def button_value(approval_id: str, thread: str) -> str:

@@ -33,8 +33,8 @@ def run(settings: Any, bot: Any = None, handler_factory: Callable[[Any, str], An
     secrets = load_secrets()
     if not secrets.app_token:
         raise SlackConfigError(
-            "no Slack app-level token: set OPSBOT_SLACK_APP_TOKEN (xapp-..., scope connections:write); "
-            "Socket Mode needs it besides OPSBOT_SLACK_BOT_TOKEN"
+            "no Slack app-level token: set OPSBOT_SLACK_APP_TOKEN or SLACK_APP_TOKEN "
+            "(xapp-..., scope connections:write); Socket Mode needs it besides OPSBOT_SLACK_BOT_TOKEN"
         )
     if bot is None:
         from agent.service import Opsbot

@@ -14,7 +14,8 @@ DynamoDB key schemas (the SAM template creates these tables):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.stores.approvals import ApprovalStore
@@ -28,7 +29,17 @@ class Stores:
 
     approvals: ApprovalStore
     audit: AuditLog
-    checkpointer: Any
+    # Opened on first use: only the graph needs checkpoints, and opening them imports langgraph,
+    # which the approval queue and the audit commands must not pay for.
+    open_checkpointer: Callable[[], Any]
+    _checkpointer: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def checkpointer(self) -> Any:
+        """The LangGraph checkpointer, opened the first time it is asked for."""
+        if self._checkpointer is None:
+            self._checkpointer = self.open_checkpointer()
+        return self._checkpointer
 
 
 def open_stores(settings: Settings) -> Stores:

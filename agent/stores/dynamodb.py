@@ -174,19 +174,22 @@ class DynamoAuditBackend:
 
 def open_dynamodb_stores(settings: Settings):
     """Stores on the DynamoDB tables named in settings."""
-    from langgraph_checkpoint_aws import DynamoDBSaver
-
     from agent.stores import Stores
 
     client = _client(settings)
-    checkpointer = DynamoDBSaver(
-        table_name=settings.ddb_checkpoint_table,
-        region_name=settings.region,
-        endpoint_url=settings.endpoint_url,
-        ttl_seconds=7 * 24 * 3600,
-    )
+
+    def open_checkpointer() -> Any:
+        from langgraph_checkpoint_aws import DynamoDBSaver
+
+        return DynamoDBSaver(
+            table_name=settings.ddb_checkpoint_table,
+            region_name=settings.region,
+            endpoint_url=settings.endpoint_url,
+            ttl_seconds=7 * 24 * 3600,
+        )
+
     return Stores(
         approvals=DynamoApprovalStore(client, settings.ddb_approvals_table),
         audit=AuditLog(DynamoAuditBackend(client, settings.ddb_audit_table)),
-        checkpointer=checkpointer,
+        open_checkpointer=open_checkpointer,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 from agent.stores.approvals import ApprovalRecord, ConflictError, now_iso
 from agent.stores.audit import GENESIS, AuditEntry, AuditLog
@@ -113,17 +114,21 @@ class SqliteAuditBackend:
 
 def open_sqlite_stores(settings: Settings):
     """Approvals and audit in OPSBOT_HOME/opsbot.sqlite, checkpoints in OPSBOT_HOME/checkpoints.sqlite."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     from agent.stores import Stores
 
     home = settings.home_dir
     conn = connect(home / "opsbot.sqlite")
     conn.executescript(SCHEMA)
-    checkpointer = SqliteSaver(connect(home / "checkpoints.sqlite"))
-    checkpointer.setup()
+
+    def open_checkpointer() -> Any:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        checkpointer = SqliteSaver(connect(home / "checkpoints.sqlite"))
+        checkpointer.setup()
+        return checkpointer
+
     return Stores(
         approvals=SqliteApprovalStore(conn),
         audit=AuditLog(SqliteAuditBackend(conn)),
-        checkpointer=checkpointer,
+        open_checkpointer=open_checkpointer,
     )

@@ -58,7 +58,7 @@ def test_policy_refuses_5000_nodes_by_rule() -> None:
     assert "max-instances-per-action" in doc["reply"]
     assert next(f["rule"] for f in doc["policy"] if not f["ok"]) == "max-instances-per-action"
     code, out, _ = opsbot("approvals", "list", "--json")
-    assert json.loads(out) == []
+    assert json.loads(out)["approvals"] == []
 
 
 def test_endpoint_with_default_image_runs_after_approval() -> None:
@@ -95,7 +95,7 @@ def test_a_no_op_write_needs_no_approval() -> None:
         assert code == 0 and doc["approval"]["required"] is False, doc["reply"]
         assert "nothing" in doc["reply"].lower()
     code, out, _ = opsbot("approvals", "list", "--json")
-    assert json.loads(out) == []
+    assert json.loads(out)["approvals"] == []
 
 
 def test_resume_an_interrupted_run_from_the_cli(monkeypatch) -> None:
@@ -123,4 +123,4 @@ def test_resume_an_interrupted_run_from_the_cli(monkeypatch) -> None:
     assert [c["cluster_name"] for c in json.loads(out)["result"]["clusters"]].count("crashy") == 1
     # AND resuming again runs nothing
     code, _, err = opsbot("approvals", "resume", approval_id)
-    assert code == 1 and "executed" in err
+    assert code == 2 and "executed" in err  # bad input: only an interrupted approved run can be resumed

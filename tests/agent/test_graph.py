@@ -166,7 +166,7 @@ def test_crash_between_approval_and_execution_then_resume_creates_once(settings)
         assert bot.approvals.get(pending.approval.id).status == "executing"
         # WHEN a fresh process resumes
         fresh = Opsbot(settings, model=bucket_model())
-        done = fresh.resume(pending.approval.id)
+        done = fresh.resume(pending.approval.id, user="alice")
     assert done.approval.status == "executed"
     assert calls == ["approved-bucket"]  # created once; the resume found it
     assert buckets(settings).count("approved-bucket") == 1

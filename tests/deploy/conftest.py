@@ -100,6 +100,7 @@ class LambdaHarness:
     ) -> dict[str, Any]:
         """One HTTP request from Slack; returns the function's HTTP response (the acknowledgement)."""
         headers = headers if headers is not None else signed_headers(body, json_body=json_body)
+        self.api.observe_request(body)  # Slack knows the sender and the message before the function does
         handler = deploy.handler.request_handler()
         handler.app.listener_runner.lazy_listener_runner.lambda_client = self.lam
         return deploy.handler.handler(http_event(kind, body, headers, base64_body), lambda_context())
@@ -128,9 +129,10 @@ def create_tables(ddb: Any, template: dict[str, Any], suffix: str) -> dict[str, 
 
 @pytest.fixture
 def slack_api() -> Iterator[FakeSlackApi]:
-    """GIVEN a fake Slack Web API on 127.0.0.1."""
+    """GIVEN the strict fake Slack Web API on 127.0.0.1 (and THEN, after the test, Slack accepted everything)."""
     with FakeSlackApi() as api:
         yield api
+        api.assert_clean()
 
 
 @pytest.fixture

@@ -159,3 +159,12 @@ def test_logs_are_kept_for_a_bounded_time_and_secrets_and_model_are_parameters()
     for name in ("SlackSecretArn", "SlackBotToken", "SlackSigningSecret", "BedrockModelId"):
         assert name in params
     assert params["SlackBotToken"]["NoEcho"] and params["SlackSigningSecret"]["NoEcho"]
+
+
+def test_the_default_bedrock_model_is_opsbots_one_default() -> None:
+    # GIVEN the one default model of tools.config WHEN the stack is deployed without BedrockModelId
+    # THEN the function runs that same model
+    from tools.config import DEFAULT_BEDROCK_MODEL
+
+    default = template()["Parameters"]["BedrockModelId"]["Default"]
+    assert f"bedrock:{default}" == DEFAULT_BEDROCK_MODEL

@@ -76,16 +76,24 @@ def direct_message(text: str, user: str = ALICE, channel: str = "D0000ALICE", ts
     return {"type": "message", "channel_type": "im", "user": user, "text": text, "channel": channel, "ts": ts}
 
 
-def click(action_id: str, value: str, user: str, channel: str, message_ts: str, trigger_id: str | None = None) -> str:
-    """The form body of a button click on a message (``block_actions``)."""
+def click(
+    action_id: str,
+    value: str,
+    user: str,
+    channel: str,
+    message_ts: str,
+    trigger_id: str | None = None,
+    team: str = TEAM,
+) -> str:
+    """The form body of a button click on a message (``block_actions``) in workspace ``team``."""
     payload = {
         "type": "block_actions",
-        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
         "api_app_id": "A0000OPS1",
         "token": "legacy",
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
         "trigger_id": trigger_id or f"trigger.{next(_ids)}",
-        "team": {"id": TEAM, "domain": "opsbot-test"},
+        "team": {"id": team, "domain": "opsbot-test"},
         "channel": {"id": channel, "name": "ml-ops"},
         "message": {"type": "message", "ts": message_ts, "bot_id": "BBOT0001", "text": "card"},
         "response_url": "https://hooks.slack.com/actions/T0000001/1/abc",

@@ -7,14 +7,15 @@ import time
 
 import pytest
 
-from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, parse_button_value
-from tests.agent.slack.conftest import SlackHarness
+from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION
+from tests.agent.slack.conftest import CREATE, SlackHarness, post_card, press
 from tests.agent.slack.payloads import (
     ALICE,
     BOB,
     CAROL,
     CHANNEL,
     DAVE,
+    TEAM,
     button,
     click,
     direct_message,
@@ -24,22 +25,6 @@ from tests.agent.slack.payloads import (
     slash_command,
 )
 from tools.errors import OpsbotError
-
-CREATE = "create a hyperpod cluster named demo with 2 trn2.48xlarge"
-
-
-def post_card(h: SlackHarness) -> tuple[str, list[dict], str]:
-    """Slash command -> card; returns (approval id, card blocks, card ts)."""
-    h.send_and_work(slash_command(CREATE))
-    card = h.api.calls_to("chat.postMessage")[-1]
-    approval_id, _ = parse_button_value(button(card.blocks, APPROVE_ACTION)["value"])
-    return approval_id, card.blocks, card.response["ts"]
-
-
-def press(h: SlackHarness, action: str, user: str, approval_id: str, card_ts: str) -> None:
-    record = h.bot.approvals.get(approval_id)
-    value = json.dumps({"id": approval_id, "thread": record.thread})
-    h.send_and_work(click(action, value, user, CHANNEL, card_ts))
 
 
 def all_text(blocks: list[dict]) -> str:
@@ -63,7 +48,7 @@ def test_slash_command_acks_first_then_posts_the_card_in_a_thread(harness: Slack
     assert ask == {
         "text": CREATE,
         "user": "alice",
-        "thread": f"slack:{CHANNEL}:{root.response['ts']}",
+        "thread": f"slack:{TEAM}/{CHANNEL}:{root.response['ts']}",
         "channel": "slack",
     }
     text = all_text(card.blocks)
@@ -80,7 +65,7 @@ def test_slash_command_acks_first_then_posts_the_card_in_a_thread(harness: Slack
     ):
         assert expected in text, expected
     # AND the card's message is remembered so it can be updated later
-    record = harness.bot.approvals.get("ap-0001")
+    record = harness.bot.get_approval("ap-0001")
     assert record.slack_ref == {"channel": CHANNEL, "ts": card.response["ts"]}
 
 
@@ -90,7 +75,7 @@ def test_buttons_carry_only_the_approval_id_and_thread(harness: SlackHarness) ->
         value = json.loads(button(blocks, action)["value"])
         # THEN no argument of the call travels in the button
         assert set(value) == {"id", "thread"}
-        assert value["id"] == approval_id and value["thread"].startswith(f"slack:{CHANNEL}:")
+        assert value["id"] == approval_id and value["thread"].startswith(f"slack:{TEAM}/{CHANNEL}:")
         assert "trn2" not in button(blocks, action)["value"]
     assert "confirm" in button(blocks, APPROVE_ACTION)  # high risk asks to confirm
 
@@ -122,7 +107,7 @@ def test_non_approver_is_refused_ephemerally_and_nothing_runs(harness: SlackHarn
     assert refusal.params["user"] == DAVE
     assert "approvers-for-tier" in refusal.params["text"]
     assert harness.bot.runs == []
-    assert harness.bot.approvals.get(approval_id).status == "pending"
+    assert harness.bot.get_approval(approval_id).status == "pending"
 
 
 def test_requester_cannot_approve_their_own_high_risk_request(harness: SlackHarness) -> None:
@@ -174,7 +159,7 @@ def test_reject_updates_the_card_and_runs_nothing(harness: SlackHarness) -> None
 def test_expired_request_is_refused_and_its_card_loses_the_buttons(harness: SlackHarness) -> None:
     approval_id, _, card_ts = post_card(harness)
     # GIVEN the approver comes back after the request expired
-    harness.bot.approvals.expire(approval_id)
+    harness.bot.expire(approval_id)
     press(harness, APPROVE_ACTION, BOB, approval_id, card_ts)
     assert "already expired" in harness.api.calls_to("chat.postEphemeral")[-1].params["text"]
     final = harness.api.calls_to("chat.update")[-1]
@@ -184,7 +169,7 @@ def test_expired_request_is_refused_and_its_card_loses_the_buttons(harness: Slac
 
 def test_a_repeated_click_delivery_decides_once(harness: SlackHarness) -> None:
     approval_id, _, card_ts = post_card(harness)
-    value = json.dumps({"id": approval_id, "thread": harness.bot.approvals.get(approval_id).thread})
+    value = json.dumps({"id": approval_id, "thread": harness.bot.get_approval(approval_id).thread})
     body = click(REJECT_ACTION, value, BOB, CHANNEL, card_ts, trigger_id="trigger.same")
     harness.send_and_work(body)
     calls = len(harness.api.calls)
@@ -211,7 +196,7 @@ def test_empty_command_shows_usage_and_does_nothing(harness: SlackHarness) -> No
 def test_app_mention_is_answered_in_its_thread_without_the_mention(harness: SlackHarness) -> None:
     harness.send_and_work(event_callback(mention("list my hyperpod clusters", ts="1700000100.000100")), json_body=True)
     assert harness.bot.asks[0]["text"] == "list my hyperpod clusters"
-    assert harness.bot.asks[0]["thread"] == f"slack:{CHANNEL}:1700000100.000100"
+    assert harness.bot.asks[0]["thread"] == f"slack:{TEAM}/{CHANNEL}:1700000100.000100"
     reply = harness.api.calls_to("chat.postMessage")[-1]
     assert reply.params["thread_ts"] == "1700000100.000100" and "2 HyperPod clusters" in reply.params["text"]
 
@@ -219,12 +204,12 @@ def test_app_mention_is_answered_in_its_thread_without_the_mention(harness: Slac
 def test_mention_inside_a_thread_continues_that_thread(harness: SlackHarness) -> None:
     event = mention("also 4 nodes", ts="1700000300.000100", thread_ts="1700000100.000100")
     harness.send_and_work(event_callback(event), json_body=True)
-    assert harness.bot.asks[0]["thread"] == f"slack:{CHANNEL}:1700000100.000100"
+    assert harness.bot.asks[0]["thread"] == f"slack:{TEAM}/{CHANNEL}:1700000100.000100"
 
 
 def test_direct_message_is_answered_in_a_thread(harness: SlackHarness) -> None:
     harness.send_and_work(event_callback(direct_message("list my hyperpod clusters")), json_body=True)
-    assert harness.bot.asks[0]["thread"] == "slack:D0000ALICE:1700000200.000100"
+    assert harness.bot.asks[0]["thread"] == f"slack:{TEAM}/D0000ALICE:1700000200.000100"
     assert harness.api.calls_to("chat.postMessage")[-1].params["thread_ts"] == "1700000200.000100"
 
 

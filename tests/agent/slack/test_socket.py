@@ -59,10 +59,13 @@ def test_socket_mode_serves_the_same_listeners_with_lazy_work_in_threads(monkeyp
         (handler,) = handlers
         assert handler.started and handler.app_token == "xapp-1-test"
         # AND a slash command arrives over the socket (Socket Mode requests carry no HTTP signature)
-        body = dict(parse_qsl(slash_command("create a hyperpod cluster named demo with 2 trn2.48xlarge")))
+        raw = slash_command("create a hyperpod cluster named demo with 2 trn2.48xlarge")
+        api.observe_request(raw)
+        body = dict(parse_qsl(raw))
         response = handler.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
         # THEN it is acknowledged, and the card follows from a worker thread
         assert response.status == 200
         card = api.wait_for("chat.postMessage", count=2)[-1]
         assert "opsbot_approve" in json.dumps(card.blocks)
         assert bot.asks[0]["user"] == "alice"
+        api.assert_clean()

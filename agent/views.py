@@ -1,0 +1,172 @@
+"""What front ends see of opsbot's work: the answer to a request and its parts, and errors as data.
+
+A leaf of the agent package (pydantic and ``tools.errors`` only), so the graph, the policy and the
+facade can all use these types without importing each other. ``agent.service`` re-exports them.
+
+Errors have one shape everywhere (``opsbot ... --json``, ``AskResult.error``): a stable ``code``, a
+one-line ``message`` and the ``field`` at fault when there is one. Each code has one exit code:
+
+| code | exit | meaning |
+| --- | --- | --- |
+| ``bad_input`` | 2 | a value, an argument or an option is not valid |
+| ``not_found`` | 2 | the named resource, approval or tool does not exist |
+| ``needs_approval`` | 3 | a write or destructive tool was asked to run directly |
+| ``blocked`` | 3 | the mutation guard refused an AWS call no approval covers |
+| ``refused`` | 3 | the policy (or a decision rule) refused the request |
+| ``aws_error`` | 1 | AWS refused or failed a call (credentials, throttling, a service error) |
+| ``failed`` | 1 | an approved call ran and failed |
+| ``tampered`` | 1 | the audit log's hash chain does not verify |
+| ``runtime_error`` | 1 | anything else that went wrong inside opsbot |
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.errors import (
+    ApprovalRequiredError,
+    AwsCallError,
+    MutationBlockedError,
+    NotFoundError,
+    OpsbotError,
+    ToolInputError,
+    UnknownToolError,
+)
+
+ErrorCode = Literal[
+    "bad_input",
+    "not_found",
+    "needs_approval",
+    "blocked",
+    "refused",
+    "aws_error",
+    "failed",
+    "tampered",
+    "runtime_error",
+]
+EXIT_CODES: dict[str, int] = {
+    "bad_input": 2,
+    "not_found": 2,
+    "needs_approval": 3,
+    "blocked": 3,
+    "refused": 3,
+    "aws_error": 1,
+    "failed": 1,
+    "tampered": 1,
+    "runtime_error": 1,
+}
+ApprovalStatus = Literal[
+    "none",
+    "preview",
+    "pending",
+    "approved",
+    "executing",
+    "executed",
+    "failed",
+    "rejected",
+    "withdrawn",
+    "superseded",
+    "expired",
+    "refused",
+]
+
+
+class ErrorView(BaseModel):
+    """One error as data: what went wrong (``code``), in one line (``message``), and where (``field``)."""
+
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit code of this kind of error (see the module docstring)."""
+        return EXIT_CODES[self.code]
+
+
+def error_view(exc: BaseException) -> ErrorView:
+    """Classify an exception raised while serving a request. Unknown exception types are runtime errors."""
+    if isinstance(exc, NotFoundError):
+        return ErrorView(code="not_found", message=str(exc))
+    if isinstance(exc, ToolInputError):
+        return ErrorView(code="bad_input", message=str(exc), field=exc.field)
+    if isinstance(exc, UnknownToolError):
+        return ErrorView(code="not_found", message=str(exc), field="tool")
+    if isinstance(exc, ApprovalRequiredError):
+        return ErrorView(code="needs_approval", message=str(exc))
+    if isinstance(exc, MutationBlockedError):
+        return ErrorView(code="blocked", message=str(exc))
+    if isinstance(exc, AwsCallError):
+        return ErrorView(code="aws_error", message=str(exc))
+    if isinstance(exc, OpsbotError):
+        # Errors defined elsewhere (approval decisions, policy files, Slack setup) carry their exit code.
+        by_exit: dict[int, ErrorCode] = {2: "bad_input", 3: "refused"}
+        return ErrorView(code=by_exit.get(exc.exit_code, "runtime_error"), message=str(exc))
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from tools.errors import aws_error_message
+
+    if isinstance(exc, BotoCoreError | ClientError):
+        return ErrorView(code="aws_error", message=aws_error_message(exc))
+    return ErrorView(code="runtime_error", message=f"{type(exc).__name__}: {exc}")
+
+
+class ToolCallView(BaseModel):
+    """One tool call as the JSON document of ``opsbot ask`` shows it."""
+
+    name: str
+    args: dict[str, Any]
+    effect: str
+    risk: str
+    cost_usd_per_hour: float | None = None
+
+
+class ApprovalView(BaseModel):
+    """Whether the request needs an approval, where it stands, and its id."""
+
+    required: bool = False
+    status: ApprovalStatus = "none"
+    id: str | None = None
+    approvals_needed: int = 0
+    approved_by: list[str] = Field(default_factory=list)
+    expires_at: str | None = None
+
+
+class PolicyFinding(BaseModel):
+    """One policy rule applied to the request."""
+
+    rule: str
+    ok: bool
+    message: str
+
+
+class AskResult(BaseModel):
+    """The answer to one request: the JSON document of ``opsbot ask --json`` plus what front ends render."""
+
+    thread: str
+    route: str | None = None
+    tool_calls: list[ToolCallView] = Field(default_factory=list)
+    approval: ApprovalView = Field(default_factory=ApprovalView)
+    policy: list[PolicyFinding] = Field(default_factory=list)
+    reply: str = ""
+    clarify: bool = False
+    plan: dict[str, Any] | None = Field(default=None, description="tools.base.Plan as data, for cards.")
+    result: dict[str, Any] | None = Field(default=None, description="Typed result of a tool that ran.")
+    error: ErrorView | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True unless the request ended in an error or a refusal."""
+        return self.error is None
+
+    @property
+    def exit_code(self) -> int:
+        """0, or the exit code of the error (a request waiting for approval is 0)."""
+        return 0 if self.error is None else self.error.exit_code
+
+    def public(self) -> dict[str, Any]:
+        """The document ``opsbot ask --json`` prints: ``ok`` and ``error`` first, then the answer."""
+        body = self.model_dump(mode="json")
+        return {"ok": self.ok, "error": body.pop("error"), **body}
