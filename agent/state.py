@@ -18,6 +18,7 @@ class OpsbotState(TypedDict, total=False):
     focus: str | None  # narrower part of the route's tools (training: clusters or jobs)
     act: str  # this message's dialogue act (see agent.models.acts)
     asked_id: str | None  # an approval id the message names ("approve ap-1234")
+    approve: bool  # a confirmation for (True) or against ("reject", False)
     names: dict[str, list[str]]  # resource kind -> names in the account, read this turn
     notes: list[str]  # said before the reply (a dropped question, a superseded request)
     explicit: bool  # this turn is an explicit command, read without the model
@@ -54,6 +55,7 @@ def turn_input(messages: list[AnyMessage]) -> dict[str, Any]:
         "explicit": False,
         "act": "request",
         "asked_id": None,
+        "approve": True,
         "names": {},
         "notes": [],
     }

@@ -81,7 +81,14 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
             what = ", ".join(asked.get("missing") or []) or "which one you meant"
             about = f" about {asked['tool']}" if asked.get("tool") else ""
             notes.append(f"(I dropped my question{about}: {what}.)")
-    return {"act": str(reading.act), "names": names, "memory": memory, "notes": notes, "asked_id": reading.approval_id}
+    return {
+        "act": str(reading.act),
+        "names": names,
+        "memory": memory,
+        "notes": notes,
+        "asked_id": reading.approval_id,
+        "approve": reading.approve,
+    }
 
 
 def _request_of_its_own(text: str, g: Grammar, scene: Scene) -> bool:
@@ -108,7 +115,7 @@ def settle(state: OpsbotState, c: OpsbotContext, box: Toolbox) -> dict[str, Any]
     memory = dict(state.get("memory") or {})
     if state.get("act") == Act.CANCELLATION:
         return _cancel(memory, c)
-    return _confirm(memory, c, box, state.get("asked_id"))
+    return _confirm(memory, c, box, state.get("asked_id"), approve=state.get("approve", True))
 
 
 def _reply(text: str, memory: dict[str, Any], **more: Any) -> dict[str, Any]:
@@ -145,9 +152,13 @@ def _cancel(memory: dict[str, Any], c: OpsbotContext) -> dict[str, Any]:
     return _reply("There is nothing to cancel in this thread: no request is waiting and I asked nothing.", memory)
 
 
-def _confirm(memory: dict[str, Any], c: OpsbotContext, box: Toolbox, named: str | None) -> dict[str, Any]:
+def _confirm(
+    memory: dict[str, Any], c: OpsbotContext, box: Toolbox, named: str | None, approve: bool = True
+) -> dict[str, Any]:
     approval_id = named or _pending_id(memory, c)
     offer = memory.get("offer")
+    if not approve:
+        return _reject(memory, c, approval_id)
     if approval_id is None and offer and offer.get("tool") in box.tools:
         # "do it" after a preview, "apply that" after a recommendation: file it as a request now.
         call = {"name": offer["tool"], "args": offer["args"], "id": f"offer-{len(memory)}", "type": "tool_call"}
@@ -181,6 +192,21 @@ def _confirm(memory: dict[str, Any], c: OpsbotContext, box: Toolbox, named: str 
     text, result = run_approval(c, record.id)
     memory["pending"] = None
     return _reply(f"{c.user} approved {record.id}. {text}", memory, approval_id=record.id, result=result)
+
+
+def _reject(memory: dict[str, Any], c: OpsbotContext, approval_id: str | None) -> dict[str, Any]:
+    """ "reject": an approver decides against the pending request; its requester withdraws it."""
+    if approval_id is None:
+        return _reply("There is no pending request here to reject.", memory)
+    record = c.approvals.get(approval_id)
+    if c.user == record.requester:
+        return _cancel(memory, c)
+    reason = c.approvals.can_decide(approval_id, c.user)
+    if reason:
+        return _reply(f"I cannot reject {approval_id} for {c.user}: {reason}.", memory)
+    record = c.approvals.decide(approval_id, c.user, False, note="rejected in the conversation")
+    memory["pending"] = None
+    return _reply(f"{c.user} rejected {record.id} ({record.tool}); nothing ran.", memory, approval_id=record.id)
 
 
 def route_after_settle(state: OpsbotState) -> str:

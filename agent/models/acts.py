@@ -39,6 +39,7 @@ class ActReading:
     act: Act
     refers: bool = False  # pronouns, "same", "instead", "the other one": resolve against memory
     approval_id: str | None = None  # "approve ap-1234abcd": the request it names
+    approve: bool = True  # a confirmation that says no ("reject", "deny") decides against
 
 
 _WORDS = re.compile(r"[a-z0-9'#:+_-]+|[\U0001F300-\U0001FAFF\u2705\u2714\u274C]")
@@ -116,6 +117,7 @@ _CONFIRM = (
     ":white_check_mark:",
     "✔",
 )
+_REJECT = {"reject", "rejected", "deny", "denied", "decline", "declined", "nack", "👎", ":-1:", ":thumbsdown:"}
 _POLITE = re.compile(
     r"^(?:(?:hey|hi|yo|ok|okay|so|and|also|please|pls)\s+)*"
     r"(?:can|could|would|will|won't|wouldn't)\s+(?:you|u|ya|someone|somebody)\b"
@@ -199,6 +201,9 @@ def read_act(
         return ActReading(Act.CANCELLATION, refers=True, approval_id=approval.group() if approval else None)
     if words and _is_one_of([w for w in words if not _APPROVAL_ID.fullmatch(w)], _CONFIRM):
         return ActReading(Act.CONFIRMATION, refers=True, approval_id=approval.group() if approval else None)
+    if words and words[0] in _REJECT and (memory.get("pending") or approval):
+        # "reject, we're fine at 1": a decision against the pending request, whatever follows.
+        return ActReading(Act.CONFIRMATION, refers=True, approval_id=approval.group() if approval else None, approve=False)
     asked = memory.get("asked")
     question = is_question(text) and len(words) > 2  # "checkpoints?" may still be an answer
     if asked and not question and fits_answer is not None and fits_answer(text):

@@ -26,6 +26,16 @@ LEAD |= {"called", "the", "a", "an", "one", "as", "set", "should", "be", "just",
 LEAD |= {"lets", "go", "try", "say", "about", "bucket", "from"}
 
 
+_CORRECTION = re.compile(r"\b(?:wait,?\s+no|no,?\s+wait|i\s+mean|i\s+meant|sorry|scratch\s+that|correction)\b[,:;.!]*", re.I)
+
+
+def after_correction(text: str) -> str:
+    """The part after the last self-correction: "chat-prod. wait no, llama8b-inf2" -> "llama8b-inf2"."""
+    parts = _CORRECTION.split(text)
+    tail = parts[-1].strip(" ,.;:!")
+    return tail if len(parts) > 1 and tail else text
+
+
 def answer_fills(
     u: Utterance, d: Declared, missing: list[str], scene: Scene, given: dict[str, Any] | None = None
 ) -> dict[str, Fill]:
@@ -99,7 +109,7 @@ def pick_choice(u: Utterance, choices: list[dict[str, Any]], nouns: dict[str, tu
 
 def fits(text: str, asked: dict[str, Any], tools: dict[str, Declared], scene: Scene) -> bool:
     """True when ``text`` answers the open question ``asked`` (a value of its kind, or a choice)."""
-    u = Utterance.of(text, scene.known)
+    u = Utterance.of(after_correction(text), scene.known)
     if asked.get("choices"):
         return pick_choice(u, list(asked["choices"]), scene.nouns) is not None
     d = tools.get(str(asked.get("tool")))

@@ -123,6 +123,36 @@ def partial(word: str, names: list[str]) -> list[str]:
     return [n for n in names if low in n.lower() and low != n.lower()]
 
 
+_DESCRIBERS = {"one", "ones", "that", "which", "is", "that's", "thats", "still", "who", "the"}
+
+
+def _described(spec: FieldSpec, rest: list[Token], scene: Scene) -> Fill | None:
+    """ "the other one" (of two), "the p6 one", "the llama one": a resource told apart by what it is."""
+    words = [t.low for t in rest]
+    names = scene.names.get(spec.of or "", [])
+    if not names or not words or words[-1] not in ("one", "ones") and "other" not in words:
+        return None
+    if words[0] == "other" and set(words[1:]) <= _DESCRIBERS:
+        focus = scene.focus
+        others = [n for n in names if not focus or n != focus.get("name")]
+        return Fill(others[0], quality=3, note="other") if len(others) == 1 and focus else None
+    hints = [w for w in words if w not in _DESCRIBERS and w not in PRONOUNS]
+    if len(hints) != 1:
+        return None
+    hint = hints[0]
+    items = {}
+    results = scene.results
+    if results and results.get("kind") == spec.of:
+        items = dict(zip(results.get("ids", []), results.get("items", []), strict=False))
+    found = [
+        n
+        for n in names
+        if re.search(rf"(?<![a-z0-9]){re.escape(hint)}", n.lower())
+        or any(isinstance(v, str) and re.search(rf"(?<![a-z0-9]){re.escape(hint)}", v.lower()) for v in items.get(n, {}).values())
+    ]
+    return Fill(found[0], quality=3, note="described") if len(found) == 1 else None
+
+
 def _focus_fill(spec: FieldSpec, scene: Scene) -> Fill | None:
     focus = scene.focus
     if focus and focus.get("kind") == spec.of:
@@ -134,6 +164,12 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     toks = u.tokens[i:j]
     nouns = scene.nouns.get(spec.of or "", ())
     rest, had_noun, definite = _peel(toks, nouns, u)
+    if spec.new:
+        # A resource to create is named, never pointed at ("make it quick" names nothing).
+        if not rest:
+            return Fill(None, status="missing") if had_noun else None
+        if rest[0].low in PRONOUNS:
+            return None
     if not rest:
         if not had_noun and not any(t.low in PRONOUNS for t in toks):
             return None
@@ -141,7 +177,10 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
             return Fill(None, status="missing")  # "delete an endpoint": which one?
         return _focus_fill(spec, scene) or Fill(None, status="missing")
     if len(rest) == 1 and rest[0].low in PRONOUNS:
-        return _focus_fill(spec, scene) or (Fill(None, status="missing") if not spec.new else None)
+        return _focus_fill(spec, scene) or Fill(None, status="missing")
+    described = _described(spec, rest, scene)
+    if described is not None:
+        return described
     if len(rest) != 1:
         return None
     t = rest[0]

@@ -22,7 +22,7 @@ from agent.models import dialogue
 from agent.models.acts import REFERS as _REFERS
 from agent.models.acts import read_act
 from agent.models.align import is_filler
-from agent.models.answers import answer_fills, fits, pick_choice
+from agent.models.answers import after_correction, answer_fills, fits, pick_choice
 from agent.models.extras import fill_rest
 from agent.models.grammar import Declared, Grammar
 from agent.models.reading import Candidate, Reader, read, tied
@@ -86,6 +86,7 @@ class Turn:
         self.by_name = {d.name: d for d in tools}
         self.text = text
         self.u = Utterance.of(text, g.known)
+        self.answer_u = Utterance.of(after_correction(text), g.known)
         self.asked = scene.memory.get("asked") or dialogue.pending_clarify(msgs)
 
     # ------------------------------------------------------------------ routing
@@ -102,6 +103,9 @@ class Turn:
             return "none", "an answer that picks none of the choices", None
         best = self.best()
         if best is not None:
+            settled = self._ambiguity(best, everywhere_only=True)
+            if isinstance(settled, Candidate):
+                best = settled
             route = self._route_of(best.tool.name, best.args)
             if route:
                 return route, f"asks to {best.tool.label}", self.g.focus_of(best.tool.name)
@@ -209,12 +213,24 @@ class Turn:
         quality = sum(f.quality for f in merged.values())
         return Candidate(d, merged, unexplained, quality, 0, phrasing="follow-up", used=used)
 
+    def _with_focus(self, c: Candidate) -> Candidate:
+        """A required name the message does not mention at all is the resource the thread is about
+        ("bump replicas to 3" after looking at kv-cache-prod). One it mentions without saying which
+        ("delete an endpoint") is asked for instead."""
+        focus = self.scene.focus
+        if not focus or c.explicit:
+            return c
+        for spec in c.tool.spec.required:
+            if spec.kind == "name" and not spec.new and spec.of == focus.get("kind") and spec.name not in c.fills:
+                c.fills[spec.name] = Fill(focus["name"], quality=3, note="focus")
+        return c
+
     def _refers(self) -> bool:
         if self.scene.act is not None:
             return self.scene.act in ("follow-up", "question", "answer") and bool(_REFERS.search(self.text))
         return read_act(self.text, self.scene.memory).refers
 
-    def _ambiguity(self, best: Candidate) -> Candidate | AIMessage:
+    def _ambiguity(self, best: Candidate, everywhere_only: bool = False) -> Candidate | AIMessage:
         """Readings that tie and mean different resources are offered as a choice, not guessed,
         also when a rival belongs to another specialist ("demo" is a boat and a dock), and a part of
         a name that several names share ("llama") lists them."""
@@ -228,7 +244,7 @@ class Turn:
             return best
         unlisted = self._by_kind_words(rivals)
         if unlisted is not None:
-            return unlisted if unlisted.tool.name in self.by_name else best
+            return unlisted if everywhere_only or unlisted.tool.name in self.by_name else best
         choices = []
         for c in rivals:
             open_names = c.status("ambiguous")
@@ -260,6 +276,7 @@ class Turn:
         return picked[0] if len(picked) == 1 else None
 
     def _finish(self, c: Candidate, prefix: str = "") -> AIMessage:
+        c = self._with_focus(c)
         for name, fill in c.status("invalid"):
             return dialogue.error(fill.note or f"{name} cannot hold that value", name)
         args = c.args
@@ -281,7 +298,7 @@ class Turn:
         asked = self.asked or {}
         choices = asked.get("choices") or []
         if choices:
-            index = pick_choice(self.u, list(choices), self.g.nouns)
+            index = pick_choice(self.answer_u, list(choices), self.g.nouns)
             if index is None or choices[index]["tool"] not in self.by_name:
                 return dialogue.unsupported(self.text, self.tools)
             picked = choices[index]
@@ -292,7 +309,7 @@ class Turn:
             return dialogue.unsupported(self.text, self.tools)
         before = {k: Fill(v) for k, v in (asked.get("args") or {}).items()}
         missing = [m for m in asked.get("missing") or [] if d.spec.field(m) is not None]
-        got = answer_fills(self.u, d, missing, self.scene, asked.get("args"))
+        got = answer_fills(self.answer_u, d, missing, self.scene, asked.get("args"))
         merged = before | got
         prefix = "" if got else "I did not catch that. "
         if not got and d.spec.missing({k: f.value for k, f in merged.items() if f.value is not None}) == []:
