@@ -55,6 +55,25 @@ _PRONOUN_ONE = re.compile(
 )
 
 
+_COUNTED_AFTER = re.compile(r"^\s*[a-z]", re.I)
+_ONE_AS_PRONOUN_AFTER = re.compile(
+    r"^\s+(?:of|that|which|who|is|was|with|in|on|for|and|or|please|pls|instead|too|as|from|here|there|i|we)\b",
+    re.I,
+)
+_NUMBER_BEFORE_END = re.compile(r"(?:^|\b(?:to|at|of|with|just|only|it|be|is|exactly))\s*$", re.I)
+
+
+def _pronoun_one(text: str, start: int, end: int) -> bool:
+    """ "the one called x", "the cheapest one", "one of them", "the p6 one": a pronoun, not the number 1."""
+    before, after = text[:start], text[end:]
+    if _PRONOUN_ONE.search(before) or _ONE_AS_PRONOUN_AFTER.match(after):
+        return True
+    if _COUNTED_AFTER.match(after):
+        return False  # "one instance", "one node"
+    # At the end of a phrase: a number after "to", "at", ... ("scale it to one"), else a pronoun.
+    return not _NUMBER_BEFORE_END.search(before)
+
+
 def _words_value(words: str) -> int | None:
     """ "twenty-four" -> 24, "a hundred and twenty" -> 120, "two thousand" -> 2000."""
     parts = [w for w in re.split(r"[\s-]+|\s+and\s+", words.lower()) if w and w != "and"]
@@ -84,9 +103,7 @@ def normalise_numbers(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         """The digits for one run of number words (unchanged when it is the pronoun "one")."""
         words = m.group("words")
-        if words.lower() == "one" and (
-            _PRONOUN_ONE.search(text[: m.start()]) or re.match(r"\s+of\b", text[m.end() :], re.I)
-        ):
+        if words.lower() == "one" and _pronoun_one(text, m.start(), m.end()):
             return m.group(0)
         if words.lower() in ("a", "hundred", "thousand"):
             return m.group(0)
