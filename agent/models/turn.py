@@ -191,15 +191,15 @@ class Turn:
         order = sorted(d.spec.fields, key=lambda f: (f.name not in before, f.kind not in ("count", "name")))
         # "what about the other one?", "and the p6 one?": a name told apart by a phrase.
         toks = self.u.tokens
-        lead = next((k for k, t in enumerate(toks) if not (is_filler(t.low) or t.low in _FOLLOW_WORDS)), len(toks))
         for spec in d.spec.of_kind("name"):
-            if spec.new or spec.name in fills or lead >= len(toks):
+            if spec.new or spec.name in fills:
                 continue
-            start = max(0, lead - 2)  # keep "the other" / "the" in front of the phrase
-            fill = reader.slot(spec, start, len(toks))
-            if fill is not None and fill.value is not None and fill.note in ("other", "described", "partial"):
-                fills[spec.name] = fill
-                used.update(range(start, len(toks)))
+            for start in range(len(toks)):
+                fill = reader.slot(spec, start, len(toks))
+                if fill is not None and fill.value is not None and fill.note in ("other", "described", "partial"):
+                    fills[spec.name] = fill
+                    used.update(range(start, len(toks)))
+                    break
         for k, tok in enumerate(self.u.tokens):
             if k in used or is_filler(tok.low) or tok.low in _FOLLOW_WORDS:
                 continue
