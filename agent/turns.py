@@ -56,7 +56,7 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
         top = found[0] if found else None
         if top is None or not (top.explicit or top.literals) or top.tool.spec.missing(top.args):
             return False
-        if top.status("missing", "vague", "unknown") or not top.args:
+        if top.status("missing", "vague", "unknown"):
             return False
         first = next((tok for tok in Utterance.of(t, g.known).tokens if not is_filler(tok.low)), None)
         if first is not None and first.low in LEAD:

@@ -96,7 +96,7 @@ def align(
                     cost = 0 if strict else 1
                     offer(s, i + 1, (score[0] - cost, score[1], score[2]), (s, i, "gap", cost))
                 elif not strict:
-                    offer(s, i + 1, (score[0] - 2, score[1], score[2]), (s, i, "gap", 1))
+                    offer(s, i + 1, (score[0] - 3, score[1], score[2]), (s, i, "gap", 1))
             for edge in phrasing.edges[s]:
                 if edge.label is None:
                     offer(edge.target, i, score, (s, i, "eps", None))

@@ -204,6 +204,9 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     shaped = bool(re.search(r"[\d_.-]", raw)) or bool(note)
     said = named or had_noun  # something in the message says this word is a name
     if spec.new:
+        # A word of the grammar ("list", "scale") names nothing new unless "called" or "named" says so.
+        if t.low in scene.known and not named:
+            return None
         return Fill(raw, quality=1) if shaped or said else None
     if scene.kinds_of_name(raw):
         return None  # the account has it, as something else: "llama-pretrain" is no endpoint
@@ -211,7 +214,7 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
         # Nobody listed this kind: a name-shaped token ("kv-cache-prod"), or a word something calls a name.
         if not (shaped or said):
             return None
-        return Fill(raw, quality=1 if said else 0, note=note)
+        return Fill(raw, quality=int(shaped) + int(said), note=note)
     part = partial(raw, names)
     if len(part) == 1:
         return Fill(part[0], quality=2, note="partial")  # "the llama one": the only endpoint with llama
