@@ -129,7 +129,8 @@ _QUESTION_START = re.compile(
     r"^(?:(?:hey|hi|yo|ok|okay|so|and|also|quick\s+q(?:uestion)?:?|question:?|btw|but|hmm|wait)\s+)*"
     r"(?:what|what's|whats|which|who|whom|whose|when|where|why|how|how's|hows|is|isn't|are|aren't|was|were|"
     r"do|does|did|don't|doesn't|should|shall|shouldn't|would|could|can|will|may|might|has|have|had|am|"
-    r"any\s+idea|any\s+reason|i\s+wonder|wondering|curious|tell\s+me\s+(?:if|whether|why|how|what))\b",
+    r"any\s+(?:idea|ideas|reason|objections?|concerns?|risk|downside|chance)|i\s+wonder|wondering|curious|"
+    r"thoughts\s+on|tell\s+me\s+(?:if|whether|why|how|what))\b",
     re.I,
 )
 REFERS = re.compile(
@@ -171,15 +172,28 @@ def _is_one_of(words: list[str], forms: tuple[str, ...]) -> bool:
     return reach[-1] and seen_form[-1]
 
 
+_CLAUSES = re.compile(r"(?<=[.?!;])\s+|\n+|,\s+(?=(?:can|could|would|will|please|pls)\b)", re.I)
+_OPINION = re.compile(r"^(?:can|could|would|will)\s+(?:you|u)\s+(?:recommend|suggest|advise|think|say|know|expect|agree)", re.I)
+
+
+def _polite(clause: str) -> bool:
+    return bool(_POLITE.search(clause)) and not _OPINION.search(clause)
+
+
+def _asks(clause: str) -> bool:
+    return clause.rstrip(" .!)").endswith("?") or bool(_QUESTION_START.search(clause)) or bool(_OPINION.search(clause))
+
+
 def is_question(text: str) -> bool:
-    """A question (not a polite request): ends with "?" or opens like one, and does not ask
-    opsbot to act ("can you ...", "please ...")."""
+    """A question (not a polite request): some sentence ends with "?" or opens like a question, and
+    none asks opsbot to act ("can you ...", "please ..."). "Would you recommend ...?" asks for advice."""
     clean = strip_prefix(text).strip().replace("’", "'")
     if not clean:
         return False
-    if _POLITE.search(clean):
+    clauses = [c.strip() for c in _CLAUSES.split(clean) if c.strip()]
+    if any(_polite(c) for c in clauses):
         return False
-    return clean.rstrip(" .!)").endswith("?") or bool(_QUESTION_START.search(clean))
+    return any(_asks(c) for c in clauses)
 
 
 def read_act(
