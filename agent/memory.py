@@ -87,10 +87,27 @@ def after_result(
                 ids = [str(i[field]) for i in items]
                 out["results"] = {"tool": tool.name, "kind": kind, "ids": ids, "items": items}
                 break
+    facts = facts_of(tool, dict((memory.get("last_call") or {}).get("args") or {}), result)
+    if facts is not None:
+        out["facts"] = facts
     proposed = _proposal(result, tools)
     if proposed is not None:
         out["offer"] = {**proposed, "source": tool.name}
     return out
+
+
+def facts_of(tool: Tool, args: dict[str, Any], result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a read showed of the resource it names: its scalar fields (and those one level down)."""
+    named = names_in_call(tool, args)
+    if not named or not isinstance(result, dict):
+        return None
+    values: dict[str, Any] = {}
+    for key, value in result.items():
+        if isinstance(value, _SCALARS):
+            values[key] = value
+        elif isinstance(value, dict):
+            values.update({k: v for k, v in value.items() if isinstance(v, _SCALARS) and k not in values})
+    return {"kind": named[0][0], "name": named[0][1], "values": dict(list(values.items())[:40])}
 
 
 def _items(result: Any, ids: list[str], depth: int = 0) -> list[dict[str, Any]]:

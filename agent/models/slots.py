@@ -211,7 +211,10 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     if scene.kinds_of_name(raw):
         return None  # the account has it, as something else: "llama-pretrain" is no endpoint
     if not scene.knows(spec.of):
-        # Nobody listed this kind: a name-shaped token ("kv-cache-prod"), or a word something calls a name.
+        # Nobody listed this kind: a name-shaped token ("kv-cache-prod"), or a word something calls a
+        # name, or a new word right after a word of the phrasing ("in checkpoints").
+        cued = i > 0 and u.tokens[i - 1].low in scene.known and t.low not in scene.known
+        said = said or cued
         if not (shaped or said):
             return None
         return Fill(raw, quality=int(shaped) + int(said), note=note)
@@ -328,12 +331,16 @@ _KILO = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m)?$")
 def _tokens(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     """ "4k" is 4,096 tokens, "8192" is 8,192, "32k tokens", "128k context"."""
     toks = u.tokens[i:j]
+    unit = False
     while len(toks) > 1 and toks[-1].stem in _roots("token", "context", "ctx", "window", "length"):
-        toks = toks[:-1]
+        toks, unit = toks[:-1], True
     text = "".join(t.low for t in toks)
     m = _KILO.match(text)
     if not m:
         return None
+    cued = i > 0 and u.tokens[i - 1].low in ("context", "ctx", "length", "window", "of", "=", ":", "sequence")
+    if not (m.group(2) or unit or cued):
+        return None  # a bare number is no context length unless something says so
     scale = {"k": 1024, "m": 1024 * 1024}.get(m.group(2) or "", 1)
     return _bounded(spec, float(m.group(1)) * scale, span_text(u, i, j))
 

@@ -26,6 +26,7 @@ from agent.models.answers import after_correction, answer_fills, fits, pick_choi
 from agent.models.extras import fill_rest
 from agent.models.grammar import Declared, Grammar
 from agent.models.reading import Candidate, Reader, read, tied
+from agent.models.relative import relative_count
 from agent.models.scene import Scene, context_of
 from agent.models.schema import ToolSpec
 from agent.models.slots import Fill, looks_like_name
@@ -170,13 +171,43 @@ class Turn:
         top = found[0] if found else None
         if top is not None and top.explicit:
             return top
-        change = self._change_of_last_call()
+        change = self._change_of_last_call() or self._relative()
         if change is None:
             return top
         if top is None or _incomplete(top) or change.unexplained < top.unexplained:
             self.candidates = [change]
             return change
         return top
+
+    def _relative(self) -> Candidate | None:
+        """ "double it", "add two more": the count of the resource in focus, changed. The write that
+        sets it is the one tool taking a name of that kind and a count."""
+        change = relative_count(self.u.raw)
+        focus = self.scene.focus
+        if change is None or focus is None:
+            return None
+        fitting = [
+            (d, name, count)
+            for d in self.tools
+            if d.is_write
+            for name in d.spec.of_kind("name")
+            if name.required and not name.new and name.of == focus.get("kind")
+            for count in d.spec.of_kind("count")[:1]
+        ]
+        if len(fitting) != 1:
+            return None
+        d, name, count = fitting[0]
+        base = self.scene.memory.get("last_call") or {}
+        current = (base.get("args") or {}).get(count.name) if base.get("name") == d.name else None
+        facts = self.scene.memory.get("facts") or {}
+        if current is None and facts.get("name") == focus.get("name"):
+            values = facts.get("values") or {}
+            counts = [v for k, v in values.items() if k.endswith("count") and isinstance(v, int)]
+            current = values.get(count.name, counts[0] if len(counts) == 1 else None)
+        if not isinstance(current, int):
+            return None
+        fills = {name.name: Fill(focus["name"], quality=3, note="focus"), count.name: Fill(change(current))}
+        return Candidate(d, fills, 0, 3, 0, phrasing="follow-up")
 
     def _change_of_last_call(self) -> Candidate | None:
         """The last call with what this message changes: "make it 3", "same but with 6 nodes"."""

@@ -55,6 +55,7 @@ _PRONOUN_ONE = re.compile(
 )
 
 
+_THE_X = re.compile(r"\bthe\s+[\w.-]+\s+$", re.I)  # "the inf2 one", "the p6 one"
 _COUNTED_AFTER = re.compile(r"^\s*[a-z]", re.I)
 _ONE_AS_PRONOUN_AFTER = re.compile(
     r"^\s+(?:of|that|which|who|is|was|with|in|on|for|and|or|please|pls|instead|too|as|from|here|there|i|we)\b",
@@ -66,7 +67,7 @@ _NUMBER_BEFORE_END = re.compile(r"(?:^|\b(?:to|at|of|with|just|only|it|be|is|exa
 def _pronoun_one(text: str, start: int, end: int) -> bool:
     """ "the one called x", "the cheapest one", "one of them", "the p6 one": a pronoun, not the number 1."""
     before, after = text[:start], text[end:]
-    if _PRONOUN_ONE.search(before) or _ONE_AS_PRONOUN_AFTER.match(after):
+    if _PRONOUN_ONE.search(before) or _ONE_AS_PRONOUN_AFTER.match(after) or _THE_X.search(before):
         return True
     if _COUNTED_AFTER.match(after):
         return False  # "one instance", "one node"
