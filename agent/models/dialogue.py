@@ -166,6 +166,16 @@ def _ask(g: Grammar, spec: FieldSpec) -> str:
     return f"what {spec.name}{detail}?"
 
 
+def about(tool: Declared, missing: list[str]) -> AIMessage:
+    """What a write does and what it needs, for a question about it: nothing is planned or filed."""
+    text = (
+        f"To {tool.label} ({tool.name}): {tool.description.rstrip('.')}. It is a {tool.effect} change at "
+        f"{tool.risk} risk, so it runs only after approval; nothing was requested. To see its plan and "
+        f"cost, give {', '.join(missing)}."
+    )
+    return AIMessage(content=text)
+
+
 def error(text: str, field: str | None = None) -> AIMessage:
     """A one-line error about the request (a value no argument can hold); nothing is called."""
     return AIMessage(content=f"error: {text}", additional_kwargs={ERROR: {"field": field, "message": text}})

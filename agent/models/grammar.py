@@ -32,6 +32,8 @@ class Declared:
     route: str | None  # None for a shared tool (it joins every specialist)
     effect: str
     label: str
+    risk: str = "read"
+    description: str = ""
     spec: ToolSpec
     phrasings: tuple[Compiled, ...]
     services: tuple[str, ...] = ()  # what its instance-type arguments are for ("training", "cache")
@@ -140,6 +142,8 @@ def _declared(tool: Tool, route: str | None) -> Declared:
         route=route,
         effect=str(tool.effect),
         label=tool.label or tool.name.replace("_", " "),
+        risk=str(tool.risk),
+        description=tool.description,
         spec=spec,
         phrasings=tuple(compile_phrasing(p) for p in tool.phrasings),
         services=services,

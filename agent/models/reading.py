@@ -109,7 +109,13 @@ class Reader:
 
     # ---------------------------------------------------------------- commands
     def command(self, tools: Iterable[Declared]) -> Candidate | None:
-        """The explicit command ``u`` starts with, if it starts with a tool's name."""
+        """The explicit command ``u`` starts with, if it starts with a tool's name, or one quoted in
+        backticks ("what does `delete_endpoint endpoint_name=x` do?")."""
+        tools = list(tools)
+        for quoted in re.findall(r"`([^`]+)`", self.u.raw):
+            found = Reader(Utterance(quoted.strip(), self.u.known), self.scene, self.anchors).command(tools)
+            if found is not None:
+                return found
         by_name = {d.name: d for d in tools}
         toks = self.u.tokens
         if not toks:

@@ -330,6 +330,8 @@ class Turn:
             name, fill = vague[0]
             return dialogue.clarify(self.g, c.tool, args, [name], prefix=prefix, vague=fill.note)
         missing = c.tool.spec.missing(args)
+        if missing and c.tool.is_write and self.scene.act == "question":
+            return dialogue.about(c.tool, missing)  # a question about a write is answered, not pursued
         if missing:
             return dialogue.clarify(self.g, c.tool, args, missing, prefix=prefix)
         return dialogue.tool_call(self.messages, c.tool.name, args)
