@@ -32,11 +32,11 @@ class Declared:
     route: str | None  # None for a shared tool (it joins every specialist)
     effect: str
     label: str
-    risk: str = "read"
-    description: str = ""
     spec: ToolSpec
     phrasings: tuple[Compiled, ...]
-    services: tuple[str, ...] = ()  # what its instance-type arguments are for ("training", "cache")
+    services: tuple[str, ...] = ()
+    risk: str = "read"
+    description: str = ""  # what its instance-type arguments are for ("training", "cache")
 
     @property
     def is_write(self) -> bool:
