@@ -247,6 +247,8 @@ class Nodes:
             text = plan.summary if "nothing" in plan.summary.lower() else f"Nothing to change: {plan.summary}"
             return update | _said(call, _with_notes(state, text)) | {"pending_call": None}
         broken = [f for f in findings if not f.ok]
+        if state.get("act") == Act.QUESTION or c.dry_run:
+            return update | self._preview(state, c, plan, call, broken)
         if broken:
             text = "Refused by policy: " + "; ".join(f"{f.rule}: {f.message}" for f in broken)
             c.audit.record(
@@ -256,23 +258,29 @@ class Nodes:
                 data={"tool": plan.tool, "args": plan.args, "rules": [f.rule for f in broken]},
             )
             return update | _said(call, _with_notes(state, text + ". Nothing was asked or run.")) | {"refused": True}
-        if state.get("act") == Act.QUESTION or c.dry_run:
-            return update | self._preview(state, c, plan, call)
         return update
 
-    def _preview(self, state: OpsbotState, c: OpsbotContext, plan: Plan, call: dict[str, Any]) -> dict[str, Any]:
-        """A plan shown and not filed: for a question about a write, or a dry run."""
+    def _preview(
+        self, state: OpsbotState, c: OpsbotContext, plan: Plan, call: dict[str, Any], broken: list[Any]
+    ) -> dict[str, Any]:
+        """A plan shown and not filed: for a question about a write, or a dry run. The policy's verdict
+        is part of the answer ("would policy even allow that?")."""
         memory = dict(state.get("memory") or {})
         memory["offer"] = {"tool": plan.tool, "args": plan.args, "source": "preview"}
         needed = c.policy.approvals_needed(plan.risk)
         cost = f", ${plan.cost_usd_per_hour:,.2f}/hour" if plan.cost_usd_per_hour is not None else ""
         why = "dry run" if c.dry_run else "you asked, so nothing is requested"
-        text = (
-            f"Not requested ({why}): {plan.tool} would {plan.summary}. It would need approval "
-            f"(risk {plan.risk}, {needed} approver(s){cost})."
-        )
-        if not c.dry_run:
-            text += ' Say "do it" to file it as a request.'
+        if broken:
+            memory["offer"] = None
+            rules = "; ".join(f"{f.rule}: {f.message}" for f in broken)
+            text = f"Not requested ({why}): {plan.tool} would {plan.summary}{cost}, but policy would refuse it: {rules}."
+        else:
+            text = (
+                f"Not requested ({why}): {plan.tool} would {plan.summary}. It would need approval "
+                f"(risk {plan.risk}, {needed} approver(s){cost})."
+            )
+            if not c.dry_run:
+                text += ' Say "do it" to file it as a request.'
         return _said(call, _with_notes(state, text)) | {"preview": True, "pending_call": None, "memory": memory}
 
     def request_approval(self, state: OpsbotState, runtime: Ctx) -> dict[str, Any]:

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from tools.base import Toolset
-
     from tools.config import Settings
 
 

@@ -137,7 +137,7 @@ _QUESTION_START = re.compile(
     re.I,
 )
 REFERS = re.compile(
-    r"^(?:\W*(?:hmm+|uh|um|oh|wait|ugh|sorry)\W+)*(?:no|nah|nope)\b|"
+    r"^(?:\W*(?:hmm+|uh|um|oh|wait|ugh|sorry)\W+)*(?:no|nah|nope|and|sorry)\b|\b(?:meant|i\s+mean|correction)\b|"
     r"\b(?:it|that|this|them|those|same|instead|actually|also|too|again|as\s+well|what\s+about|how\s+about|"
     r"the\s+other\s+one|rather|make\s+it|change\s+it|but\s+with|and\s+for|do\s+the\s+same|one|ones)\b",
     re.I,

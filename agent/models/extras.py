@@ -24,8 +24,8 @@ from agent.models.lexicon import FILE_TYPES, S3_ROLE_CUES
 from agent.models.phrasing import Compiled
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec, ToolSpec
-from agent.models.slots import Fill, looks_like_name, recognise, unit_words
-from agent.models.text import Utterance
+from agent.models.slots import Fill, fits_service, looks_like_name, recognise, unit_words
+from agent.models.text import Utterance, stem
 from agent.models.units import find_date_range, find_durations, find_sizes, iso
 from agent.models.values import (
     ARN_RE,
@@ -38,6 +38,7 @@ from agent.models.values import (
     instance_for_field,
 )
 
+_FILE_NOUNS = {stem(w) for w in ("file", "object", "shard", "document")}
 _NEGATIONS = {"not", "no", "non", "except", "excluding", "without", "aren't", "isn't", "arent", "isnt"}
 
 SlotFn = Callable[[FieldSpec, int, int], Fill | None]
@@ -170,7 +171,10 @@ def _by_form(rest: Rest, scene: Scene) -> None:
         fields = rest.open("instance_type")
         if tokens is None or not fields:
             continue
-        spec = fields[0]
+        fitting = [f for f in fields if fits_service(instance_for_field(span.value, f), f)]
+        if not fitting:
+            continue
+        spec = fitting[0]
         rest.put(spec, Fill(instance_for_field(span.value, spec)), tokens)
         _count_before(rest, tokens[0], scene)
     _counts(rest, scene)
@@ -276,7 +280,7 @@ def _file_kinds(rest: Rest) -> None:
         if MIME_RE.fullmatch(t.raw):
             rest.put(fields[0], Fill(t.low), [k])
             return
-        if low.lstrip(".") in FILE_TYPES and (low.startswith(".") or nxt in ("file", "object", "shard", "document")):
+        if low.lstrip(".") in FILE_TYPES and (low.startswith(".") or nxt in _FILE_NOUNS):
             rest.put(fields[0], Fill(FILE_TYPES[low.lstrip(".")]), [k])
             return
 

@@ -10,32 +10,16 @@ from __future__ import annotations
 
 # Tokens that carry no content in a request: a phrasing may skip them anywhere at no cost.
 FILLER = frozenset(
-    """a an the this that these those my our your their its me us we you i please pls plz kindly
-    hey hi hello yo folks team all now asap quickly quick real just also then so ok okay right
-    thanks thank thx cheers for to of on in at by with from into up down some any there here
-    can could would will should shall may might must do does did let lets let's want wanna need
-    like go ahead and or but also again too very really actually instead currently please"""
-    """ currently same one ones is are be been being was were am it them it's what's whats
-    over there via using use""".split()
+    ["a", "an", "the", "this", "that", "these", "those", "my", "our", "your", "their", "its", "me", "us", "we", "you", "i", "please", "pls", "plz", "kindly", "hey", "hi", "hello", "yo", "folks", "team", "all", "now", "asap", "quickly", "quick", "real", "just", "also", "then", "so", "ok", "okay", "right", "thanks", "thank", "thx", "cheers", "for", "to", "of", "on", "in", "at", "by", "with", "from", "into", "up", "down", "some", "any", "there", "here", "can", "could", "would", "will", "should", "shall", "may", "might", "must", "do", "does", "did", "let", "lets", "let's", "want", "wanna", "need", "like", "go", "ahead", "and", "or", "but", "also", "again", "too", "very", "really", "actually", "instead", "currently", "please", "currently", "same", "one", "ones", "is", "are", "be", "been", "being", "was", "were", "am", "it", "them", "it's", "what's", "whats", "over", "there", "via", "using", "use"]
 )
 
 # Words that are never a resource name on their own.
 STOP_WORDS = frozenset(
-    """a an the this that these those my our your their its it me us i we you please pls now new
-    existing current same old all every each some any of for to in on at by with from into onto as is
-    are be was were and or but not no yes named called name call id with using use via per up down
-    off out over under than more less most least about around after before since until what which who
-    how why when where there here can could would should will shall may might must do does did done
-    have has had get set run make let lets let's want need like just also then only one instead again
-    big small large huge tiny gpu gpus cpu cpus ml aws amazon sagemaker ec2 group instance nodes node
-    instances replicas replica cost costs hours hour days day weeks week today yesterday ok okay
-    thanks thank doing going so because keeps keep paying running quick plz see tell know help try look
-    first second third fourth last next previous 1st 2nd 3rd 4th cheapest latest newest oldest biggest
-    smallest safe sure healthy status them they he she his her him is isn't fine good bad""".split()
+    ["a", "an", "the", "this", "that", "these", "those", "my", "our", "your", "their", "its", "it", "me", "us", "i", "we", "you", "please", "pls", "now", "new", "existing", "current", "same", "old", "all", "every", "each", "some", "any", "of", "for", "to", "in", "on", "at", "by", "with", "from", "into", "onto", "as", "is", "are", "be", "was", "were", "and", "or", "but", "not", "no", "yes", "named", "called", "name", "call", "id", "with", "using", "use", "via", "per", "up", "down", "off", "out", "over", "under", "than", "more", "less", "most", "least", "about", "around", "after", "before", "since", "until", "what", "which", "who", "how", "why", "when", "where", "there", "here", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "do", "does", "did", "done", "have", "has", "had", "get", "set", "run", "make", "let", "lets", "let's", "want", "need", "like", "just", "also", "then", "only", "one", "instead", "again", "big", "small", "large", "huge", "tiny", "gpu", "gpus", "cpu", "cpus", "ml", "aws", "amazon", "sagemaker", "ec2", "group", "instance", "nodes", "node", "instances", "replicas", "replica", "cost", "costs", "hours", "hour", "days", "day", "weeks", "week", "today", "yesterday", "ok", "okay", "thanks", "thank", "doing", "going", "so", "because", "keeps", "keep", "paying", "running", "quick", "plz", "see", "tell", "know", "help", "try", "look", "first", "second", "third", "fourth", "last", "next", "previous", "1st", "2nd", "3rd", "4th", "cheapest", "latest", "newest", "oldest", "biggest", "smallest", "safe", "sure", "healthy", "status", "them", "they", "he", "she", "his", "her", "him", "is", "isn't", "fine", "good", "bad", "enough", "plenty", "great", "better", "much", "many", "tonight", "tomorrow", "weekend", "asap", "rn", "morning", "evening", "afternoon", "night", "lol", "idk", "whatever", "thing", "things", "stuff", "something", "anything", "everything", "nothing"]
 )
 
 # Words in front of a name that only point at it ("the", "our", "that").
-DETERMINERS = frozenset("a an the this that these those my our your their its".split())
+DETERMINERS = frozenset(["a", "an", "the", "this", "that", "these", "those", "my", "our", "your", "their", "its"])
 # Words that introduce a name: "named demo", "called demo", "the one called demo".
 NAMING = frozenset(("named", "called", "name", "id"))
 # A resource mentioned by reference: "it", "that one", "the same".

@@ -27,12 +27,13 @@ from agent.models.values import (
     ECR_RE,
     MIME_RE,
     S3_RE,
-    find_instance_types,
     enum_options,
+    find_instance_types,
     instance_for_field,
     match_enum,
     parse_mapping,
 )
+from tools.catalog import catalog
 
 INT64 = 2**63 - 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -123,6 +124,7 @@ def partial(word: str, names: list[str]) -> list[str]:
     return [n for n in names if low in n.lower() and low != n.lower()]
 
 
+_PLACE_WORDS = {"in", "on", "for", "from", "to", "under", "of", "into", "inside", "at"}
 _DESCRIBERS = {"one", "ones", "that", "which", "is", "that's", "thats", "still", "who", "the"}
 
 
@@ -130,7 +132,7 @@ def _described(spec: FieldSpec, rest: list[Token], scene: Scene) -> Fill | None:
     """ "the other one" (of two), "the p6 one", "the llama one": a resource told apart by what it is."""
     words = [t.low for t in rest]
     names = scene.names.get(spec.of or "", [])
-    if not names or not words or words[-1] not in ("one", "ones") and "other" not in words:
+    if not names or not words or (words[-1] not in ("one", "ones") and "other" not in words):
         return None
     if words[0] == "other" and set(words[1:]) <= _DESCRIBERS:
         focus = scene.focus
@@ -213,7 +215,7 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     if not scene.knows(spec.of):
         # Nobody listed this kind: a name-shaped token ("kv-cache-prod"), or a word something calls a
         # name, or a new word right after a word of the phrasing ("in checkpoints").
-        cued = i > 0 and u.tokens[i - 1].low in scene.known and t.low not in scene.known
+        cued = i > 0 and u.tokens[i - 1].low in _PLACE_WORDS and t.low not in scene.known
         said = said or cued
         if not (shaped or said):
             return None
@@ -418,7 +420,16 @@ def _instance_type(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) 
     found = find_instance_types(t.low)
     if len(found) != 1 or (found[0].start, found[0].end) != (0, len(t.low)):
         return None
-    return Fill(instance_for_field(found[0].value, spec))
+    value = instance_for_field(found[0].value, spec)
+    if not fits_service(value, spec):
+        return None  # an inf2 type is no cache node type
+    return Fill(value)
+
+
+def fits_service(instance_type: str, spec: FieldSpec) -> bool:
+    """False when the catalog knows the type and says it is not for the argument's service."""
+    row = catalog().get(instance_type)
+    return row is None or not spec.of or spec.of in row.uses
 
 
 def _enum(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:

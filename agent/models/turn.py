@@ -11,12 +11,11 @@ resources are offered as a choice; a complete reading is the tool call.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
-
-import re
 
 from agent.models import dialogue
 from agent.models.acts import REFERS as _REFERS
