@@ -212,7 +212,7 @@ class ApprovalService:
         """The grant that lets exactly this call's AWS writes through, valid until the expiry."""
         if record.status not in ("approved", "executing"):
             raise ApprovalError(f"approval {record.id} is {record.status}; no grant")
-        operations = frozenset(record.plan.get("aws_operations", []))
+        operations = frozenset(Plan.model_validate(record.plan).operation_names())
         # An approved call gets a bounded window to run even if the request expires meanwhile.
         until = max(record.expires_epoch, datetime.now(UTC).timestamp() + 15 * 60)
         return guard.Grant(record.id, record.call_hash, operations, until)

@@ -32,7 +32,7 @@ from agent.models.grammar import Grammar
 from agent.models.slots import INT64
 from agent.prompting import turn_context
 from agent.state import OpsbotState
-from agent.tool_schemas import load_prompt, route_tool_schema, tool_schema
+from agent.tool_schemas import load_prompt, out_of_domain, route_tool_schema, tool_schema
 from agent.toolbox import Toolbox, default_toolsets
 from agent.turns import last_human_text, route_after_settle, route_after_understand, settle, understand
 from agent.verify import unknown_name
@@ -112,7 +112,8 @@ class Nodes:
         if state.get("act") == Act.ANSWER and asked and asked.get("tool") and memory.get("route") in self.box.routes:
             return {"route": memory["route"], "focus": memory.get("focus_group"), "explicit": False}
         prompt = [SystemMessage(load_prompt("supervisor")), self._context(state), *_conversation(state)[-1:]]
-        msg = self._model(c, explicit).bind_tools([route_tool_schema()], tool_choice="route_request").invoke(prompt)
+        schema = route_tool_schema(self.box.toolsets)
+        msg = self._model(c, explicit).bind_tools([schema], tool_choice="route_request").invoke(prompt)
         route, focus = None, None
         if getattr(msg, "tool_calls", None):
             route = msg.tool_calls[0]["args"].get("route")
@@ -122,7 +123,7 @@ class Nodes:
         if route is None and state.get("act") == Act.FOLLOW_UP and memory.get("route") in self.box.routes:
             route = memory["route"]  # "same but bigger": stays with the specialist of the last call
         if route is None:
-            text_out = _with_notes(state, self.box.out_of_domain())
+            text_out = _with_notes(state, out_of_domain(self.box.toolsets))
             return {"route": None, "reply": text_out, "messages": [AIMessage(text_out)]}
         return {"route": route, "focus": focus, "explicit": explicit}
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from tools.base import Plan
+from tools.catalog import money
 
-
-def money(value: float | None) -> str:
-    """USD with cents, or a dash."""
-    return "-" if value is None else f"${value:,.2f}"
+__all__ = ["money", "plan_text"]
 
 
 def plan_text(plan: Plan) -> str:

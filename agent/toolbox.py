@@ -13,18 +13,10 @@ from tools.base import Resource, Tool, Toolset
 
 
 def default_toolsets() -> tuple[Toolset, ...]:
-    """The registry's toolsets: one per domain, shared ones (cost) included."""
+    """The registry's toolsets: opsbot's own domains and any registered ones."""
     from tools import registry
 
-    if hasattr(registry, "toolsets"):  # the domain packages export their Toolsets
-        return tuple(registry.toolsets())
-    by_domain: dict[str, list[Tool]] = {}
-    for tool in registry.all_tools():
-        by_domain.setdefault(tool.domain, []).append(tool)
-    return tuple(
-        Toolset(route=domain, covers="", tools=tuple(tools), shared=domain == "cost")
-        for domain, tools in by_domain.items()
-    )
+    return tuple(registry.toolsets())
 
 
 class Toolbox:
@@ -52,12 +44,11 @@ class Toolbox:
 
     def specialist_tools(self, route: str, focus: str | None = None) -> list[Tool]:
         """The tools one specialist call sees: its toolset (narrowed to ``focus``) plus shared tools."""
-        own = next((ts for ts in self.toolsets if ts.route == route and not ts.shared), None)
-        if own is None:
+        from agent.tool_schemas import specialist_tools
+
+        if route not in self.routes:
             return []
-        names = own.focuses.get(focus or "")
-        tools = [t for t in own.tools if not names or t.name in names]
-        return tools + [t for ts in self.toolsets if ts.shared for t in ts.tools]
+        return specialist_tools(route, focus, self.toolsets)
 
     def focus_of(self, tool: str) -> str | None:
         """The focus a tool belongs to, if its toolset has focuses."""
@@ -66,12 +57,6 @@ class Toolbox:
                 if tool in names:
                     return focus
         return None
-
-    def out_of_domain(self) -> str:
-        """The reply to a message no specialist handles: what opsbot does instead."""
-        parts = [f"{ts.route} ({ts.covers.strip().rstrip('.')})" if ts.covers else ts.route for ts in self.toolsets]
-        shown = [p for p, ts in zip(parts, self.toolsets, strict=True) if not ts.shared]
-        return "That is outside what I do. I help with LLM training and serving on AWS: " + "; ".join(shown) + "."
 
     @cached_property
     def resources(self) -> tuple[Resource, ...]:

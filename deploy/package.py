@@ -1,6 +1,6 @@
 """Build the Lambda code folder ``deploy/build/`` that ``deploy/template.yaml`` points at.
 
-It holds opsbot itself (agent, tools, deploy, the prompts, an optional policy file) and its runtime
+It holds opsbot itself (agent, tools, deploy, prompts, an optional policy file) and its runtime
 dependencies as arm64 wheels for Python 3.12. Sandbox-only dependencies (moto, duckdb) are left
 out: in Lambda opsbot talks to real AWS. Run from the repository root:
 
@@ -46,8 +46,7 @@ def build(out: Path = BUILD, policy: Path | None = None) -> Path:
     out.mkdir(parents=True)
     pip("--target", str(out), "--platform", PLATFORM, "--implementation", "cp", "--python-version", PYTHON_VERSION,
         "--only-binary=:all:", *runtime_requirements())  # fmt: skip
-    pip("--target", str(out), "--no-deps", str(ROOT))
-    shutil.copytree(ROOT / "prompts", out / "prompts")
+    pip("--target", str(out), "--no-deps", str(ROOT))  # the prompts come with it, as package data
     if policy:
         shutil.copyfile(policy, out / "policy.toml")
     py312 = shutil.which(f"python{PYTHON_VERSION}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -67,6 +68,88 @@ def is_retryable(exc: BaseException) -> bool:
 def error_code(exc: ClientError) -> str:
     """AWS's error code of a ClientError."""
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _message(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message", "")).lower()
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """True when AWS says the resource asked for does not exist.
+
+    Services say it in their own words: ``ResourceNotFound`` and ``...NotFoundFault`` codes, or
+    (SageMaker) a ``ValidationException`` whose message says "could not find" or "does not exist".
+    """
+    if not isinstance(exc, ClientError):
+        return False
+    code = error_code(exc)
+    if code.endswith(("NotFound", "NotFoundException", "NotFoundFault")):
+        return True
+    return code == "ValidationException" and any(
+        words in _message(exc) for words in ("not found", "could not find", "does not exist")
+    )
+
+
+def is_already_exists(exc: BaseException) -> bool:
+    """True when a create failed because the name is taken (possibly by our own earlier attempt)."""
+    if not isinstance(exc, ClientError):
+        return False
+    code = error_code(exc)
+    return (
+        code in ("ResourceInUse", "ResourceInUseException")
+        or code.endswith("AlreadyExists")
+        or ("already exists" in _message(exc))
+    )
+
+
+def describe_or_none(call: Any, **kwargs: Any) -> Any:
+    """``call(**kwargs)`` (a Describe or Get operation), or None when the resource does not exist."""
+    try:
+        return call(**kwargs)
+    except ClientError as exc:
+        if is_not_found(exc):
+            return None
+        raise
+
+
+def create_once(
+    find: Callable[[], Any], create: Callable[[], Any], taken: Callable[[BaseException], bool] = is_already_exists
+) -> tuple[Any, str]:
+    """Describe before create, so that a retried or resumed write makes its resource at most once.
+
+    ``find`` describes the resource (None: there is none), ``create`` makes it. Returns what there is
+    and how it came to be: ``(description, "existing")`` when ``find`` found it first, ``(create's
+    answer, "created")``, or ``(description, "lost")`` when the create was refused because the name is
+    ``taken`` and ``find`` now finds it (an earlier attempt whose answer was lost, or someone else's:
+    the caller tells which).
+    """
+    found = find()
+    if found is not None:
+        return found, "existing"
+    try:
+        return create(), "created"
+    except ClientError as exc:
+        found = find() if taken(exc) else None
+        if found is None:
+            raise
+        return found, "lost"
+
+
+def paged(call: Any, key: str, limit: int = 1000, token: str = "NextToken", **kwargs: Any) -> list[Any]:
+    """All items under ``key`` of a paged List or Describe operation, up to ``limit``.
+
+    ``token`` names the paging parameter, the same in request and response (``NextToken``, or
+    ``Marker`` for ElastiCache). A loop rather than a botocore paginator: each page goes through
+    the retrying client.
+    """
+    items: list[Any] = []
+    while True:
+        page = call(**kwargs)
+        items.extend(page.get(key, []))
+        following = page.get(token)
+        if not following or len(items) >= limit:
+            return items[:limit]
+        kwargs[token] = following
 
 
 class RetryingClient:

@@ -1,20 +1,26 @@
-"""The shape of a tool: typed arguments, effect, risk tier, plan, run and render.
+"""The shape of a tool and of a domain: typed arguments, effect, risk tier, plan, run and render.
 
-A tool is declared once (see ``Tool``) and every front end takes it from ``tools.registry``.
+A tool is declared once, in its domain package's ``Toolset`` (``tools/<domain>/__init__.py``), and
+everything else (the registry, the runtime, the prompts and schemas the models see, the front ends)
+takes it from there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from tools.aws import AwsClients
     from tools.config import Settings
+
+# Tags a write puts on what it creates, so a retried or resumed run finds its own earlier attempt.
+REQUEST_TAG = "opsbot:request"
+REQUESTER_TAG = "opsbot:requester"
 
 
 class Effect(StrEnum):
@@ -41,16 +47,49 @@ class ToolArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
-class Plan(BaseModel):
-    """What a call would do. Computing it never writes to AWS."""
+class AwsOperation(BaseModel):
+    """One AWS call a write will make, with the parameters that identify what it touches.
 
-    tool: str
-    args: dict[str, Any]
-    effect: Effect
-    risk: Risk
+    ``params`` holds top-level request parameters (names, ARNs, counts, instance groups) with
+    exactly the values ``run`` passes to boto3; the mutation guard compares them with the call's
+    real parameters.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    operation: str = Field(description="service:Operation, e.g. sagemaker:UpdateEndpointWeightsAndCapacities.")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def matches(self, operation: str, params: dict[str, Any]) -> bool:
+        """True if a call of ``operation`` with ``params`` carries every planned parameter, each equal
+        as canonical JSON."""
+        from tools.guard import canonical_json
+
+        if operation != self.operation:
+            return False
+        return all(
+            key in params and canonical_json(params[key]) == canonical_json(value) for key, value in self.params.items()
+        )
+
+
+class Plan(BaseModel):
+    """What a call would do. Computing it never writes to AWS.
+
+    A plan function returns only what is its own (summary, changes, AWS operations, costs, facts);
+    ``tools.runtime.plan`` fills in ``tool``, ``args``, ``effect``, ``risk`` and ``region`` from the
+    tool's declaration, so every plan that leaves the runtime has them.
+    """
+
+    tool: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    effect: Effect | None = None
+    risk: Risk | None = None
     summary: str = Field(description="One line saying what would happen.")
     changes: list[str] = Field(default_factory=list, description="Each change, for people.")
-    aws_operations: list[str] = Field(default_factory=list, description="service:Operation pairs the run will call.")
+    aws_operations: list[AwsOperation] = Field(
+        default_factory=list,
+        description="The AWS writes the run makes, in order, with their identifying parameters.",
+    )
     cost_usd_per_hour: float | None = Field(
         default=None,
         description="Hourly spend of what the action leaves running: the new resource for a create, the new "
@@ -63,6 +102,18 @@ class Plan(BaseModel):
     region: str | None = None
     facts: dict[str, Any] = Field(default_factory=dict, description="Other policy-relevant facts.")
     warnings: list[str] = Field(default_factory=list)
+
+    @field_validator("aws_operations", mode="before")
+    @classmethod
+    def _operation_names(cls, value: Any) -> Any:
+        # A bare "service:Operation" is an operation whose parameters are not pinned.
+        if isinstance(value, list):
+            return [{"operation": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    def operation_names(self) -> list[str]:
+        """The ``service:Operation`` of each planned write, in order."""
+        return [op.operation for op in self.aws_operations]
 
 
 class ToolOutcome(BaseModel):
@@ -94,6 +145,21 @@ class ToolContext:
     def account(self) -> str:
         return self.clients.account_id
 
+    @property
+    def sagemaker_role_arn(self) -> str:
+        """The execution role of HyperPod, training jobs and models: the setting, else opsbot's
+        conventional role in this account."""
+        return self.settings.sagemaker_role_arn or f"arn:aws:iam::{self.account}:role/opsbot-sagemaker-execution"
+
+    def request_tags(self) -> list[dict[str, str]]:
+        """Tags that let a retried or resumed create recognise its own earlier attempt."""
+        tags = []
+        if self.idempotency_token:
+            tags.append({"Key": REQUEST_TAG, "Value": self.idempotency_token})
+        if self.requester:
+            tags.append({"Key": REQUESTER_TAG, "Value": self.requester})
+        return tags
+
 
 A = TypeVar("A", bound=ToolArgs)
 R = TypeVar("R", bound=BaseModel)
@@ -101,45 +167,42 @@ R = TypeVar("R", bound=BaseModel)
 
 @dataclass(frozen=True)
 class Tool(Generic[A, R]):
-    """One catalog entry. ``plan`` must not write; ``run`` does the work through ``ctx.clients``."""
+    """One catalog entry. ``plan`` must not write; ``run`` does the work through ``ctx.clients``.
+
+    A read tool may leave ``plan`` out: its plan only says that it reads. A write or destructive
+    tool must have one, listing the AWS writes its run makes.
+    """
 
     name: str
-    domain: str
     effect: Effect
     risk: Risk
     description: str
     args_model: type[A]
-    plan: Callable[[ToolContext, A], Plan]
     run: Callable[[ToolContext, A], R]
     render: Callable[[R], str]
+    label: str = ""  # a short verb phrase for people: "scale an endpoint"
+    plan: Callable[[ToolContext, A], Plan] | None = None
     # How people ask for it, with slots for arguments: "scale {endpoint_name} to {instance_count}".
     # Syntax: words match as words (typos forgiven), {field} is an argument recognised by its kind,
     # (a|b) is a choice, [x] or [a|b] is optional. The one source for the offline model, the
     # Bedrock specialists' examples and the eval seeds.
     phrasings: tuple[str, ...] = ()
-    label: str = ""  # a short verb phrase for people: "scale an endpoint"
+    domain: str = ""  # the route of the toolset that declares it (filled in by ``Toolset``)
+
+    def __post_init__(self) -> None:
+        if self.effect != Effect.READ and self.plan is None:
+            raise ValueError(f"tool {self.name} is a {self.effect} tool and needs a plan function")
+        if (self.effect == Effect.READ) != (self.risk == Risk.READ):
+            raise ValueError(f"tool {self.name}: effect {self.effect} does not go with risk {self.risk}")
 
     @property
     def is_write(self) -> bool:
         """True for write and destructive tools: they need an approval."""
-        return self.effect is not Effect.READ
+        return self.effect != Effect.READ
 
     def json_schema(self) -> dict[str, Any]:
         """The argument schema, with field descriptions, as the model sees it."""
         return self.args_model.model_json_schema()
-
-
-class AwsOperation(BaseModel):
-    """One AWS call a write will make, with the parameters that identify what it touches.
-
-    ``params`` holds top-level request parameters (names, ARNs, counts) that the call must carry
-    exactly; the mutation guard compares them with the call's real parameters.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    operation: str = Field(description="service:Operation, e.g. sagemaker:UpdateEndpointWeightsAndCapacities.")
-    params: dict[str, Any] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,14 +219,37 @@ class Resource:
 class Toolset:
     """One domain: its route, what it covers, its specialist prompt, focuses, resources and tools.
 
-    Everything the agent and the front ends say about a domain is derived from here.
+    Everything the agent and the front ends say about a domain is derived from here. The tools'
+    ``domain`` is this toolset's route.
     """
 
     route: str  # "training"; the supervisor's routing enum is the routes of the toolsets
     covers: str  # one sentence: what the specialist handles
     tools: tuple[Tool, ...]
-    prompt: str = ""  # the specialist's system prompt file, prompts/<prompt>.md ("" -> route)
+    # The specialist's system prompt: the name of a prompt of the ``prompts`` package ("" -> route),
+    # or the prompt itself (text with spaces in it), for toolsets that ship outside opsbot.
+    prompt: str = ""
     focuses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # focus -> tool names
     resources: tuple[Resource, ...] = ()
     keywords: tuple[str, ...] = ()  # words that point at this domain without an action ("hyperpod")
     shared: bool = False  # its tools join every specialist and it has no route of its own (cost)
+
+    def __post_init__(self) -> None:
+        tools = []
+        for tool in self.tools:
+            if tool.domain and tool.domain != self.route:
+                raise ValueError(f"tool {tool.name} says domain {tool.domain} but is in the {self.route} toolset")
+            tools.append(tool if tool.domain else replace(tool, domain=self.route))
+        object.__setattr__(self, "tools", tuple(tools))
+        names = {t.name for t in tools}
+        for focus, members in self.focuses.items():
+            unknown = sorted(set(members) - names)
+            if unknown:
+                raise ValueError(f"focus {focus} of {self.route} names tools it does not have: {', '.join(unknown)}")
+        for resource in self.resources:
+            if resource.listed_by not in names:
+                raise ValueError(f"resource {resource.kind} is listed by {resource.listed_by}, not a {self.route} tool")
+
+    def tool_names(self) -> list[str]:
+        """The names of its tools, in declaration order."""
+        return [t.name for t in self.tools]

@@ -46,6 +46,7 @@ class Kind(StrEnum):
     TOKENS = "tokens"  # a token count: "8k context" is 8192
     MODEL = "model"  # a model of the model catalog (llama-3.1-70b, mixtral-8x7b)
     TEXT = "text"  # free text
+    LIST = "list"  # a list of structured items (instance groups); their fields declare their own kinds
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from tools.errors import (
     ToolInputError,
     aws_error_message,
 )
-from tools.registry import get_tool
+from tools.registry import get as get_tool
 from tools.validation import first_error
 
 
@@ -65,10 +65,29 @@ def args_dict(args: ToolArgs) -> dict[str, Any]:
 
 
 def plan(name: str, raw: dict[str, Any] | str | None, ctx: ToolContext) -> Plan:
-    """The plan of a call. Validates first; never writes."""
+    """The plan of a call. Validates first; never writes.
+
+    The tool's plan function says what is its own (a read tool needs none: ``read_plan``); the
+    call's tool, normalised arguments, effect, risk and region come from the declaration.
+    """
     tool = get_tool(name)
     args = parse_args(tool, raw)
-    return _aws(lambda: tool.plan(ctx, args))
+    own = _aws(lambda: tool.plan(ctx, args)) if tool.plan is not None else read_plan(tool, args)
+    return own.model_copy(
+        update={
+            "tool": tool.name,
+            "args": args_dict(args),
+            "effect": tool.effect,
+            "risk": tool.risk,
+            "region": own.region or ctx.region,
+        }
+    )
+
+
+def read_plan(tool: Tool, args: ToolArgs) -> Plan:
+    """The plan of a read: it only reads, costs nothing and needs no approval."""
+    given = ", ".join(f"{k}={v}" for k, v in args_dict(args).items())
+    return Plan(summary=f"{tool.label or tool.name.replace('_', ' ')}" + (f" ({given})" if given else ""))
 
 
 def run_read(name: str, raw: dict[str, Any] | str | None, ctx: ToolContext) -> ToolOutcome:

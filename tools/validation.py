@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError, ValidationInfo
 
 from tools.errors import ToolInputError
 
@@ -50,6 +51,23 @@ def image_uri(field: str, value: str) -> str:
             field, value, "expected an ECR image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag"
         )
     return value.strip()
+
+
+def checked(check: Callable[[str, str], str]) -> AfterValidator:
+    """``check(field, value)`` as a validator for ``Annotated``: it names the field it checks, and
+    leaves an absent optional value alone."""
+
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        return value if value is None else check(info.field_name or "value", value)
+
+    return AfterValidator(validate)
+
+
+# Put these in an argument's ``Annotated[...]``.
+SageMakerName = checked(sagemaker_name)
+S3Uri = checked(s3_uri)
+ImageUri = checked(image_uri)
+BucketName = checked(bucket_name)
 
 
 def first_error(exc: ValidationError, tool: str | None = None) -> ToolInputError:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, button_value
 from agent.slack.text import ELLIPSIS, clip, escape, layout, pack, paginate, slack_len
+from tools.catalog import money
 
 if TYPE_CHECKING:
     from agent.service import AskResult
@@ -62,11 +63,6 @@ class Retirement:
 
     by: str | None = None
     at: str | None = None
-
-
-def money(value: float | None) -> str:
-    """USD with cents, or a dash when unknown."""
-    return "-" if value is None else f"${value:,.2f}"
 
 
 def slack_date(iso: str | None) -> str:

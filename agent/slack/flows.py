@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from agent.slack import cards
 from agent.slack.refs import delivery_key, parse_button_value, parse_thread_ref, thread_id
 from agent.slack.text import clip, escape
+from agent.tool_schemas import usage_text
 from tools.errors import OpsbotError
 
 log = logging.getLogger("opsbot.slack")
@@ -150,7 +151,7 @@ class SlackWorker:
                 return
             thread_ts = root["ts"]
         if not req.text.strip():
-            self._post(client, req.channel, thread_ts, USAGE)
+            self._post(client, req.channel, thread_ts, usage_text())
             return
         thread = thread_id(req.channel, thread_ts, req.team)
         try:

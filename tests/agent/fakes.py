@@ -12,7 +12,7 @@ from langchain_core.runnables import RunnableLambda
 from pydantic import BaseModel, Field
 
 from tools import registry
-from tools.base import Effect, Plan, Risk, Tool, ToolArgs, ToolContext
+from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext, Toolset
 
 _ids = itertools.count(1)
 
@@ -63,12 +63,8 @@ def bucket_tool(
 
     def plan(ctx: ToolContext, args: BucketArgs) -> Plan:
         return Plan(
-            tool="make_bucket",
-            args=args.model_dump(mode="json"),
-            effect=Effect.WRITE,
-            risk=risk,
             summary=f"create bucket {args.bucket}",
-            aws_operations=["s3:CreateBucket"],
+            aws_operations=[AwsOperation(operation="s3:CreateBucket", params={"Bucket": args.bucket})],
             instance_type="ml.trn2.48xlarge",
             instance_count=args.instance_count,
             cost_usd_per_hour=1.0 * args.instance_count,
@@ -88,7 +84,7 @@ def bucket_tool(
 
     return Tool(
         name="make_bucket",
-        domain="data",
+        label="make a bucket",
         effect=Effect.WRITE,
         risk=risk,
         description="Create a bucket.",
@@ -101,13 +97,13 @@ def bucket_tool(
 
 @contextmanager
 def registered(tool: Tool) -> Iterator[Tool]:
-    """Add ``tool`` to the registry for the duration of a test."""
-    tools = registry._load()
-    tools[tool.name] = tool
+    """Add ``tool`` to the registry for the duration of a test, in a toolset of its own that every
+    specialist shares."""
+    toolset = registry.register(Toolset(route=f"test-{tool.name}", covers="A test tool.", tools=(tool,), shared=True))
     try:
-        yield tool
+        yield toolset.tools[0]
     finally:
-        tools.pop(tool.name, None)
+        registry.unregister(toolset)
 
 
 def buckets(settings: Any) -> list[str]:

@@ -77,7 +77,8 @@ def test_breaking_the_gate_on_purpose_shows_violations(cases: list, monkeypatch:
         return self.get(approval_id), False
 
     def grant_anything(self: agent.approvals.ApprovalService, record: object) -> guard.Grant:
-        return guard.Grant(record.id, record.call_hash, frozenset(record.plan["aws_operations"]), 2e9)
+        operations = frozenset(op["operation"] for op in record.plan["aws_operations"])
+        return guard.Grant(record.id, record.call_hash, operations, 2e9)
 
     monkeypatch.setattr(agent.graph, "await_approval", no_wait)
     monkeypatch.setattr(agent.approvals.ApprovalService, "claim_execution", claim_anything)

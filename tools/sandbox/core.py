@@ -21,15 +21,9 @@ from typing import Any
 
 from tools.config import SANDBOX_ACCOUNT_ID, Settings
 from tools.guard import is_mutating
-from tools.sandbox.extensions import HANDLERS, Call, ExtensionError
+from tools.sandbox.extensions import EXTENSION_MODULES, HANDLERS, Call, ExtensionError
 
 STATEFUL_SERVICES = ("s3", "sagemaker", "elasticache", "cloudwatch")
-EXTENSION_MODULES = (
-    "tools.sandbox.ext_training",
-    "tools.sandbox.ext_inference",
-    "tools.sandbox.ext_cache",
-    "tools.sandbox.ext_data",
-)
 # The demo account lives in us-east-1; other regions of the sandbox exist and start empty.
 SEED_REGION = "us-east-1"
 FAKE_CREDENTIALS = {

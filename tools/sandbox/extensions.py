@@ -38,6 +38,14 @@ class Call:
     changed: bool = False
 
 
+# The modules that register extensions and seed the demo account, in seeding order.
+EXTENSION_MODULES = (
+    "tools.sandbox.ext_training",
+    "tools.sandbox.ext_inference",
+    "tools.sandbox.ext_cache",
+    "tools.sandbox.ext_data",
+)
+
 Handler = Callable[[Call], dict[str, Any]]
 HANDLERS: dict[tuple[str, str], Handler] = {}
 

@@ -9,15 +9,46 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from tools.s3_metadata_sql import INVENTORY_COLUMNS, InventoryQuery, quote_identifier
 from tools.sandbox.ext_data import NOMINAL_SIZE_METADATA, s3_backend
 
-if TYPE_CHECKING:
-    from tools.sandbox.core import Sandbox
-
 LOCAL_TABLE = "inventory"
+# (column, DuckDB type mirroring the Iceberg/Athena type) of the live inventory table, in AWS's order.
+INVENTORY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("bucket", "VARCHAR NOT NULL"),
+    ("key", "VARCHAR NOT NULL"),
+    ("sequence_number", "VARCHAR NOT NULL"),
+    ("version_id", "VARCHAR"),
+    ("is_delete_marker", "BOOLEAN"),
+    ("size", "BIGINT"),
+    ("last_modified_date", "TIMESTAMP"),
+    ("e_tag", "VARCHAR"),
+    ("storage_class", "VARCHAR"),
+    ("is_multipart", "BOOLEAN"),
+    ("encryption_status", "VARCHAR"),
+    ("is_bucket_key_enabled", "BOOLEAN"),
+    ("kms_key_arn", "VARCHAR"),
+    ("checksum_algorithm", "VARCHAR"),
+    ("object_tags", "MAP(VARCHAR, VARCHAR)"),
+    ("user_metadata", "MAP(VARCHAR, VARCHAR)"),
+)
+
+
+class InventoryQuery(Protocol):
+    """What the sandbox needs of a query: its SQL, the table it names, and its parameter values."""
+
+    sql: str
+    table: str
+
+    def values(self) -> list[Any]: ...
+
+
+def quote_identifier(name: str) -> str:
+    """A double-quoted DuckDB identifier (only the sandbox's own names get here)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 _USER_META = "x-amz-meta-"
 _ENCRYPTION_STATUS = {None: "SSE-S3", "AES256": "SSE-S3", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}
 
@@ -101,7 +132,7 @@ def _insert(con: Any, rows: list[tuple[Any, ...]]) -> None:
     con.execute(f"INSERT INTO {quote_identifier(LOCAL_TABLE)} SELECT {', '.join(select)}", params)
 
 
-def run_query(sandbox: Sandbox, query: InventoryQuery, bucket: str) -> list[dict[str, Any]]:
+def run_query(sandbox: Any, query: InventoryQuery, bucket: str) -> list[dict[str, Any]]:
     """Run ``query`` on DuckDB over the inventory of ``bucket`` as the sandbox holds it now."""
     import duckdb
 

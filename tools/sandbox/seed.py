@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from tools.sandbox.core import Sandbox
+from tools.sandbox.extensions import EXTENSION_MODULES
 
 
-def seed_all(sandbox: Sandbox) -> None:
-    """Create the demo resources of every domain, in a fixed order (deterministic)."""
-    from tools.sandbox.core import EXTENSION_MODULES
-
+def seed_all(sandbox: Any) -> None:
+    """Create the demo resources of every domain (``sandbox`` is the running Sandbox), in a fixed order."""
     for name in EXTENSION_MODULES:
         module = importlib.import_module(name)
         module.seed(sandbox)

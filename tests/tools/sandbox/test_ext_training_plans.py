@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.tools.test_training import grant_all
+from tests.tools.helpers import grant_all
 from tools.base import ToolContext
 from tools.sandbox.ext_training_common import now
 from tools.sandbox.extensions import validate_output

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tools.s3_metadata_sql import INVENTORY_COLUMNS, InventoryFilters, InventoryQuery, build_inventory_query
+from tools.data.sql import InventoryFilters, InventoryQuery, build_inventory_query
 from tools.sandbox import ext_data
-from tools.sandbox.inventory import inventory_rows, local_sql, run_query
+from tools.sandbox.inventory import INVENTORY_COLUMNS, inventory_rows, local_sql, run_query
 
 
 @pytest.fixture

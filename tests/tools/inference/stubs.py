@@ -1,0 +1,46 @@
+"""A live-mode context whose every AWS call is stubbed (no network), for checking requests field by field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.stub import Stubber
+
+from tools import runtime
+from tools.aws import AwsClients
+from tools.base import ToolContext
+from tools.config import get_settings
+
+LIVE_ACCOUNT = "111122223333"
+NEURON_IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.30.0-neuronx-sdk2.20.1"
+CREATE_ARGS = {
+    "endpoint_name": "llama70b",
+    "instance_type": "inf2.24xlarge",
+    "instance_count": 2,
+    "model_s3_uri": "s3://checkpoints/llama70b",
+}
+
+
+def live_context() -> ToolContext:
+    """A live-mode context (real boto3 clients) whose account lookup is stubbed; tests stub the rest."""
+    settings = get_settings(live=True)
+    clients = AwsClients(settings)
+    with Stubber(clients.client("sts").raw) as sts:
+        sts.add_response(
+            "get_caller_identity",
+            {"Account": LIVE_ACCOUNT, "Arn": f"arn:aws:iam::{LIVE_ACCOUNT}:user/alice", "UserId": "AIDA"},
+        )
+        ctx = runtime.make_context(settings, requester="alice", thread="t-test", clients=clients)
+        assert ctx.account == LIVE_ACCOUNT
+    return ctx
+
+
+def not_found(stub: Stubber, method: str, what: str, params: dict[str, Any]) -> None:
+    """SageMaker's answer for a missing endpoint, config or model."""
+    stub.add_client_error(
+        method,
+        service_error_code="ValidationException",
+        service_message=f'Could not find {what} "arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:x".',
+        http_status_code=400,
+        expected_params=params,
+    )

@@ -1,0 +1,98 @@
+"""scale_endpoint on the sandbox, and its request field by field on a stubbed live-mode client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from tests.tools.helpers import approve_and_run, grant_for, record
+from tests.tools.inference.stubs import LIVE_ACCOUNT
+from tools import runtime
+from tools.errors import NotFoundError, ToolInputError
+
+
+# ------------------------------------------------------------------------------------- scale_endpoint
+def test_scale_endpoint_on_the_sandbox(ctx) -> None:
+    rec = record(ctx)
+    args = {"endpoint_name": "chat-prod", "instance_count": 3}
+    plan, out = approve_and_run(ctx, "scale_endpoint", args)
+    # THEN the plan shows old and new count and the cost change
+    assert (plan.instance_type, plan.instance_count) == ("ml.p6-b200.48xlarge", 3)
+    assert plan.cost_usd_per_hour == 427.26 and plan.facts["cost_usd_per_hour_delta"] == 284.84
+    assert plan.facts["old_count"] == 1 and plan.facts["new_count"] == 3
+    assert "$142.42/h -> $427.26/h" in (plan.cost_note or "")
+    assert plan.operation_names() == ["sagemaker:UpdateEndpointWeightsAndCapacities"] == rec.writes()
+    # AND the result, then the endpoint settles at 3 instances
+    r = out.result
+    assert (r["old_count"], r["new_count"], r["changed"], r["status"]) == (1, 3, True, "Updating")
+    assert "1 -> 3 x ml.p6-b200.48xlarge" in out.text
+    detail = runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx).result["endpoint"]
+    assert detail["status"] == "InService" and detail["instance_count"] == 3
+    assert detail["cost_usd_per_hour"] == 427.26
+
+
+def test_scale_to_the_current_count_makes_no_call(ctx) -> None:
+    rec = record(ctx)
+    args = {"endpoint_name": "llama8b-inf2", "instance_count": 1}
+    plan, out = approve_and_run(ctx, "scale_endpoint", args)
+    assert plan.facts["cost_usd_per_hour_delta"] == 0 and any("nothing would change" in w for w in plan.warnings)
+    assert rec.writes() == [] and out.result["changed"] is False
+    assert "nothing changed" in out.text
+
+
+def test_scale_request_fields(live_ctx) -> None:
+    arn = f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint/chat-prod"
+    now = "2026-11-01T00:00:00Z"
+
+    def described(status: str, current: int, desired: int) -> dict[str, Any]:
+        return {
+            "EndpointName": "chat-prod",
+            "EndpointArn": arn,
+            "EndpointConfigName": "chat-prod-config",
+            "EndpointStatus": status,
+            "CreationTime": now,
+            "LastModifiedTime": now,
+            "ProductionVariants": [
+                {"VariantName": "AllTraffic", "CurrentInstanceCount": current, "DesiredInstanceCount": desired}
+            ],
+        }
+
+    config = {
+        "EndpointConfigName": "chat-prod-config",
+        "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint-config/x-config",
+        "CreationTime": now,
+        "ProductionVariants": [
+            {"VariantName": "AllTraffic", "ModelName": "chat-prod-model", "InstanceType": "ml.p6-b200.48xlarge"}
+        ],
+    }
+    with Stubber(live_ctx.clients.client("sagemaker").raw) as stub:
+        stub.add_response("describe_endpoint", described("InService", 1, 1), {"EndpointName": "chat-prod"})
+        stub.add_response("describe_endpoint_config", config, {"EndpointConfigName": "chat-prod-config"})
+        stub.add_response(
+            "update_endpoint_weights_and_capacities",
+            {"EndpointArn": arn},
+            {
+                "EndpointName": "chat-prod",
+                "DesiredWeightsAndCapacities": [{"VariantName": "AllTraffic", "DesiredInstanceCount": 4}],
+            },
+        )
+        stub.add_response("describe_endpoint", described("Updating", 1, 4), {"EndpointName": "chat-prod"})
+        stub.add_response("describe_endpoint_config", config, {"EndpointConfigName": "chat-prod-config"})
+        args = {"endpoint_name": "chat-prod", "instance_count": 4}
+        grant = grant_for(live_ctx, "scale_endpoint", args, ["sagemaker:UpdateEndpointWeightsAndCapacities"])
+        out = runtime.run_approved("scale_endpoint", args, live_ctx, grant)
+        stub.assert_no_pending_responses()
+    assert out.result["status"] == "Updating" and out.result["cost_usd_per_hour_after"] == 569.68
+
+
+def test_scale_bad_input(ctx) -> None:
+    with pytest.raises(ToolInputError) as err:
+        runtime.plan("scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 0}, ctx)
+    assert err.value.field == "instance_count" and err.value.value == 0
+    with pytest.raises(ToolInputError) as err:
+        runtime.plan("scale_endpoint", {"endpoint_name": "chat prod", "instance_count": 2}, ctx)
+    assert err.value.field == "endpoint_name"
+    with pytest.raises(NotFoundError):
+        runtime.plan("scale_endpoint", {"endpoint_name": "missing", "instance_count": 2}, ctx)

@@ -1,0 +1,130 @@
+"""The registry serves toolsets: opsbot's own, and one registered at run time (a plugin, or this
+test's toy domain) is offered everywhere the toolsets are read, with no other file changed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Annotated
+
+import pytest
+from pydantic import BaseModel, Field
+from typer.testing import CliRunner
+
+from agent.cli import app
+from agent.tool_schemas import (
+    ROUTES,
+    out_of_domain,
+    route_tool_schema,
+    specialist_tools,
+    supervisor_prompt,
+    tool_schema,
+)
+from tools import registry, runtime
+from tools.base import Effect, Resource, Risk, Tool, ToolArgs, ToolContext, Toolset
+from tools.errors import UnknownToolError
+from tools.kinds import Name
+
+
+class CountArgs(ToolArgs):
+    """count_marbles' arguments."""
+
+    jar: Annotated[str, Name("jar"), Field(description="Name of the jar, e.g. blue.")]
+
+
+class Marbles(BaseModel):
+    """count_marbles' result."""
+
+    jar: str
+    marbles: int
+
+
+def count(ctx: ToolContext, args: CountArgs) -> Marbles:
+    """One marble per letter of the jar's name: a toy needs no AWS."""
+    return Marbles(jar=args.jar, marbles=len(args.jar))
+
+
+TOY = Toolset(
+    route="toys",
+    covers="Marble jars in the playroom.",
+    tools=(
+        Tool(
+            name="count_marbles",
+            label="count the marbles in a jar",
+            effect=Effect.READ,
+            risk=Risk.READ,
+            description="Count the marbles in one jar.",
+            args_model=CountArgs,
+            run=count,
+            render=lambda r: f"{r.jar}: {r.marbles} marbles",
+        ),
+    ),
+    prompt="You are opsbot's toy specialist. Count marbles with your tool; ask which jar if it is not said.",
+    resources=(Resource("jar", ("jar",), "count_marbles", lambda r: [r["jar"]]),),
+    keywords=("marble",),
+)
+
+
+@pytest.fixture
+def toy() -> Iterator[Toolset]:
+    """GIVEN the toy toolset registered for the duration of a test."""
+    registry.register(TOY)
+    try:
+        yield TOY
+    finally:
+        registry.unregister(TOY)
+
+
+def test_opsbots_own_toolsets_are_served_in_catalog_order() -> None:
+    assert [t.route for t in registry.toolsets()] == ["training", "inference", "cache", "data", "cost"]
+    assert registry.routes() == ("training", "inference", "cache", "data")
+    assert registry.route_of("scale_endpoint") == "inference" and registry.route_of("estimate_cost") is None
+    assert registry.get("tune_cache").domain == "cache"
+    with pytest.raises(UnknownToolError, match="known tools: create_hyperpod_cluster"):
+        registry.get("nope")
+
+
+def test_a_registered_toolset_is_in_opsbot_tools(toy: Toolset) -> None:
+    # WHEN `opsbot tools --json` runs in process
+    result = CliRunner().invoke(app, ["tools", "--json"])
+    # THEN the toy tool is listed with its domain, effect and risk
+    assert result.exit_code == 0
+    rows = {r["name"]: r for r in json.loads(result.stdout)["tools"]}
+    assert (rows["count_marbles"]["domain"], rows["count_marbles"]["effect"]) == ("toys", "read")
+
+
+def test_a_registered_toolset_is_in_the_bedrock_tool_schemas_of_its_specialist(toy: Toolset) -> None:
+    # WHEN the specialist of its route is assembled as the graph does
+    schemas = [tool_schema(t) for t in specialist_tools("toys")]
+    # THEN it gets the toy tool's function schema (with the argument's kind) plus the shared tools
+    names = [s["function"]["name"] for s in schemas]
+    assert names == ["count_marbles", "estimate_cost"]
+    jar = schemas[0]["function"]["parameters"]["properties"]["jar"]
+    assert jar["x-opsbot-kind"] == {"kind": "name", "of": "jar"}
+    # AND the supervisor can route to it, and says what it covers
+    assert "toys" in ROUTES
+    assert "toys" in route_tool_schema()["function"]["parameters"]["properties"]["route"]["enum"]
+    assert "- `toys`: Marble jars in the playroom." in supervisor_prompt()
+    assert "- toys: Marble jars in the playroom" in out_of_domain()
+
+
+def test_a_registered_tool_runs_through_the_runtime(toy: Toolset, ctx: ToolContext) -> None:
+    assert runtime.run_read("count_marbles", {"jar": "blue"}, ctx).text == "blue: 4 marbles"
+    assert runtime.plan("count_marbles", {"jar": "blue"}, ctx).summary == "count the marbles in a jar (jar=blue)"
+
+
+def test_unregister_takes_it_away_again() -> None:
+    registry.register(TOY)
+    registry.unregister(TOY)
+    assert "toys" not in registry.routes()
+    with pytest.raises(UnknownToolError):
+        registry.get("count_marbles")
+
+
+def test_a_route_or_tool_name_cannot_be_taken_twice(toy: Toolset) -> None:
+    with pytest.raises(ValueError, match="route 'toys'"):
+        registry.register(Toolset(route="toys", covers="Again.", tools=()))
+    clash = Toolset(route="other", covers="Clash.", tools=(replace(registry.get("list_endpoints"), domain=""),))
+    with pytest.raises(ValueError, match="tools already registered: list_endpoints"):
+        registry.register(clash)

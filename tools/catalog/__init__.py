@@ -1,0 +1,122 @@
+"""The instance catalog (``instances.yaml``, package data): prices, accelerators, where a type may go.
+
+The one place prices are looked up (``price``) and written for people (``money``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+from pydantic import AfterValidator, BaseModel, Field
+
+from tools.errors import ToolInputError
+from tools.validation import checked
+
+
+class Accelerator(BaseModel):
+    kind: str
+    count: int
+    memory_gib: float
+
+
+class InstanceType(BaseModel):
+    """One catalog row."""
+
+    name: str
+    uses: list[str]
+    price_usd_per_hour: float = Field(description="On-demand list price, us-east-1.")
+    accelerator: Accelerator | None = None
+    vcpus: int
+    memory_gib: float
+    network_gbps: float
+
+
+class Catalog(BaseModel):
+    price_region: str
+    price_date: str
+    instances: list[InstanceType]
+
+    def get(self, name: str) -> InstanceType | None:
+        return next((i for i in self.instances if i.name == name), None)
+
+    def for_use(self, use: str) -> list[InstanceType]:
+        return [i for i in self.instances if use in i.uses]
+
+
+@cache
+def catalog() -> Catalog:
+    """The catalog, read once from package data."""
+    text = resources.files("tools.catalog").joinpath("instances.yaml").read_text()
+    return Catalog.model_validate(yaml.safe_load(text))
+
+
+USE_WORDS = {
+    "training": "a training job",
+    "hyperpod": "a HyperPod instance group",
+    "inference": "an inference endpoint",
+    "cache": "an ElastiCache node",
+    "ec2": "EC2",
+}
+
+
+def normalise_instance_type(value: str, use: str) -> str:
+    """Lower-case, and add the ``ml.`` or ``cache.`` prefix that people often leave out."""
+    name = value.strip().lower()
+    if use in ("training", "hyperpod", "inference") and not name.startswith("ml."):
+        name = "ml." + name
+    if use == "cache" and not name.startswith("cache."):
+        name = "cache." + name
+    return name
+
+
+def check_instance_type(value: str, use: str, field: str = "instance_type") -> InstanceType:
+    """The catalog row for ``value`` if it may be used for ``use``, else a ToolInputError."""
+    name = normalise_instance_type(value, use)
+    allowed = [i.name for i in catalog().for_use(use)]
+    row = catalog().get(name)
+    if row is None or use not in row.uses:
+        why = "is not in the catalog" if row is None else f"cannot be used for {USE_WORDS[use]}"
+        raise ToolInputError(field, value, f"{name} {why}; allowed: {', '.join(allowed)}")
+    return row
+
+
+def instance_type_for(use: str) -> AfterValidator:
+    """A validator for ``Annotated``: the catalog name of an instance type that may be used for ``use``."""
+    return checked(lambda field, value: check_instance_type(value, use, field=field).name)
+
+
+def price(instance_type: str | None) -> float | None:
+    """On-demand price per hour of one instance of ``instance_type``; None when the catalog does not know it."""
+    row = catalog().get(instance_type) if instance_type else None
+    return row.price_usd_per_hour if row else None
+
+
+def price_source() -> str:
+    """Where prices come from, for cost notes."""
+    return f"on-demand list price, {catalog().price_region}, {catalog().price_date}"
+
+
+UNKNOWN = "n/a"
+
+
+def money(value: float | None, *, per_hour: bool = False, signed: bool = False, digits: int = 2) -> str:
+    """Dollars for people: ``$1,234.56``; ``$223.88/h`` with ``per_hour``; ``+$1.50/h`` with ``signed``.
+
+    An unknown amount (None) is ``n/a``. ``digits`` is 3 for cache nodes, whose prices have a
+    tenth of a cent.
+    """
+    if value is None:
+        return UNKNOWN
+    sign = ("-" if value < 0 else "+") if signed else ("-" if value < 0 else "")
+    return f"{sign}${abs(value):,.{digits}f}" + ("/h" if per_hour else "")
+
+
+def cost_change(before: float | None, after: float | None, *, digits: int = 2, delta: bool = True) -> str:
+    """An hourly cost before and after a change: ``$55.97/h -> $111.94/h (+$55.97/h)``; the change is
+    left out when either side is unknown or ``delta`` is False."""
+    text = f"{money(before, per_hour=True, digits=digits)} -> {money(after, per_hour=True, digits=digits)}"
+    if not delta or before is None or after is None:
+        return text
+    return f"{text} ({money(after - before, per_hour=True, signed=True, digits=digits)})"

@@ -1,0 +1,248 @@
+"""query_s3_metadata: which objects of a bucket match, from its S3 Metadata live inventory table.
+
+It answers questions about a bucket's objects (size, age, storage class, type, tags) on Athena in
+live mode and on DuckDB over the sandbox's buckets otherwise, with the same SQL (``sql``); its
+arguments are in ``query_args``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.base import Effect, Plan, Risk, Tool, ToolContext
+from tools.data import athena
+from tools.data.enable import metadata_configuration
+from tools.data.query_args import QueryS3MetadataArgs
+from tools.data.sql import (
+    CONTENT_TYPE_SUFFIXES,
+    DEFAULT_TABLE,
+    InventoryQuery,
+    build_inventory_query,
+    default_namespace,
+)
+from tools.errors import OpsbotError
+
+ATHENA_COST_NOTE = "Athena bills $5 per TB scanned (10 MB minimum per query); an inventory scan is usually far smaller"
+
+
+class S3MetadataNotConfiguredError(OpsbotError):
+    """The bucket has no S3 Metadata inventory to query."""
+
+
+# ----------------------------------------------------------------------- the inventory table
+@dataclass
+class InventoryTarget:
+    """Where a bucket's inventory table is, and what to tell people about its state."""
+
+    namespace: str
+    table: str
+    status: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _inventory_target(ctx: ToolContext, bucket: str) -> InventoryTarget:
+    config = metadata_configuration(ctx, bucket)
+    enable = f"enable it with enable_s3_metadata (bucket={bucket}), which needs approval"
+    if config is None:
+        raise S3MetadataNotConfiguredError(
+            f"bucket {bucket} has no S3 Metadata configuration, so nothing to query; {enable}"
+        )
+    inventory = config.get("InventoryTableConfigurationResult") or {}
+    if inventory.get("ConfigurationState") != "ENABLED":
+        raise S3MetadataNotConfiguredError(
+            f"bucket {bucket} has S3 Metadata without a live inventory table, so nothing to query; {enable}"
+        )
+    status = str(inventory.get("TableStatus") or "UNKNOWN")
+    if status == "FAILED":
+        err = inventory.get("Error") or {}
+        raise S3MetadataNotConfiguredError(
+            f"the inventory table of bucket {bucket} failed: {err.get('ErrorCode', '?')}: {err.get('ErrorMessage', '')}"
+        )
+    warnings = []
+    if status != "ACTIVE":
+        warnings.append(f"the inventory table is {status}: results may be incomplete until it is ACTIVE")
+    namespace = (config.get("DestinationResult") or {}).get("TableNamespace") or default_namespace(bucket)
+    return InventoryTarget(namespace, str(inventory.get("TableName") or DEFAULT_TABLE), status, warnings)
+
+
+# --------------------------------------------------------------------- query_s3_metadata
+class S3ObjectRow(BaseModel):
+    """One object of the answer."""
+
+    key: str
+    size_bytes: int
+    last_modified: str = Field(description="UTC, ISO 8601.")
+    storage_class: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class S3MetadataQueryResult(BaseModel):
+    """query_s3_metadata's result: the rows, their count and size, and the SQL that found them."""
+
+    bucket: str
+    engine: Literal["athena", "duckdb-sandbox"]
+    table: str
+    sql: str
+    parameters: list[str | int]
+    row_count: int
+    total_size_bytes: int
+    limit: int
+    limit_reached: bool = Field(description="True when there may be more matching objects than returned.")
+    rows: list[S3ObjectRow]
+    query_execution_id: str | None = None
+    data_scanned_bytes: int | None = None
+    warnings: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+def _query(ctx: ToolContext, args: QueryS3MetadataArgs) -> tuple[InventoryTarget, InventoryQuery]:
+    target = _inventory_target(ctx, args.bucket)
+    query = build_inventory_query(args.filters(), ctx.settings.s3_metadata_catalog, target.namespace, target.table)
+    return target, query
+
+
+def _notes(args: QueryS3MetadataArgs) -> list[str]:
+    if not args.content_type:
+        return []
+    suffixes = ", ".join(CONTENT_TYPE_SUFFIXES[args.content_type])
+    return [f"the inventory has no Content-Type column: {args.content_type} is matched by key suffix ({suffixes})"]
+
+
+def plan_query(ctx: ToolContext, args: QueryS3MetadataArgs) -> Plan:
+    """The SQL that would run and where; reads the bucket's metadata configuration, writes nothing."""
+    target, query = _query(ctx, args)
+    sandbox = ctx.clients.is_sandbox
+    return Plan(
+        summary=f"query the S3 Metadata inventory of s3://{args.bucket} (at most {args.limit} objects)",
+        cost_note="sandbox: free" if sandbox else ATHENA_COST_NOTE,
+        facts={
+            "engine": "duckdb-sandbox" if sandbox else "athena",
+            "table": query.table,
+            "sql": query.sql,
+            "parameters": query.values(),
+            "inventory_status": target.status,
+        },
+        warnings=target.warnings + _notes(args),
+    )
+
+
+def _timestamp(value: Any) -> str:
+    if isinstance(value, str):
+        text = value.strip().removesuffix(" UTC").replace(" ", "T", 1)
+        value = datetime.fromisoformat(text)
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        return value.isoformat(timespec="seconds") + "Z"
+    return str(value)
+
+
+def _tags(value: Any) -> dict[str, str]:
+    if value is None or value == "":
+        return {}
+    parsed = json.loads(value) if isinstance(value, str) else value
+    return {str(k): str(v) for k, v in dict(parsed).items()}
+
+
+def _row(raw: dict[str, Any]) -> S3ObjectRow:
+    return S3ObjectRow(
+        key=str(raw["key"]),
+        size_bytes=int(raw["size"] or 0),
+        last_modified=_timestamp(raw["last_modified_date"]),
+        storage_class=raw.get("storage_class"),
+        tags=_tags(raw.get("object_tags")),
+    )
+
+
+def run_query(ctx: ToolContext, args: QueryS3MetadataArgs) -> S3MetadataQueryResult:
+    """Run the inventory query: Athena in live mode, DuckDB over the sandbox's buckets otherwise."""
+    target, query = _query(ctx, args)
+    query_execution_id: str | None = None
+    scanned: int | None = None
+    if ctx.clients.is_sandbox:
+        from tools.sandbox.inventory import run_query as run_in_sandbox
+
+        raw_rows: list[dict[str, Any]] = run_in_sandbox(ctx.clients.sandbox, query, args.bucket)
+        engine: Literal["athena", "duckdb-sandbox"] = "duckdb-sandbox"
+    else:
+        s = ctx.settings
+        answer = athena.run(ctx.clients.client("athena"), query, s.athena_workgroup, s.athena_output_s3, args.limit)
+        raw_rows, engine = answer.rows, "athena"
+        query_execution_id, scanned = answer.query_execution_id, answer.data_scanned_bytes
+    rows = [_row(r) for r in raw_rows]
+    return S3MetadataQueryResult(
+        bucket=args.bucket,
+        engine=engine,
+        table=query.table,
+        sql=query.sql,
+        parameters=query.values(),
+        row_count=len(rows),
+        total_size_bytes=sum(r.size_bytes for r in rows),
+        limit=args.limit,
+        limit_reached=len(rows) >= args.limit,
+        rows=rows,
+        query_execution_id=query_execution_id,
+        data_scanned_bytes=scanned,
+        warnings=target.warnings,
+        notes=_notes(args),
+    )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean(text: str, width: int = 80) -> str:
+    # Keys and tags are data from the bucket: shown on one line, never as extra output lines.
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def human_bytes(size: int) -> str:
+    """Decimal units, as storage is billed: 1 GB = 1e9 bytes."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.2f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def render_query(r: S3MetadataQueryResult) -> str:
+    """The matching objects, then the SQL that found them."""
+    more = " (limit reached; there may be more)" if r.limit_reached else ""
+    lines = [f"{r.row_count} objects in s3://{r.bucket}, {human_bytes(r.total_size_bytes)} in total{more}"]
+    for row in r.rows:
+        tags = " ".join(f"{_clean(k, 40)}={_clean(v, 60)}" for k, v in sorted(row.tags.items()))
+        when = row.last_modified.replace("T", " ")[:16]
+        lines.append(
+            f"  {when}  {human_bytes(row.size_bytes):>12}  {row.storage_class or '-':<19} {_clean(row.key, 100)}"
+        )
+        if tags:
+            lines.append(f"      tags: {tags}")
+    lines += [f"warning: {w}" for w in r.warnings] + [f"note: {n}" for n in r.notes]
+    where = "Athena" if r.engine == "athena" else "DuckDB over the sandbox inventory"
+    ran = f" (query {r.query_execution_id})" if r.query_execution_id else ""
+    lines.append(f"SQL run on {where}{ran}, parameters {r.parameters!r}:")
+    lines += ["  " + line for line in r.sql.splitlines()]
+    return "\n".join(lines)
+
+
+QUERY_TOOL = Tool(
+    name="query_s3_metadata",
+    description=(
+        "Find objects in a bucket by prefix, size, last-modified time, storage class, content type and tags, "
+        "from its S3 Metadata inventory table (SQL built by opsbot; returns the rows and the SQL)."
+    ),
+    label="query S3 Metadata (objects by prefix, size, date, class, tags)",
+    effect=Effect.READ,
+    risk=Risk.READ,
+    args_model=QueryS3MetadataArgs,
+    plan=plan_query,
+    run=run_query,
+    render=render_query,
+)

@@ -1,0 +1,156 @@
+"""scale_endpoint: change the instance count of an endpoint's one variant."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
+from tools.catalog import cost_change
+from tools.errors import ToolInputError
+from tools.inference.create import MAX_INSTANCES
+from tools.inference.endpoints import EndpointArgs, EndpointInfo, require_endpoint
+from tools.kinds import Count
+
+
+class ScaleEndpointArgs(EndpointArgs):
+    """scale_endpoint's arguments."""
+
+    instance_count: Annotated[
+        int,
+        Count("instance"),
+        Field(ge=1, le=MAX_INSTANCES, description="The instance count the endpoint should have."),
+    ]
+
+
+class EndpointScaled(BaseModel):
+    """The outcome of scale_endpoint."""
+
+    endpoint_name: str
+    variant_name: str
+    instance_type: str | None
+    old_count: int
+    new_count: int
+    changed: bool
+    status: str
+    cost_usd_per_hour_before: float | None
+    cost_usd_per_hour_after: float | None
+
+
+def _scale_target(ctx: ToolContext, args: ScaleEndpointArgs) -> tuple[EndpointInfo, int, int]:
+    info = require_endpoint(ctx, args.endpoint_name)
+    if len(info.variants) != 1:
+        names = ", ".join(v.variant_name for v in info.variants) or "none"
+        raise ToolInputError(
+            "endpoint_name",
+            args.endpoint_name,
+            f"has {len(info.variants)} variants ({names}); scale_endpoint scales endpoints with exactly one",
+        )
+    v = info.variants[0]
+    current = v.current_instance_count if v.current_instance_count is not None else (v.desired_instance_count or 0)
+    return info, current, v.desired_instance_count if v.desired_instance_count is not None else current
+
+
+def _costs(info: EndpointInfo, old: int, new: int) -> tuple[float | None, float | None]:
+    unit = info.price_usd_per_hour
+    return (round(unit * old, 2), round(unit * new, 2)) if unit is not None else (None, None)
+
+
+def scale_request(info: EndpointInfo, count: int) -> dict[str, Any]:
+    """The UpdateEndpointWeightsAndCapacities request: the one variant's new count."""
+    variant = info.variants[0].variant_name
+    return {
+        "EndpointName": info.endpoint_name,
+        "DesiredWeightsAndCapacities": [{"VariantName": variant, "DesiredInstanceCount": count}],
+    }
+
+
+def scale_plan(ctx: ToolContext, args: ScaleEndpointArgs) -> Plan:
+    """Old and new count and the change in hourly cost."""
+    info, old, _ = _scale_target(ctx, args)
+    new = args.instance_count
+    before, after = _costs(info, old, new)
+    delta = round(after - before, 2) if before is not None and after is not None else None
+    warnings = []
+    if info.status != "InService":
+        warnings.append(f"endpoint is {info.status}; SageMaker accepts a new capacity only when it is InService")
+    if old == new:
+        warnings.append(f"{info.endpoint_name} already has {old} instance(s); nothing would change")
+    update = AwsOperation(operation="sagemaker:UpdateEndpointWeightsAndCapacities", params=scale_request(info, new))
+    return Plan(
+        summary=f"scale endpoint {info.endpoint_name} ({info.instance_type}) from {old} to {new} instance(s)",
+        changes=[
+            f"UpdateEndpointWeightsAndCapacities {info.endpoint_name}/{info.variants[0].variant_name}: "
+            f"DesiredInstanceCount {old} -> {new}"
+        ],
+        aws_operations=[update] if old != new else [],
+        cost_usd_per_hour=after,
+        cost_note=cost_change(before, after)
+        if delta is not None
+        else f"{info.instance_type} is not in the price catalog",
+        instance_type=info.instance_type,
+        instance_count=new,
+        facts={
+            "old_count": old,
+            "new_count": new,
+            "cost_usd_per_hour_before": before,
+            "cost_usd_per_hour_after": after,
+            "cost_usd_per_hour_delta": delta,
+            "status": info.status,
+        },
+        warnings=warnings,
+    )
+
+
+def scale_run(ctx: ToolContext, args: ScaleEndpointArgs) -> EndpointScaled:
+    """Set the variant's desired instance count; no call if it is already the target."""
+    sm = ctx.clients.client("sagemaker")
+    info, old, desired = _scale_target(ctx, args)
+    variant, new = info.variants[0].variant_name, args.instance_count
+    changed = desired != new
+    if changed:
+        try:
+            sm.update_endpoint_weights_and_capacities(**scale_request(info, new))
+        except ClientError:
+            # A retry after a lost answer finds the endpoint already Updating towards our count.
+            _, _, now_desired = _scale_target(ctx, args)
+            if now_desired != new:
+                raise
+    after = require_endpoint(ctx, info.endpoint_name)
+    before_cost, after_cost = _costs(info, old, new)
+    return EndpointScaled(
+        endpoint_name=info.endpoint_name,
+        variant_name=variant,
+        instance_type=info.instance_type,
+        old_count=old,
+        new_count=new,
+        changed=changed,
+        status=after.status,
+        cost_usd_per_hour_before=before_cost,
+        cost_usd_per_hour_after=after_cost,
+    )
+
+
+def scale_render(r: EndpointScaled) -> str:
+    """Old and new count and cost."""
+    if not r.changed:
+        return f"endpoint {r.endpoint_name} already has {r.new_count} x {r.instance_type}; nothing changed ({r.status})"
+    return (
+        f"endpoint {r.endpoint_name} ({r.status}): {r.variant_name} {r.old_count} -> {r.new_count} x "
+        f"{r.instance_type}, {cost_change(r.cost_usd_per_hour_before, r.cost_usd_per_hour_after, delta=False)}"
+    )
+
+
+SCALE_TOOL = Tool(
+    name="scale_endpoint",
+    description="Change the instance count of a SageMaker endpoint (its one variant).",
+    label="scale an endpoint",
+    effect=Effect.WRITE,
+    risk=Risk.MEDIUM,
+    args_model=ScaleEndpointArgs,
+    plan=scale_plan,
+    run=scale_run,
+    render=scale_render,
+)

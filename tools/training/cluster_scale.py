@@ -1,0 +1,174 @@
+"""scale_hyperpod_cluster: resize one instance group of a HyperPod cluster."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
+from tools.catalog import cost_change, money, price_source
+from tools.errors import ToolInputError
+from tools.kinds import Count, Name
+from tools.training.clusters import DEFAULT_GROUP, MAX_GROUP_INSTANCES, ClusterArgs, describe_required, group_cost
+from tools.validation import SageMakerName
+
+# Fields of a described instance group that UpdateCluster needs back unchanged.
+GROUP_UPDATE_FIELDS = (
+    "LifeCycleConfig",
+    "ExecutionRole",
+    "ThreadsPerCore",
+    "InstanceStorageConfigs",
+    "OnStartDeepHealthChecks",
+    "TrainingPlanArn",
+    "OverrideVpcConfig",
+    "ScheduledUpdateConfig",
+    "SlurmConfig",
+)
+
+
+class ScaleClusterArgs(ClusterArgs):
+    """scale_hyperpod_cluster's arguments."""
+
+    group_name: Annotated[
+        str,
+        Name("instance_group"),
+        SageMakerName,
+        Field(default=DEFAULT_GROUP, description="Instance group to resize."),
+    ] = DEFAULT_GROUP
+    instance_count: Annotated[
+        int,
+        Count("instance"),
+        Field(ge=1, le=MAX_GROUP_INSTANCES, description="New total number of instances in the group."),
+    ]
+
+
+class ClusterScaled(BaseModel):
+    """The outcome of scale_hyperpod_cluster."""
+
+    cluster_name: str
+    group_name: str
+    instance_type: str
+    old_count: int
+    new_count: int
+    changed: bool
+    status: str
+    cost_usd_per_hour_before: float | None
+    cost_usd_per_hour_after: float | None
+
+
+def _group_or_refuse(described: dict[str, Any], group_name: str) -> dict[str, Any]:
+    groups = described.get("InstanceGroups", [])
+    group = next((g for g in groups if g["InstanceGroupName"] == group_name), None)
+    if group is None:
+        names = ", ".join(g["InstanceGroupName"] for g in groups) or "none"
+        raise ToolInputError("group_name", group_name, f"cluster {described['ClusterName']} has groups: {names}")
+    return group
+
+
+def _scale_target(ctx: ToolContext, args: ScaleClusterArgs) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """The described cluster, the group to resize and its target count now."""
+    described = describe_required(ctx, args.cluster_name)
+    group = _group_or_refuse(described, args.group_name)
+    return described, group, int(group.get("TargetCount", group.get("CurrentCount", 0)))
+
+
+def _scale_costs(group: dict[str, Any], old: int, new: int) -> tuple[float | None, float | None]:
+    """The group's hourly spend before and after scaling."""
+    on_plan = bool(group.get("TrainingPlanArn"))
+    return group_cost(group["InstanceType"], old, on_plan), group_cost(group["InstanceType"], new, on_plan)
+
+
+def update_request(described: dict[str, Any], group_name: str, count: int) -> dict[str, Any]:
+    """The UpdateCluster request: the one group, as described, with its new count."""
+    group = _group_or_refuse(described, group_name)
+    spec: dict[str, Any] = {
+        "InstanceGroupName": group_name,
+        "InstanceType": group["InstanceType"],
+        "InstanceCount": count,
+    }
+    spec.update({k: group[k] for k in GROUP_UPDATE_FIELDS if k in group})
+    return {"ClusterName": described["ClusterName"], "InstanceGroups": [spec]}
+
+
+def plan_scale(ctx: ToolContext, args: ScaleClusterArgs) -> Plan:
+    """Old and new size of the group and the change in its hourly cost."""
+    described, group, old = _scale_target(ctx, args)
+    itype = group["InstanceType"]
+    before, after = _scale_costs(group, old, args.instance_count)
+    delta = None if before is None or after is None else round(after - before, 2)
+    warnings = []
+    if described["ClusterStatus"] != "InService":
+        warnings.append(f"cluster is {described['ClusterStatus']}; AWS accepts updates only when it is InService")
+    if old == args.instance_count:
+        warnings.append(f"group {args.group_name} already has {old} instance(s); the run changes nothing")
+    request = update_request(described, args.group_name, args.instance_count)
+    return Plan(
+        summary=f"scale {args.cluster_name}/{args.group_name} from {old} to {args.instance_count} x {itype}",
+        changes=[
+            f"group {args.group_name} of {args.cluster_name}: {old} -> {args.instance_count} x {itype}",
+            f"cost: {money(after, per_hour=True)} for the group after scaling (was {money(before, per_hour=True)}; "
+            f"{money(delta, per_hour=True, signed=True)})",
+        ],
+        aws_operations=[AwsOperation(operation="sagemaker:UpdateCluster", params=request)]
+        if old != args.instance_count
+        else [],
+        cost_usd_per_hour=after,
+        cost_note=f"the group's spend after scaling; {price_source()}",
+        instance_type=itype,
+        instance_count=args.instance_count,
+        facts={
+            "old_instance_count": old,
+            "new_instance_count": args.instance_count,
+            "instance_count_delta": args.instance_count - old,
+            "cost_usd_per_hour_before": before,
+            "cost_usd_per_hour_delta": delta,
+            "cluster_status": described["ClusterStatus"],
+            "training_plan_arn": group.get("TrainingPlanArn"),
+        },
+        warnings=warnings,
+    )
+
+
+def run_scale(ctx: ToolContext, args: ScaleClusterArgs) -> ClusterScaled:
+    """UpdateCluster with the group's new count; no call when it already has that count."""
+    sm = ctx.clients.client("sagemaker")
+    described, group, old = _scale_target(ctx, args)
+    changed = old != args.instance_count
+    if changed:
+        sm.update_cluster(**update_request(described, args.group_name, args.instance_count))
+    before, after = _scale_costs(group, old, args.instance_count)
+    return ClusterScaled(
+        cluster_name=args.cluster_name,
+        group_name=args.group_name,
+        instance_type=group["InstanceType"],
+        old_count=old,
+        new_count=args.instance_count,
+        changed=changed,
+        status="Updating" if changed else described["ClusterStatus"],
+        cost_usd_per_hour_before=before,
+        cost_usd_per_hour_after=after,
+    )
+
+
+def render_scale(r: ClusterScaled) -> str:
+    """Old and new count and cost, or that nothing changed."""
+    if not r.changed:
+        return f"{r.cluster_name}/{r.group_name} already has {r.new_count} x {r.instance_type}; nothing changed."
+    return (
+        f"Scaling {r.cluster_name}/{r.group_name}: {r.old_count} -> {r.new_count} x {r.instance_type} "
+        f"({r.status}); {cost_change(r.cost_usd_per_hour_before, r.cost_usd_per_hour_after, delta=False)}"
+    )
+
+
+SCALE_TOOL = Tool(
+    name="scale_hyperpod_cluster",
+    description="Resize one instance group of a HyperPod cluster to a new total instance count.",
+    label="scale a HyperPod instance group",
+    effect=Effect.WRITE,
+    risk=Risk.MEDIUM,
+    args_model=ScaleClusterArgs,
+    plan=plan_scale,
+    run=run_scale,
+    render=render_scale,
+)
