@@ -60,7 +60,13 @@ class Nodes:
 
     def _view(self, name: str, args: dict[str, Any], cost: float | None = None) -> dict[str, Any]:
         tool = self._tool(name)
-        return {"name": name, "args": args, "effect": str(tool.effect), "risk": str(tool.risk), "cost_usd_per_hour": cost}
+        return {
+            "name": name,
+            "args": args,
+            "effect": str(tool.effect),
+            "risk": str(tool.risk),
+            "cost_usd_per_hour": cost,
+        }
 
     def _context(self, state: OpsbotState, tools: Sequence[Tool] = (), rules: bool = False) -> SystemMessage:
         return turn_context(
@@ -150,7 +156,12 @@ class Nodes:
             memory["route"], memory["focus_group"] = route, state.get("focus")
             memory = self._focus_from(memory, asked)
             reply = _with_notes(state, text)
-            return update | {"reply": reply, "clarify": clarify, "memory": memory, "messages": [AIMessage(reply, additional_kwargs=msg.additional_kwargs)]}
+            return update | {
+                "reply": reply,
+                "clarify": clarify,
+                "memory": memory,
+                "messages": [AIMessage(reply, additional_kwargs=msg.additional_kwargs)],
+            }
         problem = self._problem(msg.tool_calls[0], state)
         if problem:
             text = _with_notes(state, problem)
@@ -160,7 +171,8 @@ class Nodes:
         extra = msg.tool_calls[1:]
         return update | {
             "memory": memory,
-            "messages": [msg] + [ToolMessage("skipped: opsbot runs one action at a time", tool_call_id=tc["id"]) for tc in extra],
+            "messages": [msg]
+            + [ToolMessage("skipped: opsbot runs one action at a time", tool_call_id=tc["id"]) for tc in extra],
         }
 
     def _focus_from(self, memory: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
@@ -206,7 +218,12 @@ class Nodes:
         c.audit.record("read", c.user, thread=c.thread, data={"tool": call["name"], "args": call["args"]})
         memory = mem.after_call(state.get("memory") or {}, tool, args, state.get("route"))
         memory = mem.after_result(
-            memory, tool, outcome.result, self.box.resources, set(self.box.tools), mem.listed_ids(list(self.box.tools.values()))
+            memory,
+            tool,
+            outcome.result,
+            self.box.resources,
+            set(self.box.tools),
+            mem.listed_ids(list(self.box.tools.values())),
         )
         return {
             "calls": calls,
@@ -274,7 +291,9 @@ class Nodes:
         if broken:
             memory["offer"] = None
             rules = "; ".join(f"{f.rule}: {f.message}" for f in broken)
-            text = f"Not requested ({why}): {plan.tool} would {plan.summary}{cost}, but policy would refuse it: {rules}."
+            text = (
+                f"Not requested ({why}): {plan.tool} would {plan.summary}{cost}, but policy would refuse it: {rules}."
+            )
         else:
             text = (
                 f"Not requested ({why}): {plan.tool} would {plan.summary}. It would need approval "
@@ -384,7 +403,11 @@ def _error(call: dict[str, Any], exc: OpsbotError, state: OpsbotState) -> dict[s
 def _ask_back(call: dict[str, Any], exc: ToolInputError, state: OpsbotState) -> dict[str, Any]:
     """A missing argument the schema could not mark required (e.g. one of two alternatives): ask for it."""
     question = f"To run {call['name']} I need {exc.field} ({exc.allowed}). What should {exc.field} be?"
-    asked = {"tool": call["name"], "args": {k: v for k, v in call["args"].items() if v is not None}, "missing": [exc.field]}
+    asked = {
+        "tool": call["name"],
+        "args": {k: v for k, v in call["args"].items() if v is not None},
+        "missing": [exc.field],
+    }
     memory = dict(state.get("memory") or {})
     memory["asked"] = asked
     return {

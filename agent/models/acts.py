@@ -177,7 +177,9 @@ def _is_one_of(words: list[str], forms: tuple[str, ...]) -> bool:
 
 
 _CLAUSES = re.compile(r"(?<=[.?!;])\s+|\n+|,\s+(?=(?:can|could|would|will|please|pls)\b)", re.I)
-_OPINION = re.compile(r"^(?:can|could|would|will)\s+(?:you|u)\s+(?:recommend|suggest|advise|think|say|know|expect|agree)", re.I)
+_OPINION = re.compile(
+    r"^(?:can|could|would|will)\s+(?:you|u)\s+(?:recommend|suggest|advise|think|say|know|expect|agree)", re.I
+)
 
 
 def _polite(clause: str) -> bool:
@@ -221,12 +223,14 @@ def read_act(
         return ActReading(Act.CONFIRMATION, refers=True, approval_id=approval.group() if approval else None)
     if words and words[0] in _REJECT and (memory.get("pending") or approval):
         # "reject, we're fine at 1": a decision against the pending request, whatever follows.
-        return ActReading(Act.CONFIRMATION, refers=True, approval_id=approval.group() if approval else None, approve=False)
+        return ActReading(
+            Act.CONFIRMATION, refers=True, approval_id=approval.group() if approval else None, approve=False
+        )
     asked = memory.get("asked")
     question = is_question(text) and len(words) > 2  # "checkpoints?" may still be an answer
-    if asked and not question and fits_answer is not None and fits_answer(text):
-        if not (is_request and is_request(text)):
-            return ActReading(Act.ANSWER, refers=refers)
+    answering = asked and not question and fits_answer is not None and fits_answer(text)
+    if answering and not (is_request and is_request(text)):
+        return ActReading(Act.ANSWER, refers=refers)
     if is_question(text):
         return ActReading(Act.QUESTION, refers=refers and _has_memory(memory))
     if refers and _has_memory(memory):

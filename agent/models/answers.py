@@ -26,7 +26,9 @@ LEAD |= {"called", "the", "a", "an", "one", "as", "set", "should", "be", "just",
 LEAD |= {"lets", "go", "try", "say", "about", "bucket", "from"}
 
 
-_CORRECTION = re.compile(r"\b(?:wait,?\s+no|no,?\s+wait|i\s+mean|i\s+meant|sorry|scratch\s+that|correction)\b[,:;.!]*", re.I)
+_CORRECTION = re.compile(
+    r"\b(?:wait,?\s+no|no,?\s+wait|i\s+mean|i\s+meant|sorry|scratch\s+that|correction)\b[,:;.!]*", re.I
+)
 
 
 def after_correction(text: str) -> str:
@@ -90,7 +92,9 @@ def pick_choice(u: Utterance, choices: list[dict[str, Any]], nouns: dict[str, tu
     """Which of the offered candidates the answer picks: by a value it names, its kind's noun, its
     tool's words or its place in the list."""
     words = list(u.tokens)
-    by_value = [n for n, c in enumerate(choices) if any(str(v).lower() in {t.low for t in words} for v in c["args"].values())]
+    by_value = [
+        n for n, c in enumerate(choices) if any(str(v).lower() in {t.low for t in words} for v in c["args"].values())
+    ]
     if len(by_value) == 1:
         return by_value[0]
     for t in words:

@@ -159,7 +159,7 @@ class Reader:
             rest_fills = fill_rest(sub.u, d.spec, d.phrasings, set(), fills, self.scene, sub.slot, sub.present)
             fills = rest_fills.fills
             open_fields = [f for f in d.spec.fields if f.name not in fills]
-            for k, tok in enumerate(sub.u.tokens):
+            for k in range(len(sub.u.tokens)):
                 if k in rest_fills.used:
                     continue
                 spec = next((f for f in open_fields if sub.slot(f, k, k + 1) is not None), None)

@@ -104,9 +104,8 @@ def looks_like_name(t: Token, scene: Scene) -> bool:
         return False
     if re.search(r"[\d_.-]", t.low):
         return not find_instance_types(t.low) or len(t.low) > 30
-    if len(t.low) >= 5 and any(fuzzy_equal(t.low, w) for w in scene.known if len(w) >= 5):
-        return False
-    return True
+    # A misspelt word of the grammar ("delet", "clustr") is no name either.
+    return not (len(t.low) >= 5 and any(fuzzy_equal(t.low, w) for w in scene.known if len(w) >= 5))
 
 
 def closest_names(name: str, names: list[str], n: int = 3) -> tuple[str, ...]:
@@ -150,7 +149,10 @@ def _described(spec: FieldSpec, rest: list[Token], scene: Scene) -> Fill | None:
         n
         for n in names
         if re.search(rf"(?<![a-z0-9]){re.escape(hint)}", n.lower())
-        or any(isinstance(v, str) and re.search(rf"(?<![a-z0-9]){re.escape(hint)}", v.lower()) for v in items.get(n, {}).values())
+        or any(
+            isinstance(v, str) and re.search(rf"(?<![a-z0-9]){re.escape(hint)}", v.lower())
+            for v in items.get(n, {}).values()
+        )
     ]
     return Fill(found[0], quality=3, note="described") if len(found) == 1 else None
 
@@ -477,9 +479,7 @@ def _content_type(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -
 
 def _bool(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     t = _single(u, i, j)
-    value = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}.get(
-        t.low if t else ""
-    )
+    value = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}.get(t.low if t else "")
     return None if value is None else Fill(value)
 
 

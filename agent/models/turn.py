@@ -249,7 +249,9 @@ class Turn:
             return None
         merged = {k: Fill(v) for k, v in before.items()} | changed
         unexplained = sum(
-            1 for k, t in enumerate(self.u.tokens) if k not in used and not is_filler(t.low) and t.low not in _FOLLOW_WORDS
+            1
+            for k, t in enumerate(self.u.tokens)
+            if k not in used and not is_filler(t.low) and t.low not in _FOLLOW_WORDS
         )
         quality = sum(f.quality for f in merged.values())
         return Candidate(d, merged, unexplained, quality, 0, phrasing="follow-up", used=used)
@@ -295,7 +297,9 @@ class Turn:
             name, fill = open_names[0]
             for option in fill.closest:
                 choices.append({"tool": c.tool.name, "args": c.args | {name: option}, "kind": _kind(c)})
-        named = next((f.note or f.value for c in rivals for _, f in c.status("ambiguous", "ok") if f.value or f.note), None)
+        named = next(
+            (f.note or f.value for c in rivals for _, f in c.status("ambiguous", "ok") if f.value or f.note), None
+        )
         why = f"{named} could be more than one thing." if named else "That could mean more than one thing."
         return dialogue.choose(self.g, choices[:8], why)
 
@@ -373,5 +377,3 @@ def asked_of(messages: list[BaseMessage]) -> dict[str, Any] | None:
     """The open question of a conversation, from the graph's memory or the last AI message."""
     memory = context_of(messages).get("memory") or {}
     return memory.get("asked") or dialogue.pending_clarify(dialogue.visible(messages))
-
-

@@ -124,7 +124,12 @@ def _key(value: str) -> str:
 
 def enum_forms(option: str, synonyms: tuple[str, ...] = ()) -> list[str]:
     """How people write one enum value (its declared synonyms first), longest first."""
-    forms = {*(s.lower() for s in synonyms), option.lower(), option.lower().replace("_", "-"), option.lower().replace("_", " ").replace("-", " ")}
+    forms = {
+        *(s.lower() for s in synonyms),
+        option.lower(),
+        option.lower().replace("_", "-"),
+        option.lower().replace("_", " ").replace("-", " "),
+    }
     forms.update(SPELLINGS.get(_key(option), ()))
     return sorted(forms, key=len, reverse=True)
 

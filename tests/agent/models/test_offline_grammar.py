@@ -60,8 +60,8 @@ def test_explicit_commands_follow_the_argument_models(text: str, route: str, exp
         ("reszie sea-1 to 4", ("resize_boat", {"boat_name": "sea-1", "crew_count": 4})),
         ("resize sea-1 to twenty-four", ("resize_boat", {"boat_name": "sea-1", "crew_count": 24})),
         ("give sea-1 a couple of nodes", ("resize_boat", {"boat_name": "sea-1", "crew_count": 2})),
-        ("resize sea-1 to 4 on trn2.48xlarge", ("resize_boat",
-                                                {"boat_name": "sea-1", "crew_count": 4, "hull_type": "ml.trn2.48xlarge"})),
+        ("resize sea-1 to 4 on trn2.48xlarge",
+         ("resize_boat", {"boat_name": "sea-1", "crew_count": 4, "hull_type": "ml.trn2.48xlarge"})),
         ("is sea-1 healthy?", ("describe_boat", {"boat_name": "sea-1"})),
         ("advise crew for sea-1 at 4k context", ("advise_crew", {"boat_name": "sea-1", "context_tokens": 4096})),
         ("search berths for 2 days", ("search_berths", {"nights": 48})),
@@ -74,7 +74,10 @@ def test_phrasings_with_typed_slots(text: str, expected: tuple) -> None:
 
 @pytest.mark.parametrize(
     ("text", "route", "tool", "name_field"),
-    [("scale sea-1 to 3", "fleet", "resize_boat", "boat_name"), ("scale pier-7 to 3", "harbor", "scale_dock", "dock_name")],
+    [
+        ("scale sea-1 to 3", "fleet", "resize_boat", "boat_name"),
+        ("scale pier-7 to 3", "harbor", "scale_dock", "dock_name"),
+    ],
 )
 def test_a_name_decides_the_kind(text: str, route: str, tool: str, name_field: str) -> None:
     # GIVEN two tools with the same words for different resource kinds WHEN a name is used
@@ -146,9 +149,10 @@ MEMORY = {
         ("actually make it 3", ("resize_boat", {"boat_name": "sea-1", "crew_count": 3})),
         ("same but with 6 nodes", ("resize_boat", {"boat_name": "sea-1", "crew_count": 6})),
         ("sink it", ("sink_boat", {"boat_name": "sea-1"})),
-        ("buy the cheapest one as cheap-slot", ("book_berth", {"berth_id": "brt-bbb222", "booking_name": "cheap-slot"})),
-        ("book the first one, call it first-slot", ("book_berth",
-                                                   {"berth_id": "brt-aaa111", "booking_name": "first-slot"})),
+        ("buy the cheapest one as cheap-slot",
+         ("book_berth", {"berth_id": "brt-bbb222", "booking_name": "cheap-slot"})),
+        ("book the first one, call it first-slot",
+         ("book_berth", {"berth_id": "brt-aaa111", "booking_name": "first-slot"})),
     ],
 )  # fmt: skip
 def test_follow_ups_resolve_against_memory(text: str, expected: tuple) -> None:
