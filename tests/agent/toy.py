@@ -70,16 +70,8 @@ class Data(BaseModel):
     data: dict[str, Any]
 
 
-def _plan(tool: str, effect: Effect, risk: Risk, summary: str, args: BaseModel) -> Plan:
-    return Plan(
-        tool=tool,
-        args=args.model_dump(mode="json"),
-        effect=effect,
-        risk=risk,
-        summary=summary,
-        aws_operations=[f"toy:{tool}"],
-        cost_usd_per_hour=1.0,
-    )
+def _plan(tool: str, summary: str) -> Plan:
+    return Plan(summary=summary, aws_operations=[f"toy:{tool}"], cost_usd_per_hour=1.0)
 
 
 def toolsets(sea: Sea) -> tuple[Toolset, Toolset]:
@@ -107,117 +99,105 @@ def toolsets(sea: Sea) -> tuple[Toolset, Toolset]:
         sea.bought.append(args.berth_id)
         return Data(data={"booked": args.berth_id, "as": args.booking_name})
 
+    def boats(a: Any) -> dict[str, Any]:
+        return {"boats": [{"name": n, "crew": c} for n, c in sorted(sea.boats.items())]}
+
+    def advice(a: Any) -> dict[str, Any]:
+        proposal = {"boat_name": a.boat_name, "crew_count": 5}
+        return {"advice": "more crew", "context_tokens": a.context_tokens, "resize_boat_args": proposal}
+
     fleet = Toolset(
         route="fleet",
         covers="boats: list, inspect, resize and sink them, crew advice, berths",
         tools=(
             Tool(
-                "list_boats",
-                "fleet",
-                Effect.READ,
-                Risk.READ,
-                "List the boats.",
-                NoArgs,
-                None,
-                read(lambda a: {"boats": [{"name": n, "crew": c} for n, c in sorted(sea.boats.items())]}),
-                render,
-                phrasings=("(list|show) [me] [all] [the|our] boats", "what boats [do] [we] [have]", "which boats"),
+                name="list_boats",
+                description="List the boats.",
                 label="list boats",
+                phrasings=("(list|show) [me] [all] [the|our] boats", "what boats [do] [we] [have]", "which boats"),
+                effect=Effect.READ,
+                risk=Risk.READ,
+                args_model=NoArgs,
+                run=read(boats),
+                render=render,
             ),
             Tool(
-                "describe_boat",
-                "fleet",
-                Effect.READ,
-                Risk.READ,
-                "Describe one boat.",
-                BoatArgs,
-                None,
-                read(lambda a: {"boat": a.boat_name, "crew": sea.boats.get(a.boat_name)}),
-                render,
+                name="describe_boat",
+                description="Describe one boat.",
+                label="describe a boat",
                 phrasings=(
                     "(describe|show|inspect) [boat] {boat_name}",
                     "how is {boat_name} [doing]",
                     "is {boat_name} (ok|healthy|fine)",
                     "status of {boat_name}",
                 ),
-                label="describe a boat",
+                effect=Effect.READ,
+                risk=Risk.READ,
+                args_model=BoatArgs,
+                run=read(lambda a: {"boat": a.boat_name, "crew": sea.boats.get(a.boat_name)}),
+                render=render,
             ),
             Tool(
-                "resize_boat",
-                "fleet",
-                Effect.WRITE,
-                Risk.MEDIUM,
-                "Change a boat's crew.",
-                ResizeArgs,
-                lambda ctx, a: _plan(
-                    "resize_boat", Effect.WRITE, Risk.MEDIUM, f"resize {a.boat_name} to {a.crew_count}", a
-                ),
-                resize,
-                render,
+                name="resize_boat",
+                description="Change a boat's crew.",
+                label="resize a boat",
                 phrasings=(
                     "(resize|scale) [boat] {boat_name} [to {crew_count}]",
                     "give {boat_name} {crew_count}",
                     "(on|with) {hull_type}",
                 ),
-                label="resize a boat",
+                effect=Effect.WRITE,
+                risk=Risk.MEDIUM,
+                args_model=ResizeArgs,
+                plan=lambda ctx, a: _plan("resize_boat", f"resize {a.boat_name} to {a.crew_count}"),
+                run=resize,
+                render=render,
             ),
             Tool(
-                "sink_boat",
-                "fleet",
-                Effect.DESTRUCTIVE,
-                Risk.CRITICAL,
-                "Sink a boat.",
-                BoatArgs,
-                lambda ctx, a: _plan("sink_boat", Effect.DESTRUCTIVE, Risk.CRITICAL, f"sink {a.boat_name}", a),
-                sink,
-                render,
-                phrasings=("(sink|delete|scuttle) [boat] {boat_name}",),
+                name="sink_boat",
+                description="Sink a boat.",
                 label="sink a boat",
+                phrasings=("(sink|delete|scuttle) [boat] {boat_name}",),
+                effect=Effect.DESTRUCTIVE,
+                risk=Risk.CRITICAL,
+                args_model=BoatArgs,
+                plan=lambda ctx, a: _plan("sink_boat", f"sink {a.boat_name}"),
+                run=sink,
+                render=render,
             ),
             Tool(
-                "advise_crew",
-                "fleet",
-                Effect.READ,
-                Risk.READ,
-                "Recommend a crew size.",
-                CrewAdviceArgs,
-                None,
-                read(
-                    lambda a: {
-                        "advice": "more crew",
-                        "context_tokens": a.context_tokens,
-                        "resize_boat_args": {"boat_name": a.boat_name, "crew_count": 5},
-                    }
-                ),
-                render,
-                phrasings=("(advise|recommend) crew for {boat_name}", "(at|with) {context_tokens} [context]"),
+                name="advise_crew",
+                description="Recommend a crew size.",
                 label="advise on a boat's crew",
+                phrasings=("(advise|recommend) crew for {boat_name}", "(at|with) {context_tokens} [context]"),
+                effect=Effect.READ,
+                risk=Risk.READ,
+                args_model=CrewAdviceArgs,
+                run=read(advice),
+                render=render,
             ),
             Tool(
-                "search_berths",
-                "fleet",
-                Effect.READ,
-                Risk.READ,
-                "Search berths for sale.",
-                SearchArgs,
-                None,
-                read(lambda a: {"berths": [{"berth_id": b, "price_usd": p} for b, p in sea.berths.items()]}),
-                render,
-                phrasings=("(search|find) berths [for {nights}]",),
+                name="search_berths",
+                description="Search berths for sale.",
                 label="search berths",
+                phrasings=("(search|find) berths [for {nights}]",),
+                effect=Effect.READ,
+                risk=Risk.READ,
+                args_model=SearchArgs,
+                run=read(lambda a: {"berths": [{"berth_id": b, "price_usd": p} for b, p in sea.berths.items()]}),
+                render=render,
             ),
             Tool(
-                "book_berth",
-                "fleet",
-                Effect.DESTRUCTIVE,
-                Risk.HIGH,
-                "Buy a berth.",
-                BookArgs,
-                lambda ctx, a: _plan("book_berth", Effect.DESTRUCTIVE, Risk.HIGH, f"buy {a.berth_id}", a),
-                book,
-                render,
-                phrasings=("(buy|book) {berth_id} [as {booking_name}]", "(name|call) it {booking_name}"),
+                name="book_berth",
+                description="Buy a berth.",
                 label="buy a berth",
+                phrasings=("(buy|book) {berth_id} [as {booking_name}]", "(name|call) it {booking_name}"),
+                effect=Effect.DESTRUCTIVE,
+                risk=Risk.HIGH,
+                args_model=BookArgs,
+                plan=lambda ctx, a: _plan("book_berth", f"buy {a.berth_id}"),
+                run=book,
+                render=render,
             ),
         ),
         resources=(
@@ -231,30 +211,27 @@ def toolsets(sea: Sea) -> tuple[Toolset, Toolset]:
         covers="docks: list and scale them",
         tools=(
             Tool(
-                "list_docks",
-                "harbor",
-                Effect.READ,
-                Risk.READ,
-                "List the docks.",
-                NoArgs,
-                None,
-                read(lambda a: {"docks": [{"name": n} for n in sorted(sea.docks)]}),
-                render,
-                phrasings=("(list|show) [all] [the|our] docks",),
+                name="list_docks",
+                description="List the docks.",
                 label="list docks",
+                phrasings=("(list|show) [all] [the|our] docks",),
+                effect=Effect.READ,
+                risk=Risk.READ,
+                args_model=NoArgs,
+                run=read(lambda a: {"docks": [{"name": n} for n in sorted(sea.docks)]}),
+                render=render,
             ),
             Tool(
-                "scale_dock",
-                "harbor",
-                Effect.WRITE,
-                Risk.MEDIUM,
-                "Change a dock's cranes.",
-                DockArgs,
-                lambda ctx, a: _plan("scale_dock", Effect.WRITE, Risk.MEDIUM, f"scale {a.dock_name}", a),
-                scale_dock,
-                render,
-                phrasings=("(scale|resize) [dock] {dock_name} [to {crane_count}]",),
+                name="scale_dock",
+                description="Change a dock's cranes.",
                 label="scale a dock",
+                phrasings=("(scale|resize) [dock] {dock_name} [to {crane_count}]",),
+                effect=Effect.WRITE,
+                risk=Risk.MEDIUM,
+                args_model=DockArgs,
+                plan=lambda ctx, a: _plan("scale_dock", f"scale {a.dock_name}"),
+                run=scale_dock,
+                render=render,
             ),
         ),
         resources=(
@@ -267,13 +244,11 @@ def toolsets(sea: Sea) -> tuple[Toolset, Toolset]:
 
 @contextmanager
 def registered(*sets: Toolset) -> Iterator[tuple[Toolset, ...]]:
-    """The toolsets' tools in the registry for the duration of a test (the runtime finds them there)."""
-    tools = registry._load()
-    added = [t for ts in sets for t in ts.tools]
-    for t in added:
-        tools[t.name] = t
+    """The toolsets registered for the duration of a test (the runtime finds their tools there)."""
+    for ts in sets:
+        registry.register(ts)
     try:
         yield sets
     finally:
-        for t in added:
-            tools.pop(t.name, None)
+        for ts in sets:
+            registry.unregister(ts)
