@@ -36,7 +36,7 @@ from agent.tool_schemas import load_prompt, out_of_domain, route_tool_schema, to
 from agent.toolbox import Toolbox, default_toolsets
 from agent.turns import last_human_text, route_after_settle, route_after_understand, settle, understand
 from agent.verify import unknown_name
-from agent.views import error_view
+from agent.views import ErrorView, error_view
 from tools import runtime as tool_runtime
 from tools.base import Plan, Tool, Toolset
 from tools.errors import OpsbotError, ToolInputError
@@ -151,11 +151,15 @@ class Nodes:
             # Bedrock content may be a list of blocks; .text joins the text parts.
             text = msg.content if isinstance(msg.content, str) else msg.text
             asked = (msg.additional_kwargs or {}).get("opsbot_clarify")
+            wrong = (msg.additional_kwargs or {}).get("opsbot_error")
             clarify = asked is not None or text.rstrip().endswith("?")
             memory["asked"] = asked if asked else ({"tool": None, "missing": [], "free": True} if clarify else None)
             memory["route"], memory["focus_group"] = route, state.get("focus")
             memory = self._focus_from(memory, asked)
             reply = _with_notes(state, text)
+            if isinstance(wrong, dict):
+                # A value no argument can hold: bad input naming the field, as the tool's own check would say.
+                update["error"] = ErrorView(code="bad_input", message=wrong["message"], field=wrong.get("field"))
             return update | {
                 "reply": reply,
                 "clarify": clarify,
@@ -164,8 +168,8 @@ class Nodes:
             }
         problem = self._problem(msg.tool_calls[0], state)
         if problem:
-            text = _with_notes(state, problem)
-            return update | {"reply": text, "messages": [AIMessage(text)]}
+            text = _with_notes(state, ("error: " if problem.code == "bad_input" else "") + problem.message)
+            return update | {"reply": text, "error": problem.model_dump(), "messages": [AIMessage(text)]}
         memory["asked"] = None
         # One action per turn: answer any extra calls so the conversation stays well-formed.
         extra = msg.tool_calls[1:]
@@ -183,15 +187,16 @@ class Nodes:
         named = mem.names_in_call(tool, (asked or {}).get("args") or {})
         return memory | {"focus": {"kind": named[0][0], "name": named[0][1]}} if named else memory
 
-    def _problem(self, call: dict[str, Any], state: OpsbotState) -> str | None:
+    def _problem(self, call: dict[str, Any], state: OpsbotState) -> ErrorView | None:
         """Why a proposed call cannot go on (a number no argument can hold, a name the account lacks)."""
         for key, value in call.get("args", {}).items():
             if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64:
-                return f"error: {key} {value} is far beyond what it can be; nothing was run."
+                return ErrorView(code="bad_input", message=f"{key} {value} is far beyond what it can be", field=key)
         tool = self.box.tools.get(call["name"])
         if tool is None:
             return None
-        return unknown_name(tool, call.get("args", {}), state.get("names") or {}, self.grammar.nouns)
+        found = unknown_name(tool, call.get("args", {}), state.get("names") or {}, self.grammar.nouns)
+        return ErrorView(code="not_found", message=found[1], field=found[0]) if found else None
 
     def reads(self, state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         """Run a read tool (or explain why it cannot run) and hand the result back to the specialist."""
@@ -265,7 +270,7 @@ class Nodes:
             text = plan.summary if "nothing" in plan.summary.lower() else f"Nothing to change: {plan.summary}"
             return update | _said(call, _with_notes(state, text)) | {"pending_call": None}
         broken = [f for f in findings if not f.ok]
-        if state.get("act") == Act.QUESTION or c.dry_run:
+        if state.get("act") == Act.QUESTION or (c.dry_run and not broken):
             return update | self._preview(state, c, plan, call, broken)
         if broken:
             text = "Refused by policy: " + "; ".join(f"{f.rule}: {f.message}" for f in broken)

@@ -27,8 +27,9 @@ def closest(value: str, names: list[str], n: int = 3) -> list[str]:
 
 def unknown_name(
     tool: Tool, args: dict[str, Any], names: dict[str, list[str]], nouns: dict[str, tuple[str, ...]]
-) -> str | None:
-    """Why ``args`` name a resource that does not exist, or None when every name is known (or unknowable)."""
+) -> tuple[str, str] | None:
+    """(argument, why) when ``args`` name a resource that does not exist; None when every name is
+    known (or unknowable)."""
     for field, kind in kinds_of(tool.args_model).items():
         value = args.get(field)
         if kind.kind is not Kind.NAME or not kind.of or kind.new or not isinstance(value, str):
@@ -39,8 +40,8 @@ def unknown_name(
         noun = _noun(nouns, kind.of)
         others = [k for k in kind_of_name(names, value) if k != kind.of]
         if others:
-            return f"{value} is a {_noun(nouns, others[0])}, not a {noun}; nothing was run."
+            return field, f"{value} is a {_noun(nouns, others[0])}, not a {noun}; nothing was run."
         near = closest(value, listed)
         hint = f" Closest: {', '.join(near)}." if near else f" There are no {noun}s in this account."
-        return f"There is no {noun} called {value}.{hint}"
+        return field, f"There is no {noun} called {value}.{hint}"
     return None

@@ -123,6 +123,7 @@ def partial(word: str, names: list[str]) -> list[str]:
     return [n for n in names if low in n.lower() and low != n.lower()]
 
 
+_NOT_NAMES = {"a", "an", "the", "it", "is", "as", "to", "with", "on", "in", "for", "and", "by", "of", "that", "this"}
 _PLACE_WORDS = {"in", "on", "for", "from", "to", "under", "of", "into", "inside", "at"}
 _DESCRIBERS = {"one", "ones", "that", "which", "is", "that's", "thats", "still", "who", "the"}
 
@@ -194,9 +195,11 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     if spec.of == "bucket" and raw.lower().startswith("s3://") and S3_RE.fullmatch(raw):
         raw, _, key = raw[5:].partition("/")
         note = f"prefix:{key}" if key else ""
+    elif named and NAME_RE.match(raw) and not raw.isdigit() and t.low not in _NOT_NAMES:
+        pass  # after "named" or "called" almost any word is the name: "called huge", "named big"
     elif not looks_like_name(t, scene):
         # A word of the grammar may still be a name when something says it is one: "the checkpoints
-        # bucket", "called demo". A misspelt word of the grammar ("trainig") only after "called".
+        # bucket". A misspelt word of the grammar ("trainig") only after "called".
         plain = NAME_RE.match(raw) and not raw.isdigit() and t.low not in STOP_WORDS
         typo = t.low not in scene.known and t.stem not in scene.known
         if not (plain and (named or (had_noun and not typo))):
@@ -209,7 +212,7 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     said = named or had_noun  # something in the message says this word is a name
     if spec.new:
         # A word of the grammar ("list", "scale") names nothing new unless "called" or "named" says so.
-        if t.low in scene.known and not named:
+        if (t.low in scene.known or t.low in STOP_WORDS) and not named:
             return None
         return Fill(raw, quality=1) if shaped or said else None
     if scene.kinds_of_name(raw):
