@@ -18,13 +18,10 @@ from agent.account import read_names
 from agent.approvals import ApprovalError
 from agent.context import OpsbotContext
 from agent.executor import run_approval
-from agent.models.acts import Act, read_act
-from agent.models.align import is_filler
-from agent.models.answers import LEAD, fits
+from agent.models.acts import Act
 from agent.models.grammar import Grammar
-from agent.models.reading import read
+from agent.models.reader_act import act_of
 from agent.models.scene import Scene
-from agent.models.text import Utterance
 from agent.state import OpsbotState
 from agent.toolbox import Toolbox
 from tools import runtime as tool_runtime
@@ -44,37 +41,14 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
     names, _ = read_names(box.resources, ctx)
     scene = Scene(now=_now(), names=names, nouns=g.nouns, memory=memory, known=g.known)
     asked = memory.get("asked")
-
-    def answers(t: str) -> bool:
-        """True when ``t`` fits the kind of opsbot's open question."""
-        return bool(asked) and fits(t, asked, g.tools, scene)
-
-    def complete_request(t: str) -> bool:
-        """True when ``t`` is a whole request of its own (a tool and every argument it needs) that is
-        not just the answer: another tool, or the same one with other values than the question had."""
-        found = read(Utterance.of(t, g.known), list(g.tools.values()), scene, g.anchors)
-        top = found[0] if found else None
-        if top is None or not (top.explicit or top.literals) or top.tool.spec.missing(top.args):
-            return False
-        if top.status("missing", "vague", "unknown"):
-            return False
-        first = next((tok for tok in Utterance.of(t, g.known).tokens if not is_filler(tok.low)), None)
-        if first is not None and first.low in LEAD:
-            return False  # "the one called x", "call it x": an answer's opening, not a request's
-        before = (asked or {}).get("args") or {}
-        if top.tool.name != (asked or {}).get("tool"):
-            return True
-        return any(k in before and before[k] != v for k, v in top.args.items())
-
-    reading = read_act(text, memory, fits_answer=answers, is_request=complete_request)
+    turn = act_of(text, memory, g, scene)
+    reading = turn.reading
     notes: list[str] = []
-    if asked and reading.act is Act.REQUEST and not _request_of_its_own(text, g, scene):
+    if turn.retry and asked:
         # Neither an answer nor a request ("idk", "ASAP", a name of the wrong kind): ask once more,
         # then let the question go, so it never traps the thread.
-        tries = int(asked.get("tries", 0)) + 1
-        if tries < 2:
-            memory["asked"] = {**asked, "tries": tries}
-            return {"act": str(Act.ANSWER), "names": names, "memory": memory, "notes": [], "asked_id": None}
+        memory["asked"] = {**asked, "tries": int(asked.get("tries", 0)) + 1}
+        return {"act": str(Act.ANSWER), "names": names, "memory": memory, "notes": [], "asked_id": None}
     if asked and reading.act not in (Act.ANSWER, Act.CANCELLATION):
         memory["asked"] = None
         if reading.act is not Act.CONFIRMATION:
@@ -89,14 +63,6 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
         "asked_id": reading.approval_id,
         "approve": reading.approve,
     }
-
-
-def _request_of_its_own(text: str, g: Grammar, scene: Scene) -> bool:
-    """True when ``text`` reads as a request for some tool, not just a value or a word."""
-    u = Utterance.of(text, g.known)
-    if len([t for t in u.tokens if not is_filler(t.low)]) <= 1:
-        return False  # a bare value or name is an attempt at an answer
-    return bool(read(u, list(g.tools.values()), scene, g.anchors))
 
 
 def _now() -> Any:

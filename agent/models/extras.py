@@ -87,6 +87,7 @@ def fill_rest(
     _pairs(rest, scene.now)
     _cues(rest, phrasings, slot, present)
     _by_form(rest, scene)
+    _period_ends(rest, phrasings)
     return rest
 
 
@@ -186,6 +187,21 @@ def _by_form(rest: Rest, scene: Scene) -> None:
             rest.put(spec, Fill(span.value), tokens)
     _patterns(rest, scene)
     _shaped_names(rest, scene)
+
+
+_UPPER = {"before", "until", "till", "older", "prior", "through", "end"}
+
+
+def _period_ends(rest: Rest, phrasings: tuple[Compiled, ...]) -> None:
+    """ "added yesterday": a period that has ended also bounds the date argument the tool's own
+    phrasings mark as an upper bound ("before {modified_before}")."""
+    ended = next((f.note[len("until:") :] for f in rest.fills.values() if f.note.startswith("until:")), None)
+    if ended is None:
+        return
+    for spec in rest.open("date"):
+        if any(spec.name in p.slots and _UPPER & set(p.words) for p in phrasings):
+            rest.fills[spec.name] = Fill(ended)
+            return
 
 
 def _shaped_names(rest: Rest, scene: Scene) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tools.base import Tool, Toolset
 
 EFFECT_RANK = {"read": 2, "write": 1, "destructive": 0}  # on a tie, the read wins
-SPECIFIC = 3  # a phrasing word used by at most this many tools says what the message is about
+SPECIFIC = 2  # a phrasing word used by at most this many tools says what the message is about
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Grammar:
         words = {w for nouns in self.nouns.values() for n in nouns for w in n.split()}
         words |= {w for kws in self.keywords.values() for kw in kws for w in kw.split()}
         words |= {w for w, n in self.spread.items() if n <= SPECIFIC}
-        return frozenset(words - FILLER - STOP_WORDS)
+        return frozenset(words - FILLER)
 
     def route_of(self, tool: str) -> str | None:
         """The route of a tool (None for a shared tool or an unknown one)."""

@@ -21,7 +21,7 @@ from agent.models.references import pick_item
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec
 from agent.models.text import Token, Utterance, fuzzy_equal, stem
-from agent.models.units import DURATION_RE, SIZE_RE, iso, parse_date, parse_duration, parse_size
+from agent.models.units import DURATION_RE, SIZE_RE, iso, parse_duration, parse_period, parse_size
 from agent.models.values import (
     ARN_RE,
     ECR_RE,
@@ -220,7 +220,9 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     if not scene.knows(spec.of):
         # Nobody listed this kind: a name-shaped token ("kv-cache-prod"), or a word something calls a
         # name, or a new word right after a word of the phrasing ("in checkpoints").
-        cued = i > 0 and u.tokens[i - 1].low in _PLACE_WORDS and t.low not in scene.known
+        before = u.tokens[i - 1].low if i > 0 else ""
+        after_name = bool(scene.kinds_of_name(before)) if before else False  # "llama-pretrain workers"
+        cued = (before in _PLACE_WORDS or after_name) and t.low not in scene.known
         said = said or cued
         if not (shaped or said):
             return None
@@ -393,9 +395,15 @@ def _hours(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill 
 
 
 def _date(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
+    """A day or a period; a period that has ended ("yesterday", "last week") also says its end."""
     text = span_text(u, i, j)
-    when = parse_date(text, scene.now)
-    return Fill(iso(when, spec.fmt)) if when else None
+    period = parse_period(text, scene.now)
+    if period is None:
+        return None
+    ended = period.end is not None and period.end <= scene.now
+    # "since 2026-11-01" opens a period; "yesterday", "on 2026-11-01" is one that has ended.
+    opened = i > 0 and u.tokens[i - 1].low in ("since", "after", "from", "starting", "than")
+    return Fill(iso(period.start, spec.fmt), note=f"until:{iso(period.end, spec.fmt)}" if ended and not opened else "")
 
 
 # -------------------------------------------------------------------------------- by form

@@ -21,9 +21,10 @@ from agent.models import dialogue
 from agent.models.acts import REFERS as _REFERS
 from agent.models.acts import read_act
 from agent.models.align import is_filler
-from agent.models.answers import after_correction, answer_fills, fits, pick_choice
+from agent.models.answers import after_correction, answer_fills, pick_choice
 from agent.models.extras import fill_rest
 from agent.models.grammar import Declared, Grammar
+from agent.models.reader_act import act_of
 from agent.models.reading import Candidate, Reader, read, tied
 from agent.models.relative import relative_count
 from agent.models.scene import Scene, context_of
@@ -99,7 +100,13 @@ class Turn:
         if self._answers_question():
             tool = self._asked_tool()
             if tool is not None:
-                return self._route_of(tool, {}) or "none", "answers opsbot's question", self.g.focus_of(tool)
+                args = dict((self.asked or {}).get("args") or {})
+                d = self.g.tools.get(tool)
+                if d is not None:  # the answer may say where a shared tool's question belongs ("inf2.xlarge")
+                    missing = list((self.asked or {}).get("missing") or [])
+                    got = answer_fills(self.answer_u, d, missing, self.scene, args)
+                    args |= {k: f.value for k, f in got.items() if f.value is not None}
+                return self._route_of(tool, args) or "none", "answers opsbot's question", self.g.focus_of(tool)
             return "none", "an answer that picks none of the choices", None
         best = self.best()
         if best is not None:
@@ -161,7 +168,9 @@ class Turn:
             return False
         if self.scene.act is not None:
             return self.scene.act == "answer"
-        return fits(self.text, self.asked, self.g.tools, self.scene)
+        # Without the graph (a model used on its own), read the act the way the graph does.
+        memory = {**self.scene.memory, "asked": self.asked}
+        return act_of(self.text, memory, self.g, self.scene).reading.act == "answer"
 
     def best(self) -> Candidate | None:
         """The best reading of the message: a phrasing match, or a change to the last call."""

@@ -396,6 +396,12 @@ def iso(value: datetime, fmt: str | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_period(text: str, now: datetime) -> Period | None:
+    """One date expression on its own as a period: "yesterday" is [yesterday, today)."""
+    m = _BARE_RE.fullmatch(text.strip())
+    return _resolve(m, now) if m else None
+
+
 def parse_date(text: str, now: datetime) -> datetime | None:
     """One date expression on its own ("2026-11-01", "yesterday", "this week") -> its start."""
     m = _BARE_RE.fullmatch(text.strip())

@@ -178,6 +178,8 @@ SCALE_TOOL = Tool(
         "{cluster_name} (to|→|->|=>) {instance_count} [nodes|instances]",
         "take (this|it|{cluster_name}) to {instance_count}",
         "[the] {group_name} [instance] group (should|to) (have|be|at) {instance_count}",
+        "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
+        "[up|down] [the] {group_name} (of|in|on) [the] {cluster_name} [up|down] [to {instance_count}]",
         "[in] [instance] group {group_name}",
     ),
     effect=Effect.WRITE,
