@@ -42,6 +42,11 @@ class ActReading:
     approve: bool = True  # a confirmation that says no ("reject", "deny") decides against
 
 
+def _forms(text: str) -> tuple[str, ...]:
+    """Phrases written as one text, separated by " | "."""
+    return tuple(p.strip() for p in text.split(" | "))
+
+
 _WORDS = re.compile(r"[a-z0-9'#:+_-]+|[\U0001F300-\U0001FAFF\u2705\u2714\u274C]")
 _APPROVAL_ID = re.compile(r"\bap-[0-9a-f]{6,}\b", re.I)
 _SOFT = {"please", "pls", "plz", "thanks", "thx", "ok", "okay", "then", "now", "just", "oh", "hey", "yes", "no", "all"}
@@ -50,75 +55,18 @@ _SOFT |= {"my", "one", "too", "for", "me", "us", "pending", "last", "opsbot", "a
 _SOFT |= {"ugh", "argh", "meh", "sigh", "welp", "whoops", "uh", "um", "er", "ah", "oh", "damn", "dang", "hey", "guys"}
 _SOFT |= {"i", "we", "think", "guess", "maybe", "really", "you", "know", "what", "nah", "nope", "instead", "please"}
 
-_CANCEL = (
-    "cancel",
-    "cancel it",
-    "cancel that",
-    "never mind",
-    "nevermind",
-    "nvm",
-    "forget it",
-    "forget that",
-    "forget about it",
-    "scrap that",
-    "scratch that",
-    "drop it",
-    "drop that",
-    "withdraw",
-    "withdraw it",
-    "abort",
-    "don't do it",
-    "do not do it",
-    "dont do it",
-    "don't",
-    "no don't",
-    "no thanks",
-    "not anymore",
-    "call it off",
-    "belay that",
-    "❌",
+_CANCEL = _forms(
+    "cancel | cancel it | cancel that | never mind | nevermind | nvm | forget it | forget that | forget "
+    "about it | scrap that | scratch that | drop it | drop that | withdraw | withdraw it | abort | don't "
+    "do it | do not do it | dont do it | don't | no don't | no thanks | not anymore | call it off | belay "
+    "that | ❌"
 )
-_CONFIRM = (
-    "yes",
-    "y",
-    "yep",
-    "yup",
-    "yeah",
-    "ya",
-    "sure",
-    "do it",
-    "go",
-    "go ahead",
-    "go for it",
-    "approve",
-    "approved",
-    "i approve",
-    "lgtm",
-    "looks good",
-    "looks good to me",
-    "🚀",
-    "ship it",
-    "confirm",
-    "confirmed",
-    "proceed",
-    "make it so",
-    "sounds good",
-    "let's do it",
-    "lets do it",
-    "yes do it",
-    "yes please",
-    "apply",
-    "apply it",
-    "apply that",
-    "apply the recommendation",
-    "apply the recommendations",
-    "apply those",
-    "👍",
-    ":+1:",
-    ":thumbsup:",
-    "✅",
-    ":white_check_mark:",
-    "✔",
+_CONFIRM = _forms(
+    "yes | y | yep | yup | yeah | ya | sure | do it | go | go ahead | go for it | approve | approved | i "
+    "approve | lgtm | looks good | looks good to me | 🚀 | ship it | confirm | confirmed | proceed | make "
+    "it so | sounds good | let's do it | lets do it | yes do it | yes please | apply | apply it | apply "
+    "that | apply the recommendation | apply the recommendations | apply those | 👍 | :+1: | :thumbsup: | "
+    "✅ | :white_check_mark: | ✔"
 )
 _REJECT = {"reject", "rejected", "deny", "denied", "decline", "declined", "nack", "👎", ":-1:", ":thumbsdown:"}
 _POLITE = re.compile(
