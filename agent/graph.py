@@ -159,7 +159,8 @@ class Nodes:
             reply = _with_notes(state, text)
             if isinstance(wrong, dict):
                 # A value no argument can hold: bad input naming the field, as the tool's own check would say.
-                update["error"] = ErrorView(code="bad_input", message=wrong["message"], field=wrong.get("field"))
+                error = ErrorView(code="bad_input", message=wrong["message"], field=wrong.get("field"))
+                update["error"] = error.model_dump()
             return update | {
                 "reply": reply,
                 "clarify": clarify,

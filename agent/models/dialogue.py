@@ -176,9 +176,13 @@ def about(tool: Declared, missing: list[str]) -> AIMessage:
     return AIMessage(content=text)
 
 
-def error(text: str, field: str | None = None) -> AIMessage:
-    """A one-line error about the request (a value no argument can hold); nothing is called."""
-    return AIMessage(content=f"error: {text}", additional_kwargs={ERROR: {"field": field, "message": text}})
+def error(text: str, field: str | None = None, tool: str | None = None, args: dict[str, Any] | None = None) -> AIMessage:
+    """A one-line error about the request (a value no argument can hold); nothing is called. When
+    the tool is known, the value is also asked for again (a corrected value completes the call)."""
+    kwargs: dict[str, Any] = {ERROR: {"field": field, "message": text}}
+    if tool and field:
+        kwargs[CLARIFY] = {"tool": tool, "args": dict(args or {}), "missing": [field]}
+    return AIMessage(content=f"error: {text}", additional_kwargs=kwargs)
 
 
 def unsupported(text: str, tools: list[Declared]) -> AIMessage:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -100,9 +101,26 @@ def _uri_keys(rest: Rest) -> None:
                 rest.fills[prefix.name] = Fill(fill.note[len("prefix:") :])
 
 
+def _json_pairs(raw: str) -> list[tuple[str, str, int, int]]:
+    """Keys and values of a JSON object pasted into the message ("scale with this: {...}")."""
+    out = []
+    for m in re.finditer(r"\{[^{}]*\}", raw):
+        try:
+            data = json.loads(m.group())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict):
+            out += [(str(k), str(v), m.start(), m.end()) for k, v in data.items() if isinstance(v, (str, int, float))]
+    return out
+
+
 def _pairs(rest: Rest, now: datetime) -> None:
-    for key, value, start, end in find_pairs(rest.u.raw):
-        tokens = rest.free(start, end)
+    pasted = _json_pairs(rest.u.raw)
+    spans: dict[tuple[int, int], list[int] | None] = {}
+    for key, value, start, end in pasted or find_pairs(rest.u.raw):
+        if (start, end) not in spans:  # the keys of one pasted object share its tokens
+            spans[(start, end)] = rest.free(start, end)
+        tokens = spans[(start, end)]
         if tokens is None:
             continue
         spec = match_field(key, rest.spec)
@@ -178,6 +196,7 @@ def _by_form(rest: Rest, scene: Scene) -> None:
         spec = fitting[0]
         rest.put(spec, Fill(instance_for_field(span.value, spec)), tokens)
         _count_before(rest, tokens[0], scene)
+        _count_after(rest, tokens[-1], scene)
     _counts(rest, scene)
     _file_kinds(rest)
     for spec in rest.open("enum"):
@@ -299,6 +318,27 @@ def _file_kinds(rest: Rest) -> None:
         if low.lstrip(".") in FILE_TYPES and (low.startswith(".") or nxt in _FILE_NOUNS):
             rest.put(fields[0], Fill(FILE_TYPES[low.lstrip(".")]), [k])
             return
+
+
+def _count_after(rest: Rest, at: int, scene: Scene) -> None:
+    """ "trn2.48xlarge x 4", "trn2.48xlarge x2": a multiplier after an instance type counts instances."""
+    u = rest.u
+    toks = u.tokens
+    k = at + 1
+    if k < len(toks) and toks[k].low in ("x", "×") and k + 1 < len(toks):
+        span = [k, k + 1]
+        text = toks[k + 1].low
+    elif k < len(toks) and re.fullmatch(r"[x×]\d+", toks[k].low):
+        span, text = [k], toks[k].low[1:]
+    else:
+        return
+    if any(i in rest.used for i in span) or not re.fullmatch(r"\d+", text):
+        return
+    fields = [f for f in rest.open("count") if f.unit in (None, "instance", "node")]
+    if fields:
+        fill = recognise(fields[0], u, span[-1], span[-1] + 1, scene)
+        if fill is not None:
+            rest.put(fields[0], fill, span)
 
 
 def _counts(rest: Rest, scene: Scene) -> None:

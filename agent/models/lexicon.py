@@ -58,8 +58,8 @@ COUNT_UNITS: dict[str, tuple[str, ...]] = {
     "instance": ("instance", "node", "machine", "host", "server", "box", "worker", "accelerator"),
     "node": ("node", "instance", "machine", "host", "server", "box", "worker"),
     "replica": ("replica", "read replica", "copy", "copie"),
-    "user": ("user", "request", "session", "stream", "client", "sequence", "concurrent user", "concurrent request"),
-    "sequence": ("sequence", "user", "request", "session", "stream", "client", "concurrent user", "concurrent request"),
+    "user": ("user", "request", "session", "stream", "client", "sequence", "concurrent", "concurrent user"),
+    "sequence": ("sequence", "user", "request", "session", "stream", "client", "concurrent", "concurrent user"),
 }
 
 # Words near an s3:// URI that say which role it plays ("input", "output", "model", "lifecycle").

@@ -205,6 +205,8 @@ class Reader:
                 continue
             if fill.quality >= 3 or spec.kind in _TYPED:
                 return True
+            if fill.status == "unknown" and fill.quality >= 1:
+                return True  # near a name the account has ("chatprod"): worth saying so
             if spec.kind in ("name", "id") and isinstance(fill.value, str) and re.search(r"[\d_.-]", fill.value):
                 return True
         words = {t.low for k, t in enumerate(self.u.tokens) if k in c.used} | {

@@ -102,6 +102,8 @@ def looks_like_name(t: Token, scene: Scene) -> bool:
         return False
     if t.low in STOP_WORDS or t.low in scene.known or t.stem in scene.known:
         return False
+    if SIZE_RE.fullmatch(t.low) or DURATION_RE.fullmatch(t.low):
+        return False  # "10kb", "48h": values, not names
     if re.search(r"[\d_.-]", t.low):
         return not find_instance_types(t.low) or len(t.low) > 30
     # A misspelt word of the grammar ("delet", "clustr") is no name either.

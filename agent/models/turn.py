@@ -332,7 +332,8 @@ class Turn:
     def _finish(self, c: Candidate, prefix: str = "") -> AIMessage:
         c = self._with_focus(c)
         for name, fill in c.status("invalid"):
-            return dialogue.error(fill.note or f"{name} cannot hold that value", name)
+            # Said as an error, and asked again: "sorry, typo. 2" then completes the call.
+            return dialogue.error(fill.note or f"{name} cannot hold that value", name, c.tool.name, c.args)
         args = c.args
         for name, fill in c.status("ambiguous"):
             choices = [{"tool": c.tool.name, "args": args | {name: option}} for option in fill.closest]

@@ -177,11 +177,11 @@ def parse_size(text: str) -> int | None:
 
 
 _HOURS_PER = {"minute": 1 / 60, "min": 1 / 60, "m": 1 / 60, "hour": 1, "hr": 1, "h": 1, "day": 24, "d": 24, "week": 168}
-_HOURS_PER |= {"wk": 168, "w": 168, "month": 720}
+_HOURS_PER |= {"wk": 168, "w": 168, "month": 720, "fortnight": 336}
 # "48 hours", "48h", "2-day"; "a week" and "an hour" only with the whole unit word ("and" is no duration).
 DURATION_RE = re.compile(
-    rf"(?<![\w.])(?:({NUMBER})\s*-?\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?)"
-    r"|\b(an?)\s+(minute|hour|day|week|month)s?)(?![a-z0-9])",
+    rf"(?<![\w.])(?:({NUMBER})\s*-?\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|fortnights?)"
+    r"|\b(an?)\s+(minute|hour|day|week|month|fortnight)s?)(?![a-z0-9])",
     re.I,
 )
 
@@ -247,6 +247,7 @@ _ATOMS: list[tuple[str, str]] = [
     ("day_month", r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(\d{4}))?"),
     ("month", _MONTH + r"(?:\s+(\d{4}))?"),
     ("last_n", r"(?:the\s+)?(?:last|past|previous)\s+(\d+)\s+" + _REL_UNIT),
+    ("last_one", r"the\s+(?:last|past|previous)\s+(hour|day|week|month)"),  # rolling: "in the last week"
     ("ago", r"(\d+|an?)\s+" + _REL_UNIT + r"\s+ago"),
     ("period", r"(today|yesterday|(?:this|last|past|previous)\s+(?:week|month|year))"),
     ("age", r"(\d+|an?)\s+" + _REL_UNIT),  # only after "older/newer than"
@@ -314,6 +315,10 @@ def _resolve(m: re.Match[str], now: datetime) -> Period | None:
         assert sub is not None
         start = _past_year(sub.group(2), _MONTHS[sub.group(1).lower()], 1, now)
         return Period(start, _month_start(start.year, start.month + 1))
+    if g.get("last_one"):
+        unit = g["last_one"].split()[-1]
+        start = now - _delta(1, unit)
+        return Period(start if unit == "hour" else _midnight(start), None)
     if g.get("last_n"):
         sub = re.search(r"(\d+)\s+" + _REL_UNIT, g["last_n"], re.I)
         assert sub is not None
