@@ -176,7 +176,9 @@ def about(tool: Declared, missing: list[str]) -> AIMessage:
     return AIMessage(content=text)
 
 
-def error(text: str, field: str | None = None, tool: str | None = None, args: dict[str, Any] | None = None) -> AIMessage:
+def error(
+    text: str, field: str | None = None, tool: str | None = None, args: dict[str, Any] | None = None
+) -> AIMessage:
     """A one-line error about the request (a value no argument can hold); nothing is called. When
     the tool is known, the value is also asked for again (a corrected value completes the call)."""
     kwargs: dict[str, Any] = {ERROR: {"field": field, "message": text}}

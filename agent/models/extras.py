@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -87,6 +86,7 @@ def fill_rest(
     _uri_keys(rest)
     _pairs(rest, scene.now)
     _cues(rest, phrasings, slot, present)
+    _near_cues(rest, phrasings, slot)
     _by_form(rest, scene)
     _period_ends(rest, phrasings)
     return rest
@@ -101,31 +101,15 @@ def _uri_keys(rest: Rest) -> None:
                 rest.fills[prefix.name] = Fill(fill.note[len("prefix:") :])
 
 
-def _json_pairs(raw: str) -> list[tuple[str, str, int, int]]:
-    """Keys and values of a JSON object pasted into the message ("scale with this: {...}")."""
-    out = []
-    for m in re.finditer(r"\{[^{}]*\}", raw):
-        try:
-            data = json.loads(m.group())
-        except json.JSONDecodeError:
-            continue
-        if isinstance(data, dict):
-            out += [(str(k), str(v), m.start(), m.end()) for k, v in data.items() if isinstance(v, (str, int, float))]
-    return out
-
-
 def _pairs(rest: Rest, now: datetime) -> None:
-    pasted = _json_pairs(rest.u.raw)
-    spans: dict[tuple[int, int], list[int] | None] = {}
-    for key, value, start, end in pasted or find_pairs(rest.u.raw):
-        if (start, end) not in spans:  # the keys of one pasted object share its tokens
-            spans[(start, end)] = rest.free(start, end)
-        tokens = spans[(start, end)]
+    for key, value, start, end in find_pairs(rest.u.raw):
+        tokens = rest.free(start, end)
         if tokens is None:
             continue
         spec = match_field(key, rest.spec)
         if spec is not None:
-            rest.put(spec, Fill(coerce(spec, value, now)), tokens)
+            # A pair that names the argument says which tool is meant ("endpoint_name=x").
+            rest.put(spec, Fill(coerce(spec, value, now), quality=2 if key.lstrip("-") == spec.name else 1), tokens)
             continue
         # "tagged dataset=web-qa", "maxmemory-policy=allkeys-lru": a pair for the tool's mapping.
         target = next(iter(rest.open("tags", "mapping")), None) or next(
@@ -179,6 +163,30 @@ def _cues(rest: Rest, phrasings: tuple[Compiled, ...], slot: SlotFn, present: Ca
             rest.used.update(found.used)
             progress = True
             break
+
+
+def _near_cues(rest: Rest, phrasings: tuple[Compiled, ...], slot: SlotFn) -> None:
+    """A value right after one of its argument's cue words, even when another phrasing used that word
+    ("objects under 10kb in checkpoints": "under" also fits "objects under ...")."""
+    toks = rest.u.tokens
+    for spec in rest.open():
+        if spec.kind in ("name", "text", "id", "mapping", "tags"):
+            continue
+        cues = {w for p in phrasings if spec.name in p.slots for w in p.words} - {"the", "a", "an", "to"}
+        if not cues:
+            continue
+        for i in range(1, len(toks)):
+            if not any(rest.u.word_matches(toks[k], w) for k in range(max(0, i - 2), i) for w in cues):
+                continue
+            for j in range(min(len(toks), i + 3), i, -1):
+                if any(k in rest.used for k in range(i, j)):
+                    continue
+                fill = slot(spec, i, j)
+                if fill is not None and fill.value is not None:
+                    rest.put(spec, fill, list(range(i, j)))
+                    break
+            if spec.name in rest.fills:
+                break
 
 
 def _by_form(rest: Rest, scene: Scene) -> None:

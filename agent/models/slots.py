@@ -399,6 +399,8 @@ def _hours(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill 
 def _date(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     """A day or a period; a period that has ended ("yesterday", "last week") also says its end."""
     text = span_text(u, i, j)
+    if i > 0 and u.tokens[i - 1].low == "the":
+        text = "the " + text  # "in the last week" is the last seven days, not last calendar week
     period = parse_period(text, scene.now)
     if period is None:
         return None

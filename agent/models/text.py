@@ -7,6 +7,7 @@ found in the lower-case text can be cut out of the original.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,6 +32,23 @@ _CONTRACTIONS = [
 def strip_prefix(text: str) -> str:
     """The message without a bot mention, ``/opsbot`` or ``!`` in front."""
     return _PREFIX.sub("", text, count=1).strip()
+
+
+def flatten_json(text: str) -> str:
+    """A pasted JSON object as ``key=value`` pairs: '{"endpoint_name": "x", "instance_count": 3}'
+    -> "endpoint_name=x instance_count=3"."""
+
+    def pairs(m: re.Match[str]) -> str:
+        """The pairs of one object, or the text unchanged when it is no flat JSON object."""
+        try:
+            data = json.loads(m.group())
+        except json.JSONDecodeError:
+            return m.group()
+        if not isinstance(data, dict) or not all(isinstance(v, (str, int, float)) for v in data.values()):
+            return m.group()
+        return " ".join(f"{k}={v}" for k, v in data.items())
+
+    return re.sub(r"\{[^{}]*\}", pairs, text)
 
 
 def expand_contractions(text: str) -> str:
@@ -123,8 +141,8 @@ class Utterance:
 
     @classmethod
     def of(cls, text: str, known: frozenset[str] = frozenset()) -> Utterance:
-        """Clean ``text`` (prefix, number words, thousands separators) and wrap it."""
-        return cls(normalise_numbers(expand_contractions(strip_prefix(text))), known)
+        """Clean ``text`` (prefix, pasted JSON, number words, thousands separators) and wrap it."""
+        return cls(normalise_numbers(expand_contractions(flatten_json(strip_prefix(text)))), known)
 
     @cached_property
     def low(self) -> str:

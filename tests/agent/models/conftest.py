@@ -13,7 +13,7 @@ from agent import memory as mem
 from agent.models.offline import OfflineChatModel
 from agent.models.scene import context_message
 from agent.tool_schemas import load_prompt, route_tool_schema, tool_schema
-from tools.registry import get_tool, toolsets, tools_for_domain
+from tools.registry import get_tool, tools_for_domain, toolsets
 
 # A Thursday afternoon: "this week" starts on Monday 2026-11-09, "yesterday" is 2026-11-11.
 NOW = datetime(2026, 11, 12, 15, 30, tzinfo=UTC)
