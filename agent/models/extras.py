@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.models.align import align
 from agent.models.coerce import coerce, match_field
-from agent.models.lexicon import FILE_TYPES, S3_ROLE_CUES
+from agent.models.lexicon import FILE_TYPES, FILLER, S3_ROLE_CUES
 from agent.models.phrasing import Compiled
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec, ToolSpec
@@ -167,24 +167,33 @@ def _cues(rest: Rest, phrasings: tuple[Compiled, ...], slot: SlotFn, present: Ca
 
 def _near_cues(rest: Rest, phrasings: tuple[Compiled, ...], slot: SlotFn) -> None:
     """A value right after one of its argument's cue words, even when another phrasing used that word
-    ("objects under 10kb in checkpoints": "under" also fits "objects under ...")."""
+    ("objects under 10kb in checkpoints": "under" also fits "objects under ..."). A cue two arguments
+    share decides only when the value fits one of them ("under 10kb" is a size, not a prefix)."""
     toks = rest.u.tokens
+    cues = {
+        f.name: {w for p in phrasings if p.slots == (f.name,) for w in p.words} - FILLER
+        for f in rest.open()
+        if f.kind not in ("name", "text", "id", "mapping", "tags")
+    }
     for spec in rest.open():
-        if spec.kind in ("name", "text", "id", "mapping", "tags"):
-            continue
-        cues = {w for p in phrasings if spec.name in p.slots for w in p.words} - {"the", "a", "an", "to"}
-        if not cues:
+        words = cues.get(spec.name)
+        if not words:
             continue
         for i in range(1, len(toks)):
-            if not any(rest.u.word_matches(toks[k], w) for k in range(max(0, i - 2), i) for w in cues):
+            cue = {w for w in words for k in range(max(0, i - 2), i) if rest.u.word_matches(toks[k], w)}
+            if not cue:
                 continue
+            rivals = [rest.spec.field(n) for n, ws in cues.items() if n != spec.name and ws & cue]
             for j in range(min(len(toks), i + 3), i, -1):
                 if any(k in rest.used for k in range(i, j)):
                     continue
                 fill = slot(spec, i, j)
-                if fill is not None and fill.value is not None:
-                    rest.put(spec, fill, list(range(i, j)))
-                    break
+                if fill is None or fill.value is None:
+                    continue
+                if any(r is not None and slot(r, i, j) is not None for r in rivals):
+                    break  # "over 1" could be either: leave it to the phrasings
+                rest.put(spec, fill, list(range(i, j)))
+                break
             if spec.name in rest.fills:
                 break
 

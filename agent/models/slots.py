@@ -356,7 +356,7 @@ def _tokens(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill
     return _bounded(spec, float(m.group(1)) * scale, span_text(u, i, j))
 
 
-_PARAMS = re.compile(r"^(?:(\d+)x)?(\d+(?:\.\d+)?)\s*(b|bn|billion|t|trillion|m|million)?$")
+_PARAMS = re.compile(r"^(?:(\d+)x)?(\d+(?:\.\d+)?) ?(b|bn|billion|t|trillion|m|million)?$")
 
 
 def _params(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
@@ -364,7 +364,7 @@ def _params(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill
     toks = u.tokens[i:j]
     while len(toks) > 1 and toks[-1].stem in _roots("param", "parameter", "model", "weight"):
         toks = toks[:-1]
-    m = _PARAMS.match("".join(t.low for t in toks))
+    m = _PARAMS.match(" ".join(t.low for t in toks))
     if not m or (m.group(3) is None and len(toks) == 1 and not m.group(1)):
         return None
     value = float(m.group(2)) * (float(m.group(1)) if m.group(1) else 1)
