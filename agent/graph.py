@@ -322,8 +322,9 @@ class Nodes:
             region=tool_ctx.region,
             policy_findings=state.get("policy", []),
         )
-        # A new write in a thread replaces that thread's older open request: any change needs a new approval.
-        replaced = c.approvals.supersede(c.thread, by=c.user, new_id=record.id)
+        # A new write in a thread retires the older open requests its author may cancel (their own, or
+        # any if they approve that tier): any change needs a new approval, and nobody cancels others'.
+        replaced = [r.id for r in c.approvals.supersede(c.thread, by=c.user, replaced_by=record.id)]
         memory = dict(state.get("memory") or {})
         memory["pending"] = {"id": record.id, "tool": record.tool, "args": record.args, "risk": record.risk}
         memory["offer"] = None

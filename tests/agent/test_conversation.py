@@ -74,7 +74,7 @@ def test_a_correction_supersedes_the_pending_request_and_names_both(bot: Opsbot)
     assert second.approval.status == "pending" and second.tool_calls[0].args["crew_count"] == 4
     assert first.approval.id in second.reply and second.approval.id in second.reply
     old = bot.get_approval(first.approval.id)
-    assert old.status == "superseded" and old.superseded_by == second.approval.id
+    assert old.status == "superseded" and old.replaced_by == second.approval.id
 
 
 def test_cancel_that_withdraws_the_pending_request(bot: Opsbot, sea: Sea) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
+from tools.base import AwsOperation, Effect, Plan, PlannedGroup, Risk, Tool, ToolContext
 from tools.catalog import cost_change, money, price_source
 from tools.errors import ToolInputError
 from tools.kinds import Count, Name
@@ -117,6 +117,7 @@ def plan_scale(ctx: ToolContext, args: ScaleClusterArgs) -> Plan:
         cost_note=f"the group's spend after scaling; {price_source()}",
         instance_type=itype,
         instance_count=args.instance_count,
+        instance_groups=[PlannedGroup(name=args.group_name, instance_type=itype, instance_count=args.instance_count)],
         facts={
             "old_instance_count": old,
             "new_instance_count": args.instance_count,
