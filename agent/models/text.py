@@ -39,7 +39,11 @@ def flatten_json(text: str) -> str:
     -> "endpoint_name=x instance_count=3"."""
 
     def pairs(m: re.Match[str]) -> str:
-        """The pairs of one object, or the text unchanged when it is no flat JSON object."""
+        """The pairs of one object, or the text unchanged when it is no flat JSON object (or sits
+        inside a list, like the value of an explicit argument)."""
+        before = text[: m.start()]
+        if before.count("[") > before.count("]"):
+            return m.group()
         try:
             data = json.loads(m.group())
         except json.JSONDecodeError:
