@@ -77,7 +77,7 @@ class Nodes:
         """The specialist's prompt file, or one made from its toolset when it has none (a plugin's)."""
         toolset = next((ts for ts in self.box.toolsets if ts.route == route and not ts.shared), None)
         try:
-            return load_prompt((toolset.prompt if toolset else "") or route)
+            return load_prompt(route, self.box.toolsets)
         except FileNotFoundError:
             covers = f" You handle {toolset.covers.strip().rstrip('.')}." if toolset and toolset.covers else ""
             return f"You are opsbot's {route} specialist.{covers} Use one tool at a time; ask for what is missing."
@@ -117,7 +117,11 @@ class Nodes:
         asked = memory.get("asked")
         if state.get("act") == Act.ANSWER and asked and asked.get("tool") and memory.get("route") in self.box.routes:
             return {"route": memory["route"], "focus": memory.get("focus_group"), "explicit": False}
-        prompt = [SystemMessage(load_prompt("supervisor")), self._context(state), *_conversation(state)[-1:]]
+        prompt = [
+            SystemMessage(load_prompt("supervisor", self.box.toolsets)),
+            self._context(state),
+            *_conversation(state)[-1:],
+        ]
         schema = route_tool_schema(self.box.toolsets)
         msg = self._model(c, explicit).bind_tools([schema], tool_choice="route_request").invoke(prompt)
         route, focus = None, None
