@@ -39,9 +39,7 @@ def code_words(source: str) -> list[tuple[int, str]]:
             out.append((node.lineno, node.attr))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out.append((node.lineno, node.name))
-        elif isinstance(node, ast.arg):
-            out.append((node.lineno, node.arg))
-        elif isinstance(node, ast.keyword) and node.arg:
+        elif isinstance(node, (ast.arg, ast.keyword)) and node.arg:
             out.append((node.lineno, node.arg))
     return out
 
