@@ -10,10 +10,11 @@ words matched; on a full tie the read wins over a write, a write over a destruct
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.models.align import Alignment, align, is_filler
@@ -224,9 +225,26 @@ class Reader:
         return sorted(out, key=lambda c: c.key, reverse=True)
 
 
+_RECENT: dict[tuple[Any, ...], list[Candidate]] = {}
+
+
 def read(u: Utterance, tools: list[Declared], scene: Scene, anchors: frozenset[str] = frozenset()) -> list[Candidate]:
     """Readings of ``u`` among ``tools``, best first (an explicit command alone when it is one).
-    Readings with no anchor (see ``Reader.anchored``) are dropped."""
+    Readings with no anchor (see ``Reader.anchored``) are dropped. The same message read again
+    against the same tools and scene (the supervisor, then the specialist) is not read twice."""
+    key = (u.raw, tuple(d.name for d in tools), id(tools[0]) if tools else 0, _scene_key(scene), anchors)
+    if key not in _RECENT:
+        if len(_RECENT) > 32:
+            _RECENT.clear()
+        _RECENT[key] = _read(u, tools, scene, anchors)
+    return [replace(c, fills=dict(c.fills), used=set(c.used)) for c in _RECENT[key]]
+
+
+def _scene_key(scene: Scene) -> str:
+    return json.dumps([scene.names, scene.memory, scene.act, scene.now.isoformat()], sort_keys=True, default=str)
+
+
+def _read(u: Utterance, tools: list[Declared], scene: Scene, anchors: frozenset[str]) -> list[Candidate]:
     reader = Reader(u, scene, anchors)
     command = reader.command(tools)
     if command is not None:

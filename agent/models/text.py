@@ -142,6 +142,7 @@ class Utterance:
     raw: str
     known: frozenset[str] = field(default_factory=frozenset)
     _phrases: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _matches: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, text: str, known: frozenset[str] = frozenset()) -> Utterance:
@@ -168,6 +169,12 @@ class Utterance:
 
     def word_matches(self, token: Token, word: str) -> bool:
         """True if ``token`` is ``word`` (stemmed) or an unknown word that looks like its typo."""
+        key = (token.low, word)
+        if key not in self._matches:
+            self._matches[key] = self._word_matches(token, word)
+        return self._matches[key]
+
+    def _word_matches(self, token: Token, word: str) -> bool:
         target = stem(word)
         if token.stem == target or token.low == word:
             return True
