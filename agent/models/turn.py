@@ -181,11 +181,33 @@ class Turn:
             return top
         change = self._change_of_last_call() or self._relative()
         if change is None:
-            return top
+            return top or self._bare_name()
         if top is None or _incomplete(top) or change.unexplained < top.unexplained:
             self.candidates = [change]
             return change
         return top
+
+    def _bare_name(self) -> Candidate | None:
+        """A message that is only a resource's name ("chat-prod?") shows that resource: the read that
+        takes just a name of its kind."""
+        content = [t for t in self.u.tokens if not is_filler(t.low)]
+        if len(content) != 1:
+            return None
+        kinds = self.scene.kinds_of_name(content[0].raw)
+        if len(kinds) != 1:
+            return None
+        readers = [
+            (len(d.spec.fields), d, spec)
+            for d in self.tools
+            if not d.is_write
+            for spec in d.spec.required
+            if spec.kind == "name" and spec.of == kinds[0] and len(d.spec.required) == 1
+        ]
+        if not readers:
+            return None
+        _, d, spec = min(readers, key=lambda r: r[0])
+        name = next(n for n in self.scene.names[kinds[0]] if n.lower() == content[0].low)
+        return Candidate(d, {spec.name: Fill(name, quality=3)}, 0, 3, 0, phrasing="bare name")
 
     def _relative(self) -> Candidate | None:
         """ "double it", "add two more": the count of the resource in focus, changed. The write that
