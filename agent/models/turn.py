@@ -194,6 +194,8 @@ class Turn:
         if len(content) != 1:
             return None
         kinds = self.scene.kinds_of_name(content[0].raw)
+        if not kinds:
+            return self._bare_unlisted(content[0].raw)
         if len(kinds) != 1:
             return None
         readers = [
@@ -208,6 +210,20 @@ class Turn:
         _, d, spec = min(readers, key=lambda r: r[0])
         name = next(n for n in self.scene.names[kinds[0]] if n.lower() == content[0].low)
         return Candidate(d, {spec.name: Fill(name, quality=3)}, 0, 3, 0, phrasing="bare name")
+
+    def _bare_unlisted(self, raw: str) -> Candidate | None:
+        """A bare name-shaped word no listing knows: the read of the one kind its own words name
+        ("kv-cache-prod" -> describe the cache)."""
+        if not re.search(r"[\d_-]", raw):
+            return None
+        options = [
+            Candidate(d, {spec.name: Fill(raw)}, 0, 0, 0, phrasing="bare name")
+            for d in self.tools
+            if not d.is_write and len(d.spec.required) == 1
+            for spec in d.spec.required
+            if spec.kind == "name" and spec.of and not self.scene.knows(spec.of)
+        ]
+        return self._by_kind_words(options) if options else None
 
     def _relative(self) -> Candidate | None:
         """ "double it", "add two more": the count of the resource in focus, changed. The write that
@@ -275,8 +291,14 @@ class Turn:
                     used.add(k)
                     break
         changed = {k: f for k, f in fills.items() if f.value is None or before.get(k) != f.value}
-        # Only a message that leans on the thread changes the last call ("make it 3", "what about demo?").
-        if not changed or not self._refers():
+        # Only a message that leans on the thread changes the last call ("make it 3", "what about demo?"),
+        # or one that gives nothing but a number for it ("what would 2 cost?").
+        numbers_only = bool(changed) and all(
+            (d.spec.field(k) or d.spec.fields[0]).kind in ("count", "number", "hours", "minutes", "tokens")
+            for k in changed
+        )
+        named = any(looks_like_name(t, self.scene) or self.scene.kinds_of_name(t.raw) for t in self.u.tokens)
+        if not changed or not (self._refers() or (numbers_only and not named)):
             return None
         merged = {k: Fill(v) for k, v in before.items()} | changed
         unexplained = sum(

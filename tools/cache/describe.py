@@ -111,6 +111,8 @@ DESCRIBE_TOOL = Tool(
     "connections from CloudWatch.",
     label="describe a cache (hit rate, evictions, memory)",
     phrasings=(
+        "(anything|something) [weird|wrong|odd|off|strange|unusual|funny] (going on|happening|up) (with|on) [the] "
+        "{cache_id}",
         "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
         "[me] [on] [the] [valkey|elasticache|redis|kv] [cache] {cache_id} [cache|cluster|valkey]",
         "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) [the] "

@@ -108,6 +108,7 @@ RECOMMEND_TOOL = Tool(
         "what (tuning|changes|settings|config) (would|do|should|could) you (recommend|suggest|propose) [for "
         "{cache_id}]",
         "what would you change (on|for|in) {cache_id}",
+        "what (should|would|could|do) (i|we|you) change [on|for|in] [{cache_id}]",
         "(as|for) [a|an] {workload} [cache|workload|caching]",
         "workload {workload}",
         "(review|optimize|optimise|improve) {cache_id}",

@@ -188,6 +188,8 @@ LIST_TOOL = Tool(
     description="List the SageMaker inference endpoints with status, instance type, instance count and cost per hour.",
     label="list endpoints",
     phrasings=(
+        "(what|which) [is|are] (running|up|deployed|live|serving) (on|in) [the] (inference|serving) "
+        "[side|endpoints]",
         "(give me|show me|get me|send me|give us) [the|a] list of [all] [the|our|my] [inference|sagemaker] "
         "endpoints",
         "(list|show|get|display|enumerate|print|give me) [me] [all] [the|our|my] [running] "

@@ -195,6 +195,8 @@ DESCRIBE_TOOL = Tool(
     ),
     label="describe an endpoint",
     phrasings=(
+        "(anything|something) [weird|wrong|odd|off|strange|unusual|funny] (going on|happening|up) (with|on) [the] "
+        "{endpoint_name}",
         "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
         "[me] [on] [the] {endpoint_name}",
         "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) "

@@ -229,6 +229,7 @@ LIST_TOOL = Tool(
     description="List SageMaker HyperPod clusters with status, instance count and hourly cost.",
     label="list HyperPod clusters",
     phrasings=(
+        "(what|which) [is|are] (running|up) (on|in) [the] hyperpod [side|clusters]",
         "(give me|show me|get me|send me|give us) [the|a] list of [all] [the|our|my] [sagemaker] [hyperpod] "
         "clusters",
         "(list|show|get|display|enumerate|print|give me) [me] [all] [the|our|my] [sagemaker] [hyperpod] clusters",
@@ -247,6 +248,8 @@ DESCRIBE_TOOL = Tool(
     description="Describe a HyperPod cluster: status, instance groups, node counts and cost per hour.",
     label="describe a HyperPod cluster",
     phrasings=(
+        "(anything|something) [weird|wrong|odd|off|strange|unusual|funny] (going on|happening|up) (with|on) [the] "
+        "{cluster_name}",
         "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
         "[me] [on] [the] {cluster_name}",
         "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) "

@@ -203,6 +203,8 @@ DESCRIBE_TOOL = Tool(
     description="Describe a training job: status, instances, time used and cost so far.",
     label="describe a training job",
     phrasings=(
+        "(anything|something) [weird|wrong|odd|off|strange|unusual|funny] (going on|happening|up) (with|on) [the] "
+        "{job_name}",
         "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
         "[me] [on] [the] [training] [job|run] {job_name}",
         "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) {job_name} "
