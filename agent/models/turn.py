@@ -277,7 +277,8 @@ class Turn:
                     fills[spec.name] = fill
                     used.update(range(start, len(toks)))
                     break
-        for k, tok in enumerate(self.u.tokens):
+        # The latest value wins: "is 3 overkill? what would 2 cost".
+        for k, tok in reversed(list(enumerate(self.u.tokens))):
             if k in used or is_filler(tok.low) or tok.low in _FOLLOW_WORDS:
                 continue
             for spec in order:
