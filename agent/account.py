@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from agent.memory import listed_items
 from tools import runtime as tool_runtime
 from tools.base import Resource, ToolContext
 from tools.errors import OpsbotError
@@ -39,6 +40,24 @@ def read_names(resources: Sequence[Resource], ctx: ToolContext) -> tuple[dict[st
             continue
         names[res.kind] = sorted(dict.fromkeys([*names.get(res.kind, []), *found]))
     return names, results
+
+
+def facts_of_listings(resources: Sequence[Resource], results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Resource kind -> name -> what its listing shows of it (scalar fields): "the p6 one" is the
+    endpoint whose instance type says p6."""
+    out: dict[str, dict[str, Any]] = {}
+    for res in resources:
+        data = results.get(res.listed_by)
+        if not data:
+            continue
+        try:
+            names = [str(n) for n in res.names(data)]
+        except (KeyError, TypeError, ValueError):
+            continue
+        items = listed_items(data, names)
+        if len(items) == len(names):
+            out[res.kind] = dict(zip(names, items, strict=True))
+    return out
 
 
 def kind_of_name(names: dict[str, list[str]], value: str) -> list[str]:

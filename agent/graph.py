@@ -70,7 +70,13 @@ class Nodes:
 
     def _context(self, state: OpsbotState, tools: Sequence[Tool] = (), rules: bool = False) -> SystemMessage:
         return turn_context(
-            state.get("act"), state.get("memory") or {}, state.get("names") or {}, self.grammar.nouns, tools, rules
+            state.get("act"),
+            state.get("memory") or {},
+            state.get("names") or {},
+            self.grammar.nouns,
+            tools,
+            rules,
+            state.get("listed") or {},
         )
 
     def _prompt(self, route: str) -> str:

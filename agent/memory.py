@@ -78,7 +78,12 @@ def after_result(
             ids = [str(n) for n in res.names(result)]
         except (KeyError, TypeError, ValueError):
             continue
-        out["results"] = {"tool": tool.name, "kind": res.kind, "ids": ids[:MAX_ITEMS], "items": _items(result, ids)}
+        out["results"] = {
+            "tool": tool.name,
+            "kind": res.kind,
+            "ids": ids[:MAX_ITEMS],
+            "items": listed_items(result, ids),
+        }
         break
     else:
         for kind, field in (lists or {}).get(tool.name, []):
@@ -110,7 +115,7 @@ def facts_of(tool: Tool, args: dict[str, Any], result: dict[str, Any] | None) ->
     return {"kind": named[0][0], "name": named[0][1], "values": dict(list(values.items())[:40])}
 
 
-def _items(result: Any, ids: list[str], depth: int = 0) -> list[dict[str, Any]]:
+def listed_items(result: Any, ids: list[str], depth: int = 0) -> list[dict[str, Any]]:
     """The result's list of items that matches ``ids`` (searched a few levels down), scalar fields only."""
     if not isinstance(result, dict) or depth > 3:
         return []
@@ -118,7 +123,7 @@ def _items(result: Any, ids: list[str], depth: int = 0) -> list[dict[str, Any]]:
         if isinstance(value, list) and len(value) == len(ids) and value and all(isinstance(v, dict) for v in value):
             return [{k: v for k, v in item.items() if isinstance(v, _SCALARS)} for item in value[:MAX_ITEMS]]
     for value in result.values():
-        found = _items(value, ids, depth + 1)
+        found = listed_items(value, ids, depth + 1)
         if found:
             return found
     return []

@@ -20,6 +20,7 @@ class OpsbotState(TypedDict, total=False):
     asked_id: str | None  # an approval id the message names ("approve ap-1234")
     approve: bool  # a confirmation for (True) or against ("reject", False)
     names: dict[str, list[str]]  # resource kind -> names in the account, read this turn
+    listed: dict[str, dict[str, Any]]  # resource kind -> name -> what its listing shows of it
     notes: list[str]  # said before the reply (a dropped question, a superseded request)
     explicit: bool  # this turn is an explicit command, read without the model
     calls: list[dict[str, Any]]  # tool calls of this turn, as ToolCallView data
@@ -57,5 +58,6 @@ def turn_input(messages: list[AnyMessage]) -> dict[str, Any]:
         "asked_id": None,
         "approve": True,
         "names": {},
+        "listed": {},
         "notes": [],
     }

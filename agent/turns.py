@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
-from agent.account import read_names
+from agent.account import facts_of_listings, read_names
 from agent.approvals import ApprovalError
 from agent.context import OpsbotContext
 from agent.executor import run_approval
@@ -38,8 +38,9 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
     text = last_human_text(state)
     memory = dict(state.get("memory") or {})
     ctx = tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread)
-    names, _ = read_names(box.resources, ctx)
-    scene = Scene(now=_now(), names=names, nouns=g.nouns, memory=memory, known=g.known)
+    names, results = read_names(box.resources, ctx)
+    listed = facts_of_listings(box.resources, results)
+    scene = Scene(now=_now(), names=names, nouns=g.nouns, memory=memory, known=g.known, listed=listed)
     asked = memory.get("asked")
     turn = act_of(text, memory, g, scene)
     reading = turn.reading
@@ -48,7 +49,14 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
         # Neither an answer nor a request ("idk", "ASAP", a name of the wrong kind): ask once more,
         # then let the question go, so it never traps the thread.
         memory["asked"] = {**asked, "tries": int(asked.get("tries", 0)) + 1}
-        return {"act": str(Act.ANSWER), "names": names, "memory": memory, "notes": [], "asked_id": None}
+        return {
+            "act": str(Act.ANSWER),
+            "names": names,
+            "listed": listed,
+            "memory": memory,
+            "notes": [],
+            "asked_id": None,
+        }
     if asked and reading.act not in (Act.ANSWER, Act.CANCELLATION):
         memory["asked"] = None
         if reading.act is not Act.CONFIRMATION:
@@ -58,6 +66,7 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
     return {
         "act": str(reading.act),
         "names": names,
+        "listed": listed,
         "memory": memory,
         "notes": notes,
         "asked_id": reading.approval_id,

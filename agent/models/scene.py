@@ -28,6 +28,7 @@ class Scene:
     memory: dict[str, Any] = field(default_factory=dict)
     act: str | None = None  # the dialogue act the graph read ("question", "follow-up", ...)
     known: frozenset[str] = frozenset()  # words of the grammar: never read as a name or as a typo
+    listed: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> name -> listed facts
 
     @property
     def focus(self) -> dict[str, Any] | None:

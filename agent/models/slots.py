@@ -144,10 +144,10 @@ def _described(spec: FieldSpec, rest: list[Token], scene: Scene) -> Fill | None:
     if len(hints) != 1:
         return None
     hint = hints[0]
-    items = {}
+    items = dict(scene.listed.get(spec.of or "", {}))
     results = scene.results
     if results and results.get("kind") == spec.of:
-        items = dict(zip(results.get("ids", []), results.get("items", []), strict=False))
+        items |= dict(zip(results.get("ids", []), results.get("items", []), strict=False))
     found = [
         n
         for n in names

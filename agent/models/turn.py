@@ -50,6 +50,7 @@ def respond(messages: list[BaseMessage], bound: list[dict[str, Any]], g: Grammar
         memory=dict(ctx.get("memory") or {}),
         act=ctx.get("act"),
         known=g.known,
+        listed=dict(ctx.get("listed") or {}),
     )
     h = dialogue.last_human(msgs)
     text = dialogue.text_of(msgs[h]) if h is not None else ""
