@@ -299,7 +299,10 @@ class Turn:
             (d.spec.field(k) or d.spec.fields[0]).kind in ("count", "number", "hours", "minutes", "tokens")
             for k in changed
         )
-        named = any(looks_like_name(t, self.scene) or self.scene.kinds_of_name(t.raw) for t in self.u.tokens)
+        named = any(
+            self.scene.kinds_of_name(t.raw) or (looks_like_name(t, self.scene) and re.search(r"[\d_-]", t.low))
+            for t in self.u.tokens
+        )
         if not changed or not (self._refers() or (numbers_only and not named)):
             return None
         merged = {k: Fill(v) for k, v in before.items()} | changed
