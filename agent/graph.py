@@ -300,7 +300,7 @@ class Nodes:
         """A plan shown and not filed: for a question about a write, or a dry run. The policy's verdict
         is part of the answer ("would policy even allow that?")."""
         memory = dict(state.get("memory") or {})
-        memory["offer"] = {"tool": plan.tool, "args": plan.args, "source": "preview"}
+        memory["offer"] = {"tool": plan.tool, "args": plan.args, "source": "preview", "turn": memory.get("turn", 0)}
         needed = c.policy.approvals_needed(plan.risk)
         cost = f", ${plan.cost_usd_per_hour:,.2f}/hour" if plan.cost_usd_per_hour is not None else ""
         why = "dry run" if c.dry_run else "you asked, so nothing is requested"
@@ -336,7 +336,13 @@ class Nodes:
         # any if they approve that tier): any change needs a new approval, and nobody cancels others'.
         replaced = [r.id for r in c.approvals.supersede(c.thread, by=c.user, replaced_by=record.id)]
         memory = dict(state.get("memory") or {})
-        memory["pending"] = {"id": record.id, "tool": record.tool, "args": record.args, "risk": record.risk}
+        memory["pending"] = {
+            "id": record.id,
+            "tool": record.tool,
+            "args": record.args,
+            "risk": record.risk,
+            "turn": memory.get("turn", 0),
+        }
         memory["offer"] = None
         notes = list(state.get("notes") or [])
         if replaced:

@@ -97,7 +97,7 @@ def after_result(
         out["facts"] = facts
     proposed = _proposal(result, tools)
     if proposed is not None:
-        out["offer"] = {**proposed, "source": tool.name}
+        out["offer"] = {**proposed, "source": tool.name, "turn": memory.get("turn", 0)}
     return out
 
 

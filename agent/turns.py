@@ -37,6 +37,7 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
     """Names, dialogue act and memory bookkeeping for the new message."""
     text = last_human_text(state)
     memory = dict(state.get("memory") or {})
+    memory["turn"] = int(memory.get("turn", 0)) + 1  # orders what is on the table (pending, offer)
     ctx = tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread)
     names, results = read_names(box.resources, ctx)
     listed = facts_of_listings(box.resources, results)
@@ -134,7 +135,10 @@ def _confirm(
     offer = memory.get("offer")
     if not approve:
         return _reject(memory, c, approval_id)
-    if approval_id is None and offer and offer.get("tool") in box.tools:
+    # What was put on the table last is what "yes" means: a plan shown after the pending request
+    # ("what would 2 cost?" ... "do that instead") is filed, and replaces it.
+    newer = offer and int(offer.get("turn", 0)) > int((memory.get("pending") or {}).get("turn", -1))
+    if (approval_id is None or (newer and not named)) and offer and offer.get("tool") in box.tools:
         # "do it" after a preview, "apply that" after a recommendation: file it as a request now.
         call = {"name": offer["tool"], "args": offer["args"], "id": f"offer-{len(memory)}", "type": "tool_call"}
         memory["offer"] = None

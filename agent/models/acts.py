@@ -62,6 +62,7 @@ _CANCEL = _forms(
     "that | ❌"
 )
 _CONFIRM = _forms(
+    "do that | do this | go with that | go with it | go with this | that works | works for me | "
     "yes | y | yep | yup | yeah | ya | sure | do it | go | go ahead | go for it | approve | approved | i "
     "approve | lgtm | looks good | looks good to me | 🚀 | ship it | confirm | confirmed | proceed | make "
     "it so | sounds good | let's do it | lets do it | yes do it | yes please | apply | apply it | apply "
