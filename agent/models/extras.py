@@ -38,7 +38,7 @@ from agent.models.values import (
     instance_for_field,
 )
 
-_FILE_NOUNS = {stem(w) for w in ("file", "object", "shard", "document")}
+_FILE_NOUNS = {stem(w) for w in ("file", "object", "shard", "document", "one")}
 _NEGATIONS = {"not", "no", "non", "except", "excluding", "without", "aren't", "isn't", "arent", "isnt"}
 
 SlotFn = Callable[[FieldSpec, int, int], Fill | None]

@@ -475,8 +475,11 @@ def _prefix(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill
     t = _single(u, i, j)
     if t is None or t.raw.lower().startswith("s3://") or not re.fullmatch(r"[\w.+=-]+(?:/[\w.+=-]*)*/?", t.raw):
         return None
-    if "/" not in t.raw and not looks_like_name(t, scene):
-        return None
+    if "/" not in t.raw:
+        # A word without a slash is a prefix only when the message says so ("prefix tmp", "under tmp").
+        before = u.tokens[i - 1].low if i > 0 else ""
+        if before not in ("prefix", "folder", "directory", "dir", "path", "under") or not looks_like_name(t, scene):
+            return None
     return Fill(t.raw)
 
 

@@ -266,7 +266,9 @@ class Turn:
         rest = fill_rest(self.u, d.spec, d.phrasings, set(), {}, self.scene, reader.slot)
         fills, used = dict(rest.fills), set(rest.used)
         before = dict(base.get("args") or {})
-        order = sorted(d.spec.fields, key=lambda f: (f.name not in before, f.kind not in ("count", "name")))
+        # Values that say what they are come before free words (a file kind before a prefix).
+        loose = ("prefix", "text", "mapping", "tags")
+        order = sorted(d.spec.fields, key=lambda f: (f.kind in loose, f.name not in before, f.kind not in ("count", "name")))
         # "what about the other one?", "and the p6 one?": a name told apart by a phrase.
         toks = self.u.tokens
         for spec in d.spec.of_kind("name"):
