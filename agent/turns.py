@@ -41,7 +41,9 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
     ctx = tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread)
     names, results = read_names(box.resources, ctx)
     listed = facts_of_listings(box.resources, results)
-    scene = Scene(now=_now(), names=names, nouns=g.nouns, memory=memory, known=g.known, listed=listed)
+    scene = Scene(
+        now=_now(), names=names, nouns=g.nouns, memory=memory, known=g.known, listed=listed, descriptive=g.descriptive
+    )
     asked = memory.get("asked")
     turn = act_of(text, memory, g, scene)
     reading = turn.reading

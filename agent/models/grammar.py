@@ -88,6 +88,12 @@ class Grammar:
         return count
 
     @cached_property
+    def descriptive(self) -> frozenset[str]:
+        """Domain keywords and resource nouns: words that say what kind of thing, never which one."""
+        words = {w for nouns in self.nouns.values() for n in nouns for w in n.split()}
+        return frozenset(words | {w for kws in self.keywords.values() for kw in kws for w in kw.split()})
+
+    @cached_property
     def anchors(self) -> frozenset[str]:
         """Words that tie a message to this grammar on their own: resource nouns, domain keywords,
         and phrasing words few tools share."""

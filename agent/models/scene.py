@@ -29,6 +29,7 @@ class Scene:
     act: str | None = None  # the dialogue act the graph read ("question", "follow-up", ...)
     known: frozenset[str] = frozenset()  # words of the grammar: never read as a name or as a typo
     listed: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> name -> listed facts
+    descriptive: frozenset[str] = frozenset()  # domain words and nouns: "the pretrain job" names no job
 
     @property
     def focus(self) -> dict[str, Any] | None:

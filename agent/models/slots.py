@@ -188,12 +188,16 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     described = _described(spec, rest, scene)
     if described is not None:
         return described
+    if had_noun and definite and len(rest) == 1 and rest[0].low in scene.known and not spec.new:
+        return Fill(None, status="missing")  # "the pretrain job": which one is not said
     if len(rest) != 1:
         return None
     t = rest[0]
     raw = t.raw
     note = ""
     named = any(x.low in NAMING for x in toks[: toks.index(t)])
+    if not named and had_noun and (t.low in scene.descriptive or t.stem in scene.descriptive) and not spec.new:
+        return Fill(None, status="missing")  # "the pretrain job", "the kv cache": which one is not said
     if spec.of == "bucket" and raw.lower().startswith("s3://") and S3_RE.fullmatch(raw):
         raw, _, key = raw[5:].partition("/")
         note = f"prefix:{key}" if key else ""

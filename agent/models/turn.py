@@ -51,6 +51,7 @@ def respond(messages: list[BaseMessage], bound: list[dict[str, Any]], g: Grammar
         act=ctx.get("act"),
         known=g.known,
         listed=dict(ctx.get("listed") or {}),
+        descriptive=g.descriptive,
     )
     h = dialogue.last_human(msgs)
     text = dialogue.text_of(msgs[h]) if h is not None else ""

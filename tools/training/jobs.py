@@ -214,7 +214,10 @@ DESCRIBE_TOOL = Tool(
         "how (did|does) {job_name} (go|do|look|end|finish)",
         "[tell me] how {job_name} (did|went|is going|is doing|turned out|ended)",
         "(status|state|progress|details|loss|metrics) (of|on|for) [training] [job] {job_name}",
-        "is {job_name} [still] (running|done|finished|complete|completed|ok|healthy|going|alive|stuck)",
+        "is {job_name} [still] "
+        "(running|done|finished|complete|completed|ok|healthy|going|alive|stuck|chugging|moving|progressing) "
+        "[along]",
+        "how far (along|in) is {job_name}",
         "is [the] training job {job_name} [still] (running|done|finished|ok)",
         "(check|look|check in|peek) (on|at) {job_name} [for me]",
         "(take a look|have a look) at {job_name}",
