@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from agent.models.lexicon import FILLER, STOP_WORDS
+from agent.models.lexicon import FILLER, SPELLINGS, STOP_WORDS
 from agent.models.phrasing import Compiled, compile_phrasing
 from agent.models.schema import ToolSpec
 from agent.models.text import stem
@@ -137,6 +137,14 @@ class Grammar:
         for kws in self.keywords.values():
             for kw in kws:
                 words.update(kw.split())
+        # Enum values and how people spell them ("moe", "bf16", "glacier") are values, not names.
+        for d in self.tools.values():
+            for f in d.spec.of_kind("enum"):
+                for value in (*map(str, f.enum), *f.synonyms, *(w for forms in f.synonyms.values() for w in forms)):
+                    words.update(value.lower().replace("_", " ").replace("-", " ").split())
+        for forms in SPELLINGS.values():
+            for form in forms:
+                words.update(form.split())
         return frozenset(words | {stem(w) for w in words})
 
 
