@@ -121,6 +121,12 @@ class Turn:
         for route, words in self.g.keywords.items():
             if any(self.u.has(w) for w in words):
                 return route, f"mentions {route}", None
+        # A resource of the account is named ("restart chat-prod"): its specialist says what it can do.
+        for t in self.u.tokens:
+            for kind in self.scene.kinds_of_name(t.raw):
+                owner = next((d.route for d in self.tools if d.route and any(f.of == kind for f in d.spec.fields)), None)
+                if owner:
+                    return owner, f"names the {kind.replace('_', ' ')} {t.raw}", None
         return "none", "not a request about what opsbot does", None
 
     def _asked_tool(self) -> str | None:
