@@ -57,7 +57,8 @@ _SOFT |= {"i", "we", "think", "guess", "maybe", "really", "you", "know", "what",
 
 _CANCEL = _forms(
     "cancel | cancel it | cancel that | never mind | nevermind | nvm | forget it | forget that | forget "
-    "about it | scrap that | scratch that | dont | do not | no dont | wait no dont | drop | drop it | drop that | withdraw | withdraw it | abort | don't "
+    "about it | scrap that | scratch that | dont | do not | no dont | wait no dont | drop | drop it | "
+    "drop that | withdraw | withdraw it | abort | don't "
     "do it | do not do it | dont do it | don't | no don't | no thanks | not anymore | call it off | belay "
     "that | ❌"
 )

@@ -124,7 +124,9 @@ class Turn:
         # A resource of the account is named ("restart chat-prod"): its specialist says what it can do.
         for t in self.u.tokens:
             for kind in self.scene.kinds_of_name(t.raw):
-                owner = next((d.route for d in self.tools if d.route and any(f.of == kind for f in d.spec.fields)), None)
+                owner = next(
+                    (d.route for d in self.tools if d.route and any(f.of == kind for f in d.spec.fields)), None
+                )
                 if owner:
                     return owner, f"names the {kind.replace('_', ' ')} {t.raw}", None
         return "none", "not a request about what opsbot does", None
@@ -275,7 +277,9 @@ class Turn:
         before = dict(base.get("args") or {})
         # Values that say what they are come before free words (a file kind before a prefix).
         loose = ("prefix", "text", "mapping", "tags")
-        order = sorted(d.spec.fields, key=lambda f: (f.kind in loose, f.name not in before, f.kind not in ("count", "name")))
+        order = sorted(
+            d.spec.fields, key=lambda f: (f.kind in loose, f.name not in before, f.kind not in ("count", "name"))
+        )
         # "what about the other one?", "and the p6 one?": a name told apart by a phrase.
         toks = self.u.tokens
         for spec in d.spec.of_kind("name"):
