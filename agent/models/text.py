@@ -58,7 +58,7 @@ def flatten_json(text: str) -> str:
 
 
 def expand_contractions(text: str) -> str:
-    """ "how's" -> "how is", "don't" -> "do not": the vocabulary has the long forms."""
+    """ "how's" -> "how is", "don't" -> "do not": phrasings use the long forms."""
     for rx, repl in _CONTRACTIONS:
         text = rx.sub(repl, text)
     return text
