@@ -42,7 +42,14 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
     names, results = read_names(box.resources, ctx)
     listed = facts_of_listings(box.resources, results)
     scene = Scene(
-        now=_now(), names=names, nouns=g.nouns, memory=memory, known=g.known, listed=listed, descriptive=g.descriptive
+        now=_now(),
+        names=names,
+        nouns=g.nouns,
+        memory=memory,
+        known=g.known,
+        listed=listed,
+        descriptive=g.descriptive,
+        domain_words=g.domain_words,
     )
     asked = memory.get("asked")
     turn = act_of(text, memory, g, scene)

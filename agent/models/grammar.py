@@ -88,6 +88,15 @@ class Grammar:
         return count
 
     @cached_property
+    def domain_words(self) -> dict[str, frozenset[str]]:
+        """Route -> the words of its keywords (stemmed too): "evictions" belongs to the cache domain."""
+        out = {}
+        for route, kws in self.keywords.items():
+            words = {w for kw in kws for w in kw.split()}
+            out[route] = frozenset(words | {stem(w) for w in words})
+        return out
+
+    @cached_property
     def descriptive(self) -> frozenset[str]:
         """Domain keywords and resource nouns: words that say what kind of thing, never which one."""
         words = {w for nouns in self.nouns.values() for n in nouns for w in n.split()}

@@ -213,7 +213,11 @@ class Reader:
         words = {t.low for k, t in enumerate(self.u.tokens) if k in c.used} | {
             t.stem for k, t in enumerate(self.u.tokens) if k in c.used
         }
-        return bool(words & self.anchors)
+        if words & self.anchors:
+            return True
+        # A word of the tool's own domain anywhere in the message ("evictions look bad, what should we change").
+        domain = self.scene.domain_words.get(c.tool.route or "", frozenset())
+        return any(t.low in domain or t.stem in domain for t in self.u.tokens)
 
     def _slot_by_name(self, spec: Any, name: str, i: int, j: int) -> Fill | None:
         field_spec = spec.field(name)

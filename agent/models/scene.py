@@ -30,6 +30,7 @@ class Scene:
     known: frozenset[str] = frozenset()  # words of the grammar: never read as a name or as a typo
     listed: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> name -> listed facts
     descriptive: frozenset[str] = frozenset()  # domain words and nouns: "the pretrain job" names no job
+    domain_words: dict[str, frozenset[str]] = field(default_factory=dict)  # route -> its keywords
 
     @property
     def focus(self) -> dict[str, Any] | None:

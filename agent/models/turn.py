@@ -52,6 +52,7 @@ def respond(messages: list[BaseMessage], bound: list[dict[str, Any]], g: Grammar
         known=g.known,
         listed=dict(ctx.get("listed") or {}),
         descriptive=g.descriptive,
+        domain_words=g.domain_words,
     )
     h = dialogue.last_human(msgs)
     text = dialogue.text_of(msgs[h]) if h is not None else ""
