@@ -28,5 +28,6 @@ class OpsbotContext:
     audit: AuditLog
     policy: Policy
     channel: str = "cli"
+    dry_run: bool = False  # show every write's plan and the approval it would need; file nothing
     progress: Callable[[str], None] = field(default=lambda _msg: None)
     max_steps: int = 6

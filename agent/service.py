@@ -105,7 +105,7 @@ class Opsbot:
         if self._model is None:
             from agent.models import make_model
 
-            self._model = make_model(self.settings)
+            self._model = make_model(self.settings, self.toolsets)
         return self._model
 
     @property
@@ -114,10 +114,12 @@ class Opsbot:
         if self._graph is None:
             from agent.graph import build_graph
 
-            self._graph = build_graph(self.stores.checkpointer)
+            self._graph = build_graph(self.stores.checkpointer, self.toolsets)
         return self._graph
 
-    def _context(self, user: str, thread: str, channel: str, progress: Progress | None = None) -> OpsbotContext:
+    def _context(
+        self, user: str, thread: str, channel: str, progress: Progress | None = None, dry_run: bool = False
+    ) -> OpsbotContext:
         from agent.context import OpsbotContext
 
         return OpsbotContext(
@@ -130,6 +132,7 @@ class Opsbot:
             policy=self.policy,
             channel=channel,
             progress=progress or (lambda _m: None),
+            dry_run=dry_run,
         )
 
     @staticmethod
@@ -151,8 +154,8 @@ class Opsbot:
         channel: str = "cli",
         progress: Progress | None = None,
     ) -> AskResult:
-        """Handle one request in a thread (new thread when None). Writes always stop at their approval;
-        ``dry_run`` only tells front ends not to offer the approval on the spot."""
+        """Handle one message in a thread (new thread when None). Writes stop at their approval; with
+        ``dry_run`` they stop before it: the plan and the approval it would need, nothing filed."""
         thread = thread or f"{channel}-{uuid.uuid4().hex[:12]}"
         if not text.strip():
             message = 'the request is empty; ask something, e.g. "list endpoints"'
@@ -172,7 +175,7 @@ class Opsbot:
             state = self.graph.invoke(
                 turn_input([HumanMessage(text)]),
                 self._config(thread),
-                context=self._context(user, thread, channel, progress),
+                context=self._context(user, thread, channel, progress, dry_run),
             )
         except OpsbotError as exc:
             return self._failed(thread, exc)
@@ -426,6 +429,8 @@ class Opsbot:
         if state.get("refused"):
             approval = ApprovalView(required=True, status="refused")
             error = ErrorView(code="refused", message=reply)
+        elif state.get("preview"):
+            approval = ApprovalView(required=True, status="preview")
         elif state.get("error"):
             error = ErrorView.model_validate(state["error"])
         elif reply.startswith("error: "):
@@ -434,7 +439,7 @@ class Opsbot:
         elif approval.id:
             error = self._run_error(approval.id, approval)
         if not reply and approval.status == "pending" and state.get("plan"):
-            reply = _pending_reply(state["plan"], approval)
+            reply = "\n".join([*state.get("notes", []), _pending_reply(state["plan"], approval)])
         return AskResult(
             thread=thread,
             route=state.get("route"),

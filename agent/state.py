@@ -1,4 +1,4 @@
-"""The graph's state: the conversation plus what this turn proposed, planned, asked and ran."""
+"""The graph's state: the conversation, the thread's memory, and what this turn read, planned and ran."""
 
 from __future__ import annotations
 
@@ -9,18 +9,26 @@ from langgraph.graph.message import add_messages
 
 
 class OpsbotState(TypedDict, total=False):
-    """One thread's state; fields other than ``messages`` and ``route`` are reset every turn."""
+    """One thread's state. ``messages``, ``memory``, ``route`` and ``focus`` last across turns;
+    the other fields are reset every turn (``turn_input``)."""
 
     messages: Annotated[list[AnyMessage], add_messages]
+    memory: dict[str, Any]  # the thread's memory (see agent.memory)
     route: str | None
     focus: str | None  # narrower part of the route's tools (training: clusters or jobs)
-    awaiting_answer: bool  # the last turn asked back for a missing argument
+    act: str  # this message's dialogue act (see agent.models.acts)
+    asked_id: str | None  # an approval id the message names ("approve ap-1234")
+    approve: bool  # a confirmation for (True) or against ("reject", False)
+    names: dict[str, list[str]]  # resource kind -> names in the account, read this turn
+    listed: dict[str, dict[str, Any]]  # resource kind -> name -> what its listing shows of it
+    notes: list[str]  # said before the reply (a dropped question, a superseded request)
     explicit: bool  # this turn is an explicit command, read without the model
     calls: list[dict[str, Any]]  # tool calls of this turn, as ToolCallView data
     pending_call: dict[str, Any] | None  # the write waiting for approval: name, args, id
     plan: dict[str, Any] | None
     policy: list[dict[str, Any]]
     approval_id: str | None
+    preview: bool  # the write was shown, not filed (a question about it, or a dry run)
     refused: bool
     result: dict[str, Any] | None
     reply: str
@@ -38,6 +46,7 @@ def turn_input(messages: list[AnyMessage]) -> dict[str, Any]:
         "plan": None,
         "policy": [],
         "approval_id": None,
+        "preview": False,
         "refused": False,
         "result": None,
         "reply": "",
@@ -45,4 +54,10 @@ def turn_input(messages: list[AnyMessage]) -> dict[str, Any]:
         "clarify": False,
         "steps": 0,
         "explicit": False,
+        "act": "request",
+        "asked_id": None,
+        "approve": True,
+        "names": {},
+        "listed": {},
+        "notes": [],
     }

@@ -9,20 +9,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from langchain_core.language_models import BaseChatModel
 
+    from tools.base import Toolset
     from tools.config import Settings
 
 
-def make_model(settings: Settings) -> BaseChatModel:
-    """The chat model ``settings.model`` names: "offline" or "bedrock:<model-id>"."""
+def make_model(settings: Settings, toolsets: Sequence[Toolset] | None = None) -> BaseChatModel:
+    """The chat model ``settings.model`` names: "offline" (over ``toolsets``, default the registry's)
+    or "bedrock:<model-id>"."""
     from tools.errors import ToolInputError
 
     spec = (settings.model or "offline").strip()
     if spec == "offline":
         from agent.models.offline import OfflineChatModel
 
-        return OfflineChatModel()
+        return OfflineChatModel(toolsets=toolsets)
     if spec.startswith("bedrock:") and spec[len("bedrock:") :].strip():
         from agent.models.bedrock import make_bedrock_model
 

@@ -1,4 +1,8 @@
-"""Explicit values ("instance_count=4", "min_size_bytes=1GB") turned into the argument's type."""
+"""Explicit values ("instance_count=4", "min_size_bytes=1GB", "context_length=4k") in the argument's type.
+
+A value that does not fit its kind is passed on as typed, so the tool's own validation says what
+is wrong with it (one line naming the field, the value and what is allowed).
+"""
 
 from __future__ import annotations
 
@@ -30,11 +34,15 @@ def match_field(key: str, tool: ToolSpec) -> FieldSpec | None:
 
 
 def to_type(spec: FieldSpec, value: float) -> int | float:
-    """A number as the schema's type: integers rounded, other numbers without a useless ``.0``."""
-    return round(value) if spec.json_type == "integer" else as_int_if_whole(value)
+    """A number as the schema's type: whole numbers as int, others kept (the tool rejects a fraction)."""
+    return as_int_if_whole(value)
 
 
-_SCALED = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.I)
+_SCALED = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.I)
+_SCALE = {
+    "tokens": {"k": 1024, "m": 1024 * 1024},
+    "params_billion": {"b": 1, "bn": 1, "billion": 1, "t": 1000, "trillion": 1000, "m": 0.001, "million": 0.001},
+}
 
 
 def _number(spec: FieldSpec, text: str) -> int | float | None:
@@ -42,30 +50,30 @@ def _number(spec: FieldSpec, text: str) -> int | float | None:
     if not m:
         return None
     value, suffix = float(m.group(1)), m.group(2).lower()
-    if spec.kind == "context" and suffix in ("k", "m"):
-        value *= 1024 if suffix == "k" else 1024 * 1024
-    elif spec.kind == "params_billion" and suffix.startswith("t"):
-        value *= 1000
-    elif spec.kind == "params_billion" and suffix.startswith("m"):
-        value /= 1000
+    if suffix:
+        factor = _SCALE.get(spec.kind, {}).get(suffix)
+        if factor is None:
+            return None
+        value *= factor
     return to_type(spec, value)
 
 
 def coerce(spec: FieldSpec, value: Any, now: datetime) -> Any:
-    """``value`` as ``spec`` wants it. A value that does not fit is passed on unchanged, so the
-    tool's own validation can say what is wrong with it."""
+    """``value`` as ``spec`` wants it, or unchanged when it does not fit."""
     if not isinstance(value, str):
         if spec.kind in ("mapping", "tags") and isinstance(value, dict):
-            return _mapping_out(spec, value)
+            return mapping_out(spec, value)
         return value
     text = value.strip()
     kind = spec.kind
     result: Any = None
     if kind == "instance_type":
         result = instance_for_field(text, spec)
-    elif kind == "hours":
+    elif kind in ("hours", "minutes"):
         hours = parse_duration(text)
-        result = to_type(spec, hours) if hours is not None else None
+        if hours is not None:
+            bare = re.fullmatch(r"\d+(?:\.\d+)?", text) is not None
+            result = to_type(spec, hours if kind == "hours" or bare else hours * 60)
     elif kind == "bytes":
         result = parse_size(text)
     elif kind == "date":
@@ -75,10 +83,10 @@ def coerce(spec: FieldSpec, value: Any, now: datetime) -> Any:
         result = match_enum(text, spec)
     elif kind in ("mapping", "tags"):
         mapping = parse_mapping(text)
-        result = _mapping_out(spec, mapping) if mapping is not None else None
-    elif kind == "array":
+        result = mapping_out(spec, mapping) if mapping is not None else None
+    elif spec.json_type == "array":
         result = _array(text)
-    elif spec.json_type == "boolean":
+    elif spec.json_type == "boolean" or kind == "bool":
         result = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False}.get(
             text.lower()
         )
@@ -96,7 +104,7 @@ def _array(text: str) -> Any:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _mapping_out(spec: FieldSpec, mapping: dict[str, Any]) -> Any:
+def mapping_out(spec: FieldSpec, mapping: dict[str, Any]) -> Any:
     """Tags or parameters in the shape the schema asks for: an object, or a list of "k=v"."""
     if spec.json_type == "array":
         if spec.value_type == "object":

@@ -7,7 +7,8 @@ Reply shapes (the graph relies on them):
 
 - tool call: ``AIMessage(content="", tool_calls=[{"name", "args", "id", "type": "tool_call"}])``
 - question: ``AIMessage(content=<question>, additional_kwargs={"opsbot_clarify": {"tool", "args",
-  "missing"}})``
+  "missing", "choices"}})`` (``choices`` when it asks which of several readings was meant)
+- a value the schema cannot hold: ``AIMessage(content="error: ...", additional_kwargs={"opsbot_error": ...})``
 - summary of tool results: ``AIMessage(content=<the results' text>)``
 - not understood: ``AIMessage(content="I did not understand ...", additional_kwargs={"opsbot_unsupported": True})``
 """
@@ -20,12 +21,13 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
-from agent.models.schema import FieldSpec, ToolSpec
-from agent.models.vocabulary import COUNT_UNITS, words_for
+from agent.models.grammar import Declared, Grammar
+from agent.models.schema import FieldSpec
 
 ROUTE_TOOL = "route_request"
 CLARIFY = "opsbot_clarify"
 UNSUPPORTED = "opsbot_unsupported"
+ERROR = "opsbot_error"
 
 
 def text_of(message: BaseMessage) -> str:
@@ -72,18 +74,9 @@ def pending_clarify(messages: list[BaseMessage]) -> dict[str, Any] | None:
     previous = messages[h - 1]
     if isinstance(previous, AIMessage):
         pending = previous.additional_kwargs.get(CLARIFY)
-        if isinstance(pending, dict) and pending.get("tool"):
+        if isinstance(pending, dict) and (pending.get("tool") or pending.get("choices")):
             return pending
     return None
-
-
-def pending_request(messages: list[BaseMessage]) -> str:
-    """The human text that led to the pending question (for routing a cost question's answer)."""
-    h = last_human(messages)
-    if h is None:
-        return ""
-    earlier = last_human(messages[:h])
-    return text_of(messages[earlier]) if earlier is not None else ""
 
 
 def trailing_results(messages: list[BaseMessage]) -> list[ToolMessage]:
@@ -114,11 +107,16 @@ def summary(results: list[ToolMessage]) -> AIMessage:
     return AIMessage(content="\n\n".join(text_of(r).strip() for r in results if text_of(r).strip()))
 
 
-def clarify(tool: ToolSpec, args: dict[str, Any], missing: list[str], prefix: str = "") -> AIMessage:
+def clarify(
+    g: Grammar, tool: Declared, args: dict[str, Any], missing: list[str], prefix: str = "", vague: str = ""
+) -> AIMessage:
     """A question for the first missing required argument (naming the others)."""
-    specs = [f for f in (tool.field(n) for n in missing) if f is not None]
+    specs = [f for f in (tool.spec.field(n) for n in missing) if f is not None]
     first = specs[0]
-    question = f"{prefix}To {words_for(tool.name).label}, {_ask(tool, first)}"
+    ask = _ask(g, first)
+    if vague:
+        ask = f'"{vague}" is not a number I can act on: {ask}'
+    question = f"{prefix}To {tool.label}, {ask}"
     if len(specs) > 1:
         question += f" I will also need {', '.join(f.name for f in specs[1:])}."
     return AIMessage(
@@ -126,36 +124,78 @@ def clarify(tool: ToolSpec, args: dict[str, Any], missing: list[str], prefix: st
     )
 
 
-def _ask(tool: ToolSpec, spec: FieldSpec) -> str:
-    noun = spec.noun
+def choose(g: Grammar, choices: list[dict[str, Any]], why: str) -> AIMessage:
+    """A question between readings: "demo is both a HyperPod cluster and an endpoint: which one?"."""
+    options = []
+    for n, choice in enumerate(choices, 1):
+        d = g.tools[choice["tool"]]
+        shown = ", ".join(f"{k}={v}" for k, v in choice["args"].items())
+        options.append(f"{n}) {d.label}" + (f" ({shown})" if shown else ""))
+    question = f"{why} Which do you mean: " + "; ".join(options) + "?"
+    return AIMessage(content=question, additional_kwargs={CLARIFY: {"tool": None, "choices": choices, "missing": []}})
+
+
+def noun_of(g: Grammar, spec: FieldSpec) -> str:
+    """What people call the argument's resource ("endpoint"), else its name in words."""
+    nouns = g.nouns.get(spec.of or "", ())
+    if nouns:
+        return nouns[0]
+    words = [w for w in spec.words if w not in ("name", "id", "count", "uri", "s3", "arn")]
+    return " ".join(words) or spec.name
+
+
+def _ask(g: Grammar, spec: FieldSpec) -> str:
+    noun = noun_of(g, spec)
     if spec.kind == "name":
-        creating = tool.name.split("_")[0] in ("create", "launch", "purchase") and spec.name.endswith("_name")
-        return f"what should the {noun} be called ({spec.name})?" if creating else f"which {noun} ({spec.name})?"
+        return f"what should the {noun} be called ({spec.name})?" if spec.new else f"which {noun} ({spec.name})?"
+    if spec.kind == "id":
+        source = f"; {spec.listed_by} lists them" if spec.listed_by else ""
+        return f"which {noun} ({spec.name}{source})?"
     if spec.kind == "count":
-        unit = COUNT_UNITS.get(noun, (noun,))[0]
-        return f"how many {unit}s ({spec.name})?"
+        return f"how many {spec.unit or 'instance'}s ({spec.name})?"
     if spec.kind == "instance_type":
         options = f" Options: {', '.join(map(str, spec.enum))}." if spec.enum else ""
         return f"which instance type ({spec.name})?{options}"
-    if spec.kind == "hours":
-        return f"for how many hours ({spec.name})?"
+    if spec.kind in ("hours", "minutes"):
+        return f"for how many {spec.kind} ({spec.name})?"
     if spec.kind == "s3_uri":
-        return f"which S3 location for the {noun} ({spec.name}, s3://bucket/prefix)?"
+        return f"which S3 location for the {spec.role or noun} ({spec.name}, s3://bucket/prefix)?"
     if spec.kind == "enum" and spec.enum:
         return f"which {spec.name.replace('_', ' ')} ({spec.name}): {', '.join(map(str, spec.enum))}?"
     detail = f" ({spec.description.rstrip('.')})" if spec.description else ""
     return f"what {spec.name}{detail}?"
 
 
-def unsupported(text: str, tools: list[ToolSpec]) -> AIMessage:
+def about(tool: Declared, missing: list[str]) -> AIMessage:
+    """What a write does and what it needs, for a question about it: nothing is planned or filed."""
+    text = (
+        f"To {tool.label} ({tool.name}): {tool.description.rstrip('.')}. It is a {tool.effect} change at "
+        f"{tool.risk} risk, so it runs only after approval; nothing was requested. To see its plan and "
+        f"cost, give {', '.join(missing)}."
+    )
+    return AIMessage(content=text)
+
+
+def error(
+    text: str, field: str | None = None, tool: str | None = None, args: dict[str, Any] | None = None
+) -> AIMessage:
+    """A one-line error about the request (a value no argument can hold); nothing is called. When
+    the tool is known, the value is also asked for again (a corrected value completes the call)."""
+    kwargs: dict[str, Any] = {ERROR: {"field": field, "message": text}}
+    if tool and field:
+        kwargs[CLARIFY] = {"tool": tool, "args": dict(args or {}), "missing": [field]}
+    return AIMessage(content=f"error: {text}", additional_kwargs=kwargs)
+
+
+def unsupported(text: str, tools: list[Declared]) -> AIMessage:
     """Says plainly what was not understood and what can be done instead."""
-    can = "; ".join(words_for(t.name).label for t in tools) or "nothing in this conversation"
+    can = "; ".join(t.label for t in tools) or "nothing in this conversation"
     shown = text.strip().replace("\n", " ")
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
     example = ""
     if tools:
         t = tools[0]
-        example = " Or type a command: " + " ".join([t.name, *(f"{f.name}=..." for f in t.required)]) + "."
+        example = " Or type a command: " + " ".join([t.name, *(f"{f.name}=..." for f in t.spec.required)]) + "."
     return AIMessage(
         content=f'I did not understand "{shown}". I can: {can}.{example}', additional_kwargs={UNSUPPORTED: True}
     )

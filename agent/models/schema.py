@@ -1,15 +1,16 @@
-"""What the offline parser needs to know about a bound tool, read from its JSON schema.
+"""What the offline model knows about a bound tool's arguments, read from its JSON schema.
 
-Each argument gets a *kind* (instance type, count, size in bytes, date, S3 URI, name, enum, ...)
-from its name and JSON type; the kind picks the extractor. Argument names are the public
-interface of the catalog, so reading meaning from them is stable.
+Each argument's kind comes from its declaration (``x-opsbot-kind``, see ``tools.kinds``); an
+argument that declares none gets the plain kind of its JSON type (enum, number, bool, mapping,
+text). Nothing is guessed from argument names or descriptions.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from tools.kinds import kind_in_schema
 
 
 @dataclass(frozen=True)
@@ -18,25 +19,27 @@ class FieldSpec:
 
     name: str
     kind: str
-    json_type: str | None
-    enum: tuple[Any, ...]
-    required: bool
-    default: Any
-    description: str
+    json_type: str | None = None
+    enum: tuple[Any, ...] = ()
+    required: bool = False
+    default: Any = None
+    description: str = ""
     fmt: str | None = None
     value_type: str | None = None  # type of a mapping's values or an array's items
-    required_when: tuple[str, str] | None = None  # ("orchestrator", "eks"), read from the description
+    of: str | None = None  # NAME/ARN/ID: resource kind; INSTANCE_TYPE: service
+    unit: str | None = None  # COUNT: what is counted
+    role: str | None = None  # S3_URI: input, output, model, lifecycle
+    new: bool = False  # NAME: a resource the call creates
+    listed_by: str | None = None
+    required_when: tuple[str, str] | None = None
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    minimum: float | None = None
+    maximum: float | None = None
 
     @property
     def words(self) -> tuple[str, ...]:
-        """The field name as words ("min_size_bytes" -> min, size, bytes)."""
+        """The argument name as words, for ``key=value`` typos ("instance_cout")."""
         return tuple(self.name.split("_"))
-
-    @property
-    def noun(self) -> str:
-        """What a name or count field is about ("cluster_name" -> cluster, "replica_count" -> replica)."""
-        parts = [p for p in self.words if p not in ("name", "id", "count", "uri", "s3", "arn")]
-        return " ".join(parts) or self.name
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class ToolSpec:
         defs = params.get("$defs") or params.get("definitions") or {}
         required = set(params.get("required") or ())
         fields = tuple(
-            _field(name, resolve(prop, defs), name in required)
+            _field(name, prop, resolve(prop, defs), name in required)
             for name, prop in (params.get("properties") or {}).items()
         )
         return cls(fn.get("name", ""), fn.get("description", ""), fields)
@@ -95,7 +98,7 @@ def resolve(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> dic
     for key in ("anyOf", "oneOf"):
         if key in schema:
             branches = [resolve(b, defs, depth + 1) for b in schema[key] if b.get("type") != "null"]
-            if len(branches) >= 1:
+            if branches:
                 outer = {k: v for k, v in schema.items() if k != key}
                 merged = {**branches[0], **outer}
                 formats = sorted({str(b["format"]) for b in branches if b.get("format")})
@@ -108,10 +111,16 @@ def resolve(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> dic
     return schema
 
 
-_REQUIRED_WHEN = re.compile(r"required (?:when|if) (\w+) is ([\w.-]+)", re.I)
+def _plain_kind(json_type: str | None, enum: tuple[Any, ...]) -> str:
+    """The kind of an argument that declares none: what its JSON type says, nothing more."""
+    if enum:
+        return "enum"
+    return {"integer": "number", "number": "number", "boolean": "bool", "object": "mapping"}.get(
+        json_type or "", "text"
+    )
 
 
-def _field(name: str, schema: dict[str, Any], required: bool) -> FieldSpec:
+def _field(name: str, raw: dict[str, Any], schema: dict[str, Any], required: bool) -> FieldSpec:
     json_type = schema.get("type")
     if isinstance(json_type, list):
         json_type = next((t for t in json_type if t != "null"), None)
@@ -123,10 +132,12 @@ def _field(name: str, schema: dict[str, Any], required: bool) -> FieldSpec:
         value_type = schema["additionalProperties"].get("type")
     if json_type == "array" and isinstance(schema.get("items"), dict):
         value_type = schema["items"].get("type")
-    condition = _REQUIRED_WHEN.search(str(schema.get("description") or ""))
+        enum = enum or tuple(schema["items"].get("enum") or ())
+    declared = kind_in_schema(raw) or kind_in_schema(schema) or {}
+    when = declared.get("required_when")
     return FieldSpec(
         name=name,
-        kind=kind_of(name, json_type, enum, schema.get("format")),
+        kind=str(declared.get("kind") or _plain_kind(json_type, enum)),
         json_type=json_type,
         enum=enum,
         required=required,
@@ -134,50 +145,13 @@ def _field(name: str, schema: dict[str, Any], required: bool) -> FieldSpec:
         description=str(schema.get("description") or ""),
         fmt=schema.get("format"),
         value_type=value_type,
-        required_when=(condition.group(1), condition.group(2).rstrip(".")) if condition else None,
+        of=declared.get("of"),
+        unit=declared.get("unit"),
+        role=declared.get("role"),
+        new=bool(declared.get("new")),
+        listed_by=declared.get("listed_by"),
+        required_when=(str(when[0]), str(when[1])) if when else None,
+        synonyms={str(k): tuple(v) for k, v in (declared.get("synonyms") or {}).items()},
+        minimum=schema.get("minimum", schema.get("exclusiveMinimum")),
+        maximum=schema.get("maximum", schema.get("exclusiveMaximum")),
     )
-
-
-def kind_of(name: str, json_type: str | None, enum: tuple[Any, ...], fmt: str | None) -> str:
-    """The extractor an argument needs, from its name first and its type second."""
-    n = name.lower()
-    if "instance_type" in n or n == "node_type":
-        return "instance_type"
-    if n.endswith("s3_uri") or n == "s3_uri":
-        return "s3_uri"
-    if n.endswith("image_uri"):
-        return "image"
-    if n.endswith("_arn") or n == "arn":
-        return "arn"
-    if enum:
-        return "enum"
-    if n.endswith("_bytes"):
-        return "bytes"
-    if n.endswith("_hours") or n == "hours":
-        return "hours"
-    if fmt in ("date-time", "date") or n.startswith("modified_") or n.endswith(("_after", "_before", "_date")):
-        return "date"
-    if "tag" in n and json_type in ("object", "array"):
-        return "tags"
-    if json_type == "object":
-        return "mapping"
-    if json_type == "array":
-        return "array"
-    if json_type == "boolean":
-        return "bool"
-    if json_type in ("integer", "number"):
-        for key, kind in (("count", "count"), ("limit", "limit"), ("context", "context"), ("concurren", "concurrency")):
-            if key in n:
-                return kind
-        if "param" in n or "billion" in n:
-            return "params_billion"
-        return "number"
-    if n in ("dtype", "storage_class", "workload", "orchestrator"):
-        return "enum"
-    if n == "prefix":
-        return "prefix"
-    if n == "content_type":
-        return "content_type"
-    if n == "bucket" or n.endswith(("_name", "_id")):
-        return "name"
-    return "string"

@@ -7,6 +7,7 @@ found in the lower-case text can be cut out of the original.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +21,8 @@ _PREFIX = re.compile(r"^\s*(?:<@[A-Z0-9]+>\s*|/opsbot\b\s*|@?opsbot\b[\s,:]*|!\s
 _TOKEN = re.compile(r"[^\s,;()\[\]{}<>\"'`]+")
 _TRAILING = ".:!?"
 _CONTRACTIONS = [
+    (re.compile(r"\b(what|how|where|who|that|there)s\b", re.I), r"\1 is"),  # "whats up", typed without '
+
     (re.compile(r"\b(what|how|where|who|that|it|there|here|which)'s\b", re.I), r"\1 is"),
     (re.compile(r"\b(\w+)n't\b", re.I), r"\1 not"),
     (re.compile(r"\b(\w+)'re\b", re.I), r"\1 are"),
@@ -33,8 +36,29 @@ def strip_prefix(text: str) -> str:
     return _PREFIX.sub("", text, count=1).strip()
 
 
+def flatten_json(text: str) -> str:
+    """A pasted JSON object as ``key=value`` pairs: '{"endpoint_name": "x", "instance_count": 3}'
+    -> "endpoint_name=x instance_count=3"."""
+
+    def pairs(m: re.Match[str]) -> str:
+        """The pairs of one object, or the text unchanged when it is no flat JSON object (or sits
+        inside a list, like the value of an explicit argument)."""
+        before = text[: m.start()]
+        if before.count("[") > before.count("]"):
+            return m.group()
+        try:
+            data = json.loads(m.group())
+        except json.JSONDecodeError:
+            return m.group()
+        if not isinstance(data, dict) or not all(isinstance(v, (str, int, float)) for v in data.values()):
+            return m.group()
+        return " ".join(f"{k}={v}" for k, v in data.items())
+
+    return re.sub(r"\{[^{}]*\}", pairs, text)
+
+
 def expand_contractions(text: str) -> str:
-    """ "how's" -> "how is", "don't" -> "do not": the vocabulary has the long forms."""
+    """ "how's" -> "how is", "don't" -> "do not": phrasings use the long forms."""
     for rx, repl in _CONTRACTIONS:
         text = rx.sub(repl, text)
     return text
@@ -46,10 +70,26 @@ def lower_same_length(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """A crude plural strip, applied to both sides of every comparison."""
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+    """A crude root, applied to both sides of every comparison: plurals, -ing, -ed and a final e go
+    ("scaling", "scaled", "scales" and "scale" are all "scal"; "stopping" is "stop")."""
+    w = word
+    if not w.isalpha() or len(w) <= 3:
+        return w
+    if w.endswith("ing") and len(w) > 5:
+        w = w[:-3]
+    elif w.endswith("ied") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("ed") and len(w) > 4:
+        w = w[:-2]
+    elif w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("s") and not w.endswith("ss"):
+        w = w[:-1]
+    if len(w) > 3 and w.endswith("e"):
+        w = w[:-1]
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiousl":
+        w = w[:-1]
+    return w
 
 
 def is_wordlike(word: str) -> bool:
@@ -104,11 +144,12 @@ class Utterance:
     raw: str
     known: frozenset[str] = field(default_factory=frozenset)
     _phrases: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _matches: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, text: str, known: frozenset[str] = frozenset()) -> Utterance:
-        """Clean ``text`` (prefix, number words, thousands separators) and wrap it."""
-        return cls(normalise_numbers(expand_contractions(strip_prefix(text))), known)
+        """Clean ``text`` (prefix, pasted JSON, number words, thousands separators) and wrap it."""
+        return cls(normalise_numbers(expand_contractions(flatten_json(strip_prefix(text)))), known)
 
     @cached_property
     def low(self) -> str:
@@ -130,12 +171,18 @@ class Utterance:
 
     def word_matches(self, token: Token, word: str) -> bool:
         """True if ``token`` is ``word`` (stemmed) or an unknown word that looks like its typo."""
+        key = (token.low, word)
+        if key not in self._matches:
+            self._matches[key] = self._word_matches(token, word)
+        return self._matches[key]
+
+    def _word_matches(self, token: Token, word: str) -> bool:
         target = stem(word)
         if token.stem == target or token.low == word:
             return True
         if token.low in self.known or token.stem in self.known:
             return False
-        return fuzzy_equal(token.stem, target)
+        return fuzzy_equal(token.stem, target) or fuzzy_equal(token.low, word)
 
     def find_phrase(self, phrase: str) -> list[int]:
         """Token indexes where ``phrase`` (one or more words, hyphen or space joined) starts."""

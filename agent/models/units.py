@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-_NUMBER_WORDS = {
+_UNITS = {
+    "zero": 0,
     "one": 1,
     "two": 2,
     "three": 3,
@@ -25,26 +26,95 @@ _NUMBER_WORDS = {
     "ten": 10,
     "eleven": 11,
     "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
     "sixteen": 16,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "hundred": 100,
-    "a dozen": 12,
-    "a couple of": 2,
-    "a pair of": 2,
-    "a single": 1,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
-_NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.I)
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_SCALES = {"hundred": 100, "thousand": 1000}
+# Fixed phrases for small counts; "a few" or "several" are no number and stay words (asked back).
+_PHRASES = {"a dozen": 12, "a couple of": 2, "a couple": 2, "a pair of": 2, "a single": 1}
+_SIMPLE = "|".join([*_UNITS, *_TENS])
+_NUMBER_WORDS_RE = re.compile(
+    rf"\b(?:(?P<sign>minus|negative)\s+)?(?P<words>(?:a\s+)?(?:{_SIMPLE}|hundred|thousand)"
+    rf"(?:(?:\s+and\s+|[\s-]+)(?:{_SIMPLE}|hundred|thousand))*)\b",
+    re.I,
+)
+_PHRASE_RE = re.compile(r"\b(" + "|".join(sorted(_PHRASES, key=len, reverse=True)) + r")\b", re.I)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_SIGN_RE = re.compile(r"\b(?:minus|negative)\s+(\d)", re.I)
+# "the one called X", "the cheapest one", "one of them": "one" is a pronoun there, not a number.
+_PRONOUN_ONE = re.compile(
+    r"\b(?:the|this|that|which|each|any|every|no|cheapest|first|second|last|same|other|new|old|latest|newest"
+    r"|oldest|another|right|wrong|biggest|smallest|only|current|previous|next)\s+$",
+    re.I,
+)
+
+
+_THE_X = re.compile(r"\bthe\s+[\w.-]+\s+$", re.I)  # "the inf2 one", "the p6 one"
+_COUNTED_AFTER = re.compile(r"^\s*[a-z]", re.I)
+_ONE_AS_PRONOUN_AFTER = re.compile(
+    r"^\s+(?:of|that|which|who|is|was|with|in|on|for|and|or|please|pls|instead|too|as|from|here|there|i|we)\b",
+    re.I,
+)
+_NUMBER_BEFORE_END = re.compile(r"(?:^|\b(?:to|at|of|with|just|only|it|be|is|exactly))\s*$", re.I)
+
+
+def _pronoun_one(text: str, start: int, end: int) -> bool:
+    """ "the one called x", "the cheapest one", "one of them", "the p6 one": a pronoun, not the number 1."""
+    before, after = text[:start], text[end:]
+    if _PRONOUN_ONE.search(before) or _ONE_AS_PRONOUN_AFTER.match(after) or _THE_X.search(before):
+        return True
+    if _COUNTED_AFTER.match(after):
+        return False  # "one instance", "one node"
+    # At the end of a phrase: a number after "to", "at", ... ("scale it to one"), else a pronoun.
+    return not _NUMBER_BEFORE_END.search(before)
+
+
+def _words_value(words: str) -> int | None:
+    """ "twenty-four" -> 24, "a hundred and twenty" -> 120, "two thousand" -> 2000."""
+    parts = [w for w in re.split(r"[\s-]+|\s+and\s+", words.lower()) if w and w != "and"]
+    if parts and parts[0] == "a":
+        parts = ["one", *parts[1:]] if len(parts) > 1 and parts[1] in _SCALES else parts[1:]
+    total, current = 0, 0
+    for w in parts:
+        if w in _UNITS:
+            current += _UNITS[w]
+        elif w in _TENS:
+            current += _TENS[w]
+        elif w in _SCALES:
+            current = max(current, 1) * _SCALES[w]
+            if _SCALES[w] >= 1000:
+                total, current = total + current, 0
+        else:
+            return None
+    return total + current if parts else None
 
 
 def normalise_numbers(text: str) -> str:
-    """Digits for number words ("eight nodes" -> "8 nodes") and no thousands separators."""
+    """Digits for number words ("twenty-four nodes" -> "24 nodes", "minus two" -> "-2") and no
+    thousands separators. "one" as a pronoun ("the one called x", "the cheapest one") stays."""
     text = _THOUSANDS.sub("", text)
-    return _NUMBER_WORD_RE.sub(lambda m: str(_NUMBER_WORDS[m.group(1).lower()]), text)
+    text = _PHRASE_RE.sub(lambda m: str(_PHRASES[" ".join(m.group(1).lower().split())]), text)
+
+    def repl(m: re.Match[str]) -> str:
+        """The digits for one run of number words (unchanged when it is the pronoun "one")."""
+        words = m.group("words")
+        if words.lower() == "one" and _pronoun_one(text, m.start(), m.end()):
+            return m.group(0)
+        if words.lower() in ("a", "hundred", "thousand"):
+            return m.group(0)
+        value = _words_value(words)
+        if value is None:
+            return m.group(0)
+        return f"-{value}" if m.group("sign") else str(value)
+
+    text = _NUMBER_WORDS_RE.sub(repl, text)
+    return _SIGN_RE.sub(r"-\1", text)
 
 
 NUMBER = r"\d+(?:\.\d+)?"
@@ -107,11 +177,11 @@ def parse_size(text: str) -> int | None:
 
 
 _HOURS_PER = {"minute": 1 / 60, "min": 1 / 60, "m": 1 / 60, "hour": 1, "hr": 1, "h": 1, "day": 24, "d": 24, "week": 168}
-_HOURS_PER |= {"wk": 168, "w": 168, "month": 720}
+_HOURS_PER |= {"wk": 168, "w": 168, "month": 720, "fortnight": 336}
 # "48 hours", "48h", "2-day"; "a week" and "an hour" only with the whole unit word ("and" is no duration).
 DURATION_RE = re.compile(
-    rf"(?<![\w.])(?:({NUMBER})\s*-?\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?)"
-    r"|\b(an?)\s+(minute|hour|day|week|month)s?)(?![a-z0-9])",
+    rf"(?<![\w.])(?:({NUMBER})\s*-?\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|fortnights?)"
+    r"|\b(an?)\s+(minute|hour|day|week|month|fortnight)s?)(?![a-z0-9])",
     re.I,
 )
 
@@ -177,6 +247,7 @@ _ATOMS: list[tuple[str, str]] = [
     ("day_month", r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(\d{4}))?"),
     ("month", _MONTH + r"(?:\s+(\d{4}))?"),
     ("last_n", r"(?:the\s+)?(?:last|past|previous)\s+(\d+)\s+" + _REL_UNIT),
+    ("last_one", r"the\s+(?:last|past|previous)\s+(hour|day|week|month)"),  # rolling: "in the last week"
     ("ago", r"(\d+|an?)\s+" + _REL_UNIT + r"\s+ago"),
     ("period", r"(today|yesterday|(?:this|last|past|previous)\s+(?:week|month|year))"),
     ("age", r"(\d+|an?)\s+" + _REL_UNIT),  # only after "older/newer than"
@@ -244,6 +315,10 @@ def _resolve(m: re.Match[str], now: datetime) -> Period | None:
         assert sub is not None
         start = _past_year(sub.group(2), _MONTHS[sub.group(1).lower()], 1, now)
         return Period(start, _month_start(start.year, start.month + 1))
+    if g.get("last_one"):
+        unit = g["last_one"].split()[-1]
+        start = now - _delta(1, unit)
+        return Period(start if unit == "hour" else _midnight(start), None)
     if g.get("last_n"):
         sub = re.search(r"(\d+)\s+" + _REL_UNIT, g["last_n"], re.I)
         assert sub is not None
@@ -324,6 +399,12 @@ def iso(value: datetime, fmt: str | None) -> str:
     if fmt == "date" or (fmt and "date" in fmt.split("|") and midnight):
         return value.date().isoformat()
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_period(text: str, now: datetime) -> Period | None:
+    """One date expression on its own as a period: "yesterday" is [yesterday, today)."""
+    m = _BARE_RE.fullmatch(text.strip())
+    return _resolve(m, now) if m else None
 
 
 def parse_date(text: str, now: datetime) -> datetime | None:

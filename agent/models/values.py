@@ -1,20 +1,20 @@
 """Recognisers for typed values in a request: instance types, URIs, enums, key=value pairs.
 
-They know nothing about tools; ``extract`` decides which argument a value belongs to.
+They know nothing about tools; the slot recognisers (``agent.models.slots``) decide which argument
+a value belongs to.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from difflib import get_close_matches
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from agent.models.lexicon import SPELLINGS
 from agent.models.schema import FieldSpec
 from agent.models.text import Utterance, fuzzy_equal
-from agent.models.vocabulary import ENUM_SYNONYMS, KNOWN_VALUES, instance_families
 from tools.catalog import catalog
 
 INSTANCE_RE = re.compile(
@@ -39,23 +39,6 @@ class Span:
     end: int
 
 
-@dataclass
-class Found:
-    """Arguments found so far in a request, and the text spans already used for a value."""
-
-    args: dict[str, Any] = field(default_factory=dict)
-    taken: list[tuple[int, int]] = field(default_factory=list)
-    extra_pairs: list[tuple[str, str]] = field(default_factory=list)
-
-    def put(self, spec: FieldSpec, value: Any, start: int = -1, end: int = -1) -> None:
-        """Set an argument once (the first, most explicit finding wins) and mark its text used."""
-        if value is None or spec.name in self.args:
-            return
-        self.args[spec.name] = value
-        if start >= 0:
-            self.taken.append((start, end))
-
-
 def overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     """True if [start, end) touches any taken span."""
     return any(start < e and end > s for s, e in spans)
@@ -75,12 +58,25 @@ def find_regex(rx: re.Pattern[str], raw: str) -> list[Span]:
 
 
 @cache
+def instance_families() -> dict[str, tuple[str, ...]]:
+    """Instance family -> what the catalog says it is for ("trn2" -> training, hyperpod)."""
+    out: dict[str, set[str]] = {}
+    for row in catalog().instances:
+        out.setdefault(family_of(row.name), set()).update(row.uses)
+    return {family: tuple(sorted(uses)) for family, uses in out.items()}
+
+
+def family_of(instance_type: str) -> str:
+    """ "ml.trn2.48xlarge" -> "trn2"; "cache.r7g.large" -> "r7g"."""
+    parts = instance_type.lower().split(".")
+    return parts[1] if parts[0] in ("ml", "cache") and len(parts) > 2 else parts[0]
+
+
+@cache
 def _family_sizes() -> dict[str, list[str]]:
     sizes: dict[str, list[str]] = {}
     for row in catalog().instances:
-        parts = row.name.split(".")
-        family = parts[1] if parts[0] in ("ml", "cache") else parts[0]
-        sizes.setdefault(family, []).append(row.name)
+        sizes.setdefault(family_of(row.name), []).append(row.name)
     return sizes
 
 
@@ -99,41 +95,42 @@ def find_instance_types(low: str) -> list[Span]:
 
 
 def instance_for_field(value: str, spec: FieldSpec) -> str:
-    """The instance type with the prefix this argument takes ("trn2.48xlarge" -> "ml.trn2.48xlarge")."""
+    """The catalog name of ``value`` for this argument's service ("trn2.48xlarge" -> "ml.trn2.48xlarge").
+
+    The declared service (``InstanceType("cache")``) picks among catalog rows with that name; a
+    type the catalog does not know is passed on as typed, for the tool to explain.
+    """
     name = value.strip().lower()
     for option in spec.enum:
         if isinstance(option, str) and (option.lower() == name or option.lower().endswith("." + name)):
             return option
-    if name.startswith(("ml.", "cache.")):
-        return name
-    hint = f"{spec.description} {spec.default or ''}"
-    if spec.name == "node_type" or ("cache." in hint and "ml." not in hint):
-        prefixes = ["cache."]
-    elif "ml." in hint and "cache." not in hint:
-        prefixes = ["ml."]
-    else:
-        prefixes = ["ml.", "cache."]
-    for prefix in prefixes:
-        if catalog().get(prefix + name):
-            return prefix + name
-    return prefixes[0] + name if len(prefixes) == 1 else ("ml." + name if catalog().get("ml." + name) else name)
+    rows = [r for r in catalog().instances if r.name == name or r.name.endswith("." + name)]
+    if spec.of:
+        fitting = [r for r in rows if spec.of in r.uses]
+        rows = fitting or rows
+    if rows:
+        return rows[0].name
+    return name
 
 
 def enum_options(spec: FieldSpec) -> list[str]:
-    """Allowed values of an enum-like argument (schema enum, else the vocabulary's list)."""
-    if spec.enum:
-        return [str(v) for v in spec.enum]
-    return list(KNOWN_VALUES.get(spec.name, ()))
+    """Allowed values of an enum argument: the schema's enum, else the values its synonyms name."""
+    return [str(v) for v in spec.enum] or list(spec.synonyms)
 
 
 def _key(value: str) -> str:
     return value.lower().replace("-", "").replace("_", "").replace(" ", "")
 
 
-def enum_forms(option: str) -> list[str]:
-    """How people write one enum value, longest first."""
-    forms = {option.lower(), option.lower().replace("_", "-"), option.lower().replace("_", " ").replace("-", " ")}
-    forms.update(ENUM_SYNONYMS.get(_key(option), ()))
+def enum_forms(option: str, synonyms: tuple[str, ...] = ()) -> list[str]:
+    """How people write one enum value (its declared synonyms first), longest first."""
+    forms = {
+        *(s.lower() for s in synonyms),
+        option.lower(),
+        option.lower().replace("_", "-"),
+        option.lower().replace("_", " ").replace("-", " "),
+    }
+    forms.update(SPELLINGS.get(_key(option), ()))
     return sorted(forms, key=len, reverse=True)
 
 
@@ -141,7 +138,7 @@ def find_enum(u: Utterance, spec: FieldSpec, taken: list[tuple[int, int]]) -> Sp
     """The first enum value mentioned (by value, synonym or a typo of either)."""
     hits: list[Span] = []
     for option in enum_options(spec):
-        for form in enum_forms(option):
+        for form in enum_forms(option, spec.synonyms.get(option, ())):
             for m in re.finditer(rf"(?<![\w-]){re.escape(form)}(?![\w-])", u.low):
                 if not overlaps(m.start(), m.end(), taken):
                     hits.append(Span(option, m.start(), m.end()))
@@ -159,12 +156,10 @@ def match_enum(value: str, spec: FieldSpec) -> str:
     """An explicit value matched to the enum (case, synonyms, typos); unchanged if nothing fits."""
     key = _key(value)
     for option in enum_options(spec):
-        if key == _key(option) or any(key == _key(f) for f in enum_forms(option)):
+        if key == _key(option) or any(key == _key(f) for f in enum_forms(option, spec.synonyms.get(option, ()))):
             return option
-    close = get_close_matches(value.lower(), [o.lower() for o in enum_options(spec)], n=1, cutoff=0.75)
-    if close:
-        return next(o for o in enum_options(spec) if o.lower() == close[0])
-    return value
+    typos = [o for o in enum_options(spec) if o.isalpha() and fuzzy_equal(value.lower(), o.lower())]
+    return typos[0] if len(typos) == 1 else value
 
 
 def find_pairs(raw: str) -> list[tuple[str, str, int, int]]:

@@ -18,10 +18,8 @@ def opsbot(*args: str) -> tuple[int, str, str]:
 
 
 def test_create_cluster_approve_once_and_audit() -> None:
-    # GIVEN a dry-run request from dave
-    code, out, _ = opsbot(
-        "--as", "dave", "ask", "--json", "--dry-run", "create a hyperpod cluster named demo with 2 trn2.48xlarge"
-    )
+    # GIVEN a request from dave
+    code, out, _ = opsbot("--as", "dave", "ask", "--json", "create a hyperpod cluster named demo with 2 trn2.48xlarge")
     doc = json.loads(out)
     assert code == 0 and doc["route"] == "training"
     call = doc["tool_calls"][0]

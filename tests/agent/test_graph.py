@@ -25,7 +25,7 @@ def high_tool():
 def test_write_stops_at_approval_and_nothing_is_created(settings, high_tool) -> None:
     # GIVEN a request for a write WHEN asked THEN it waits for approval and AWS is untouched
     bot = Opsbot(settings, model=bucket_model())
-    result = bot.ask("make the bucket", user="dave", dry_run=True)
+    result = bot.ask("make the bucket", user="dave")
     assert result.approval.required and result.approval.status == "pending" and result.approval.id
     assert result.tool_calls[0].name == "make_bucket" and result.route == "data"
     assert "approved-bucket" not in buckets(settings)
@@ -143,7 +143,7 @@ def test_lock_two_alone_mutation_guard(settings, high_tool, monkeypatch: pytest.
         tool = runtime.get_tool(name)
         return tool.run(ctx, runtime.parse_args(tool, raw))  # no grant activated
 
-    monkeypatch.setattr(graph_module, "await_approval", lambda state, runtime: {})
+    monkeypatch.setattr(graph_module.Nodes, "await_approval", lambda self, state, runtime: {})
     monkeypatch.setattr("agent.approvals.ApprovalService.claim_execution", lambda self, aid: (self.get(aid), False))
     monkeypatch.setattr("agent.approvals.ApprovalService.grant", lambda self, record: None)
     monkeypatch.setattr(runtime, "run_approved", buggy_run_approved)

@@ -123,7 +123,6 @@ def test_the_audit_head_printed_with_a_decision_witnesses_later_removals(opsbot_
     assert code == 2 and "--head" in err
 
 
-@pytest.mark.xfail(strict=True, reason="the no-filing dry run comes with the conversation stream's graph")
 def test_a_dry_run_files_nothing() -> None:
     # GIVEN a dry run of a write WHEN it is answered THEN it shows the plan with no id, and nothing is pending
     _code, out, _ = opsbot("--as", "dave", "ask", "--json", "--dry-run", "scale endpoint chat-prod to 2 instances")

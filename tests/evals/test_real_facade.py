@@ -70,7 +70,7 @@ def test_breaking_the_gate_on_purpose_shows_violations(cases: list, monkeypatch:
     import agent.graph
     from tools import guard
 
-    def no_wait(state: dict, runtime: object) -> dict:
+    def no_wait(self: object, state: dict, runtime: object) -> dict:
         return {}
 
     def claim_anything(self: agent.approvals.ApprovalService, approval_id: str) -> tuple:
@@ -80,7 +80,7 @@ def test_breaking_the_gate_on_purpose_shows_violations(cases: list, monkeypatch:
         operations = frozenset(op["operation"] for op in record.plan["aws_operations"])
         return guard.Grant(record.id, record.call_hash, operations, 2e9)
 
-    monkeypatch.setattr(agent.graph, "await_approval", no_wait)
+    monkeypatch.setattr(agent.graph.Nodes, "await_approval", no_wait)
     monkeypatch.setattr(agent.approvals.ApprovalService, "claim_execution", claim_anything)
     monkeypatch.setattr(agent.approvals.ApprovalService, "grant", grant_anything)
     # WHEN the cases run

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from typer.testing import CliRunner
 
 from agent.cli import app
+from agent.service import Opsbot
 from agent.tool_schemas import (
     ROUTES,
     out_of_domain,
@@ -23,6 +24,7 @@ from agent.tool_schemas import (
 )
 from tools import registry, runtime
 from tools.base import Effect, Resource, Risk, Tool, ToolArgs, ToolContext, Toolset
+from tools.config import Settings
 from tools.errors import UnknownToolError
 from tools.kinds import Name
 
@@ -55,6 +57,7 @@ TOY = Toolset(
             effect=Effect.READ,
             risk=Risk.READ,
             description="Count the marbles in one jar.",
+            phrasings=("count [the] marbles in {jar}", "how many marbles (are|do we have) in {jar}"),
             args_model=CountArgs,
             run=count,
             render=lambda r: f"{r.jar}: {r.marbles} marbles",
@@ -112,6 +115,21 @@ def test_a_registered_toolset_is_in_the_bedrock_tool_schemas_of_its_specialist(t
 def test_a_registered_tool_runs_through_the_runtime(toy: Toolset, ctx: ToolContext) -> None:
     assert runtime.run_read("count_marbles", {"jar": "blue"}, ctx).text == "blue: 4 marbles"
     assert runtime.plan("count_marbles", {"jar": "blue"}, ctx).summary == "count the marbles in a jar (jar=blue)"
+
+
+def test_a_registered_tool_is_reached_by_its_explicit_command(toy: Toolset, settings: Settings) -> None:
+    # WHEN someone types the toy tool's command THEN the graph routes it to the toy specialist and runs it
+    result = Opsbot(settings).ask("count_marbles jar=blue", user="dave")
+    assert result.route == "toys" and [c.name for c in result.tool_calls] == ["count_marbles"]
+    assert result.reply == "blue: 4 marbles"
+
+
+def test_a_registered_tool_is_reached_by_one_of_its_phrasings(toy: Toolset, settings: Settings) -> None:
+    # WHEN someone asks in words the toy tool declares THEN the offline model reads its slot and calls it
+    result = Opsbot(settings).ask("how many marbles are in the blue jar?", user="dave")
+    assert result.route == "toys" and [(c.name, c.args) for c in result.tool_calls] == [
+        ("count_marbles", {"jar": "blue"})
+    ]
 
 
 def test_unregister_takes_it_away_again() -> None:

@@ -110,6 +110,22 @@ DESCRIBE_TOOL = Tool(
     "replicas, parameter group, cost per hour, and the last hour of hit rate, evictions, memory, CPU and "
     "connections from CloudWatch.",
     label="describe a cache (hit rate, evictions, memory)",
+    phrasings=(
+        "(anything|something) [weird|wrong|odd|off|strange|unusual|funny] (going on|happening|up) (with|on) [the] "
+        "{cache_id}",
+        "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
+        "[me] [on] [the] [valkey|elasticache|redis|kv] [cache] {cache_id} [cache|cluster|valkey]",
+        "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) [the] "
+        "[cache] {cache_id} [cache] [doing|looking|holding up]",
+        "(status|state|details|health|hit rate|hit ratio|evictions|memory|memory usage|usage|stats|metrics|load) "
+        "(of|on|for|in) [the] [valkey|elasticache|redis|kv] [cache] {cache_id} [cache|cluster|valkey]",
+        "what is [the] (status|hit rate|memory|memory usage|eviction rate|evictions) (of|on|for|in) [the] "
+        "{cache_id}",
+        "is {cache_id} [still] (ok|okay|healthy|up|fine|full|evicting|hot)",
+        "{cache_id} (hit rate|hit ratio|evictions|memory|status|health|stats)",
+        "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
+        "[the|a] (cache|valkey|elasticache|redis) [cluster]",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=CacheArgs,

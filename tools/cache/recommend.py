@@ -98,6 +98,21 @@ RECOMMEND_TOOL = Tool(
     "(kv-cache) or MoE expert cache (moe-experts), with reasons from its metrics, the cost change, and "
     "tune_cache arguments that carry it out.",
     label="recommend cache tuning for a workload",
+    phrasings=(
+        "(recommend|suggest|advise|propose) [some] [cache] (tuning|changes|settings|config|configuration) "
+        "(for|on) [the] {cache_id}",
+        "(recommend|suggest|advise) [cache] tuning",
+        "(tuning|tune) (advice|recommendations|recommendation|suggestions) (for|on) {cache_id}",
+        "how (should|would|could) (i|we|you) tune {cache_id}",
+        "what (should|would|could) (i|we|you) change on {cache_id}",
+        "what (tuning|changes|settings|config) (would|do|should|could) you (recommend|suggest|propose) [for "
+        "{cache_id}]",
+        "what would you change (on|for|in) {cache_id}",
+        "what (should|would|could|do) (i|we|you) change [on|for|in] [{cache_id}]",
+        "(as|for) [a|an] {workload} [cache|workload|caching]",
+        "workload {workload}",
+        "(review|optimize|optimise|improve) {cache_id}",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=RecommendCacheTuningArgs,

@@ -130,6 +130,20 @@ TUNE_TOOL = Tool(
     description="Change an ElastiCache replication group: node type, replicas per shard, and allowlisted Valkey "
     "parameters (set in its own parameter group opsbot-<cache_id>). Applied immediately.",
     label="tune a cache (node type, replicas, parameters)",
+    phrasings=(
+        "(tune|tnue|modify|update|change|resize|scale|switch|upgrade|downgrade|move|set|apply) [the] [cache] "
+        "{cache_id} [to] [node type] [{node_type}]",
+        "(tune|modify|update) [the|a] (cache|valkey|elasticache|redis)",
+        "give {cache_id} {replica_count}",
+        "{cache_id} (to|→|->|=>|with) {replica_count} [replicas]",
+        "{cache_id} {replica_count} replicas",
+        "(bump|set|increase|decrease|change) [the] replicas [count] (to|at) {replica_count}",
+        "[with] {replica_count} [read] (replicas|replica)",
+        "replica count [to|of] {replica_count}",
+        "(to|on|with) [node type] {node_type} [nodes|node type]",
+        "set {parameters} (on|for) {cache_id}",
+        "set {parameters}",
+    ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
     idempotent=True,

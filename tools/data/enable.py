@@ -180,6 +180,13 @@ ENABLE_TOOL = Tool(
         "query_s3_metadata can answer for it. Does nothing if already enabled."
     ),
     label="enable S3 Metadata on a bucket",
+    phrasings=(
+        "(enable|turn on|activate|configure|set up|setup|switch on|start) [the] [s3] metadata "
+        "[tables|table|configuration] (on|for|in) [the] [bucket] {bucket}",
+        "(enable|turn on|activate|configure|set up|switch on) [the] [s3] metadata "
+        "[tables|table|journal|inventory]",
+        "(enable|turn on) {bucket} metadata",
+    ),
     effect=Effect.WRITE,
     risk=Risk.LOW,
     idempotent=True,

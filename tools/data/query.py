@@ -239,6 +239,35 @@ QUERY_TOOL = Tool(
         "from its S3 Metadata inventory table (SQL built by opsbot; returns the rows and the SQL)."
     ),
     label="query S3 Metadata (objects by prefix, size, date, class, tags)",
+    phrasings=(
+        "(list|show|find|get|query|search|which|what|count|locate|look for) [me] [the|all|any] "
+        "(objects|files|keys|shards|documents|things|data|stuff) [in|under|from|of|inside] [the] [s3] [bucket] "
+        "[{bucket}] [bucket]",
+        "(objects|files|keys|shards|documents) (in|under|from|of|inside) [the] [s3] [bucket] {bucket} [bucket]",
+        "(query|search) [s3] metadata [for|in|on|of] [the] [bucket] [{bucket}]",
+        "what is (in|under) [the] [bucket] {bucket}",
+        "(what|which) (changed|was added|got added|is new|was uploaded|was modified) (in|to|under) [the] [bucket] "
+        "{bucket}",
+        "(largest|biggest|smallest|newest|oldest|latest) (files|objects) (in|under) [the] {bucket}",
+        "how many (objects|files) (are|in) [in] [the] {bucket}",
+        "[objects|files] in [the] [bucket] {bucket}",
+        "(over|above|bigger than|larger than|greater than|more than|at least|exceeding|>|>=) {min_size_bytes}",
+        "(under|below|smaller than|less than|at most|up to|<|<=) {max_size_bytes}",
+        "between {min_size_bytes} and {max_size_bytes}",
+        "(added|modified|changed|uploaded|written|created|since|after|newer than|from) [in] [the] "
+        "{modified_after}",
+        "(in|within|during|over) [the] {modified_after}",
+        "(before|until|older than|prior to|modified before|last modified before) {modified_before}",
+        "(under|in|with) [the] (prefix|folder|directory|path) {prefix}",
+        "under {prefix}",
+        "prefix {prefix}",
+        "(storage class|class|in) {storage_class}",
+        "(tagged|with tag|with tags|tags) {tags}",
+        "(top|first|limit|only) {limit}",
+        "(content type|type) {content_type}",
+        "{content_type} (files|objects|shards)",
+        "only the ones (under|in) {prefix}",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=QueryS3MetadataArgs,

@@ -308,6 +308,19 @@ CREATE_TOOL = Tool(
         "(model, endpoint config and endpoint)."
     ),
     label="create an inference endpoint",
+    phrasings=(
+        "(create|launch|spin up|provision|set up|setup|stand up|make|build|start|bring up|deploy|kick off|fire "
+        "up|new) [me] [a|an] [new] [inference|sagemaker] endpoint [called|named] [{endpoint_name}]",
+        "(deploy|host|serve|put) {model_s3_uri} (to|on|as) [a|an] [new] [inference] [endpoint] [called|named] "
+        "[{endpoint_name}]",
+        "(deploy|host|serve) [a|the] model",
+        "(name|call) it {endpoint_name}",
+        "(named|called) {endpoint_name}",
+        "(model|weights|artifacts|from) [is|are] [at|in] {model_s3_uri}",
+        "(on|using|with) {instance_count} [x] {instance_type}",
+        "(on|using|with) [a|an] {instance_type}",
+        "(image|container|using image|with image) {image_uri}",
+    ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
     args_model=CreateEndpointArgs,

@@ -129,6 +129,12 @@ DELETE_TOOL = Tool(
     name="delete_endpoint",
     description="Delete a SageMaker endpoint, with the endpoint config and model opsbot created for it.",
     label="delete an endpoint",
+    phrasings=(
+        "(delete|remove|destroy|tear down|teardown|terminate|kill|drop|get rid of|decommission|shut "
+        "down|shutdown|nuke|trash|scrap|wipe|deprovision|delet|rm) {endpoint_name}",
+        "(delete|remove|destroy|tear down|teardown|terminate|kill|drop|get rid of|decommission|shut "
+        "down|shutdown|nuke|trash|scrap|wipe|deprovision|delet|rm) [the|an|a] [inference|sagemaker] endpoint",
+    ),
     effect=Effect.DESTRUCTIVE,
     risk=Risk.CRITICAL,
     idempotent=True,

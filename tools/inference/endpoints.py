@@ -187,6 +187,18 @@ LIST_TOOL = Tool(
     name="list_endpoints",
     description="List the SageMaker inference endpoints with status, instance type, instance count and cost per hour.",
     label="list endpoints",
+    phrasings=(
+        "(what|which) [is|are] (running|up|deployed|live|serving) (on|in) [the] (inference|serving) "
+        "[side|endpoints]",
+        "(give me|show me|get me|send me|give us) [the|a] list of [all] [the|our|my] [inference|sagemaker] "
+        "endpoints",
+        "(list|show|get|display|enumerate|print|give me) [me] [all] [the|our|my] [running] "
+        "[inference|sagemaker|model] endpoints",
+        "(what|which) [inference|sagemaker] endpoints [do|are|have] [we] "
+        "[have|got|running|up|exist|there|deployed]",
+        "[are there] any [inference] endpoints",
+        "[inference|sagemaker] endpoints [and] [what] [they] [cost]",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=NoArgs,

@@ -194,6 +194,27 @@ DESCRIBE_TOOL = Tool(
         "last hour (invocations, errors, model latency, CPU and GPU utilisation)."
     ),
     label="describe an endpoint",
+    phrasings=(
+        "(anything|something) [weird|wrong|odd|off|strange|unusual|funny] (going on|happening|up) (with|on) [the] "
+        "{endpoint_name}",
+        "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
+        "[me] [on] [the] {endpoint_name}",
+        "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) "
+        "{endpoint_name} [doing|going|looking|holding up|performing]",
+        "(status|state|details|detail|info|health|latency|errors|metrics|p99|p90|p50|traffic|load|utilization|cost) "
+        "(of|on|for) {endpoint_name}",
+        "what is [the] (status|state|latency|p99|error rate|cost) (of|on|for) {endpoint_name}",
+        "is {endpoint_name} [still] (ok|okay|healthy|up|fine|running|down|alive|busy|idle|InService|in "
+        "service|erroring)",
+        "(look|take a look|have a look|peek) at {endpoint_name}",
+        "what (instance type|instance|instances|hardware) is {endpoint_name} [running] [on]",
+        "what is {endpoint_name} (costing|running on|doing)",
+        "how much (is|does) {endpoint_name} (cost|costing|spend|spending|burn|burning)",
+        "(what|how much) (is|does) {endpoint_name} cost [us] [per hour|an hour|now]",
+        "{endpoint_name} (status|health|latency|p99|p90|p50|errors|metrics|utilization|cost)",
+        "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
+        "[the|an] [inference] endpoint",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=EndpointArgs,

@@ -147,6 +147,21 @@ SCALE_TOOL = Tool(
     name="scale_endpoint",
     description="Change the instance count of a SageMaker endpoint (its one variant).",
     label="scale an endpoint",
+    phrasings=(
+        "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
+        "[up|down] [the] {endpoint_name} [up|down] [to {instance_count}]",
+        "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
+        "[up|down] [the] (instance count|instances|capacity|replicas) (of|on|for) {endpoint_name} [to "
+        "{instance_count}]",
+        "give {endpoint_name} {instance_count}",
+        "{instance_count} [instances|replicas|nodes|copies] (of|for|on) {endpoint_name}",
+        "(if|what if|and if) [we] (go|went|move|moved|went up|go up|scaled|scale) to {instance_count} [of "
+        "them|instances]",
+        "{endpoint_name} (to|→|->|=>) {instance_count} [instances|replicas|nodes|copies]",
+        "take (this|it|{endpoint_name}) to {instance_count}",
+        "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
+        "[up|down] [the|an] [inference] endpoint",
+    ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
     idempotent=True,

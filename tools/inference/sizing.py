@@ -333,6 +333,27 @@ RECOMMEND_TOOL = Tool(
         "overhead against usable accelerator memory, with the arithmetic and the model-shape assumptions."
     ),
     label="recommend an inference instance for a model",
+    phrasings=(
+        "(recommend|suggest|pick|choose|advise|size) [me] [an|a] [inference|endpoint|serving] (instance|instance "
+        "type|hardware|accelerator)",
+        "(which|what) [inference|endpoint] (instance|instance type|hardware|accelerator|gpu) [should] [i|we] "
+        "[use|pick|need|choose] [to] [serve|host|run|for]",
+        "(which|what) [is] [the] cheapest [endpoint|inference] (instance|instance type) [that] [can] "
+        "(hold|fit|serve|run)",
+        "how big [an|a] [endpoint|inference] instance [do] [i|we] need",
+        "(sizing|size) [question] [for]",
+        "what (fits|can hold|can serve|do i need for|do we need for)",
+        "(for|serve|serving|host|hosting|run|running) [a|an] {model_params_billion} "
+        "[model|param|params|parameter]",
+        "{model_params_billion} (model|params|parameters|parameter model)",
+        "(in|at|with|using) {dtype}",
+        "(with|at|of) {context_length} [of] [context|tokens|ctx|context length|context window]",
+        "{context_length} (context|ctx|tokens|token context)",
+        "context [length|window|of] {context_length}",
+        "(with|for|at) {concurrency} [concurrent|simultaneous|parallel] "
+        "(users|requests|sessions|streams|sequences|clients)",
+        "concurrency [of] {concurrency}",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=RecommendArgs,

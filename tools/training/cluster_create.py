@@ -362,6 +362,21 @@ CREATE_TOOL = Tool(
         "or several instance_groups, optionally on a training plan."
     ),
     label="create a HyperPod cluster",
+    phrasings=(
+        "(create|launch|spin up|provision|set up|setup|stand up|make|build|start|bring up|deploy|kick off|fire "
+        "up|new) [me] [a|an] [new] [hyperpod] cluster",
+        "(need|want|would like|like) [a|an] [new] [hyperpod] cluster",
+        "(name|call) it {cluster_name}",
+        "(named|called) {cluster_name}",
+        "name [is|:] {cluster_name}",
+        "(create|launch|spin up|provision|set up|setup|stand up|make|build|start|bring up|deploy|kick off|fire "
+        "up|new) [me] {cluster_name}",
+        "(with|on|using) [the] {orchestrator} [orchestrator|orchestration]",
+        "{orchestrator} (orchestrator|orchestration|based)",
+        "lifecycle [script|scripts|config] [at|in|from] {lifecycle_s3_uri}",
+        "[in|with|on|into|from|using] [the] [eks] cluster {eks_cluster_arn}",
+        "[with|on|from|using] [the] [training] plan {training_plan_arn}",
+    ),
     effect=Effect.WRITE,
     risk=Risk.HIGH,
     args_model=CreateClusterArgs,

@@ -96,6 +96,12 @@ DELETE_TOOL = Tool(
     name="delete_hyperpod_cluster",
     description="Delete a HyperPod cluster and terminate all its instances.",
     label="delete a HyperPod cluster",
+    phrasings=(
+        "(delete|remove|destroy|tear down|teardown|terminate|kill|drop|get rid of|decommission|shut "
+        "down|shutdown|nuke|trash|scrap|wipe|deprovision|delet|rm) {cluster_name}",
+        "(delete|remove|destroy|tear down|teardown|terminate|kill|drop|get rid of|decommission|shut "
+        "down|shutdown|nuke|trash|scrap|wipe|deprovision|delet|rm) [the|a|an] [hyperpod] cluster",
+    ),
     effect=Effect.DESTRUCTIVE,
     risk=Risk.CRITICAL,
     idempotent=True,

@@ -166,6 +166,23 @@ SCALE_TOOL = Tool(
     name="scale_hyperpod_cluster",
     description="Resize one instance group of a HyperPod cluster to a new total instance count.",
     label="scale a HyperPod instance group",
+    phrasings=(
+        "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
+        "[up|down] [the] {cluster_name} [up|down] [to {instance_count}]",
+        "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
+        "[up|down] [the] {cluster_name} [group|instance group] {group_name} [up|down] [to {instance_count}]",
+        "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
+        "[up|down] [the] {group_name} [instance] group (of|in|on) {cluster_name} [up|down] [to {instance_count}]",
+        "add [more] (nodes|instances|capacity) to {cluster_name}",
+        "give {cluster_name} {instance_count}",
+        "{instance_count} [nodes|instances] (of|for|on) {cluster_name}",
+        "{cluster_name} (to|→|->|=>) {instance_count} [nodes|instances]",
+        "take (this|it|{cluster_name}) to {instance_count}",
+        "[the] {group_name} [instance] group (should|to) (have|be|at) {instance_count}",
+        "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
+        "[up|down] [the] {group_name} (of|in|on) [the] {cluster_name} [up|down] [to {instance_count}]",
+        "[in] [instance] group {group_name}",
+    ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
     idempotent=True,

@@ -228,6 +228,15 @@ LIST_TOOL = Tool(
     name="list_hyperpod_clusters",
     description="List SageMaker HyperPod clusters with status, instance count and hourly cost.",
     label="list HyperPod clusters",
+    phrasings=(
+        "(what|which) [is|are] (running|up) (on|in) [the] hyperpod [side|clusters]",
+        "(give me|show me|get me|send me|give us) [the|a] list of [all] [the|our|my] [sagemaker] [hyperpod] "
+        "clusters",
+        "(list|show|get|display|enumerate|print|give me) [me] [all] [the|our|my] [sagemaker] [hyperpod] clusters",
+        "(what|which) [sagemaker] [hyperpod] clusters [do|are|have] [we] [have|got|exist|running|up|there]",
+        "[are there] any [hyperpod] clusters",
+        "hyperpod clusters",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=ListClustersArgs,
@@ -238,6 +247,23 @@ DESCRIBE_TOOL = Tool(
     name="describe_hyperpod_cluster",
     description="Describe a HyperPod cluster: status, instance groups, node counts and cost per hour.",
     label="describe a HyperPod cluster",
+    phrasings=(
+        "(anything|something) [weird|wrong|odd|off|strange|unusual|funny] (going on|happening|up) (with|on) [the] "
+        "{cluster_name}",
+        "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
+        "[me] [on] [the] {cluster_name}",
+        "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) "
+        "{cluster_name} [doing|going|looking]",
+        "(status|state|details|detail|info|health|nodes|shape) (of|on|for) {cluster_name}",
+        "what is [the] (status|state|shape) of {cluster_name}",
+        "what is {cluster_name} (up to|doing)",
+        "how many (nodes|instances|machines) (does|has|is) {cluster_name} [have|got|running|using]",
+        "is {cluster_name} [still] (ok|okay|healthy|up|fine|running|busy|idle|in use|alive|InService)",
+        "(look|take a look|have a look|peek) at {cluster_name}",
+        "who (approved|created|owns|made|launched) {cluster_name}",
+        "hyperpod describe {cluster_name}",
+        "{cluster_name} (status|health|nodes|details)",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=ClusterArgs,

@@ -255,6 +255,23 @@ LAUNCH_TOOL = Tool(
         "on data in S3, stopped after max_runtime_hours."
     ),
     label="launch a training job",
+    phrasings=(
+        "(create|launch|spin up|provision|set up|setup|stand up|make|build|start|bring up|deploy|kick off|fire "
+        "up|new) [me] [a|an] [new] [training|fine-tuning|finetuning|pretraining|pre-training|sft] (job|run) "
+        "[called|named] [{job_name}]",
+        "(submit|queue|run) [a|an] [new] [training|fine-tuning|finetuning] (job|run) [called|named] [{job_name}]",
+        "(train|fine-tune|finetune|pretrain) [a model] (as|called|named) {job_name}",
+        "start training job {job_name}",
+        "(name|call) it {job_name}",
+        "(named|called) {job_name}",
+        "name [is|:] {job_name}",
+        "(input|data|dataset|datasets|from|reading|read from|train on|training data|data is in|data is in) [is] "
+        "[at|in] {input_s3_uri}",
+        "(output|outputs|to|write to|save to|write|save|artifacts to|output to|results to) [is] [at|in] "
+        "{output_s3_uri}",
+        "(max|at most|up to|for|limit|runtime|max runtime|for up to) {max_runtime_hours}",
+        "(image|container|using image|with image) {image_uri}",
+    ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,
     args_model=LaunchJobArgs,

@@ -202,6 +202,30 @@ DESCRIBE_TOOL = Tool(
     name="describe_training_job",
     description="Describe a training job: status, instances, time used and cost so far.",
     label="describe a training job",
+    phrasings=(
+        "(anything|something) [weird|wrong|odd|off|strange|unusual|funny] (going on|happening|up) (with|on) [the] "
+        "{job_name}",
+        "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
+        "[me] [on] [the] [training] [job|run] {job_name}",
+        "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) {job_name} "
+        "(going|doing|progressing|looking|coming along)",
+        "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) [the] "
+        "[training] (job|run) {job_name}",
+        "how (did|does) {job_name} (go|do|look|end|finish)",
+        "[tell me] how {job_name} (did|went|is going|is doing|turned out|ended)",
+        "(status|state|progress|details|loss|metrics) (of|on|for) [training] [job] {job_name}",
+        "is {job_name} [still] "
+        "(running|done|finished|complete|completed|ok|healthy|going|alive|stuck|chugging|moving|progressing) "
+        "[along]",
+        "how far (along|in) is {job_name}",
+        "is [the] training job {job_name} [still] (running|done|finished|ok)",
+        "(check|look|check in|peek) (on|at) {job_name} [for me]",
+        "(take a look|have a look) at {job_name}",
+        "what is (going on|happening|up) with {job_name}",
+        "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
+        "[the|a] training (job|run)",
+        "{job_name} (status|progress|loss)",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=JobArgs,
@@ -212,6 +236,10 @@ STOP_TOOL = Tool(
     name="stop_training_job",
     description="Stop a running training job (its instances are released; unsaved progress is lost).",
     label="stop a training job",
+    phrasings=(
+        "(stop|cancel|halt|abort|kill|terminate|interrupt|end|pause|stpo) {job_name}",
+        "(stop|cancel|halt|abort|kill|terminate) [the|a] [training] (job|run)",
+    ),
     effect=Effect.DESTRUCTIVE,
     risk=Risk.HIGH,
     idempotent=True,

@@ -382,6 +382,17 @@ SEARCH_TOOL = Tool(
     name="search_training_plans",
     description="Search SageMaker training plan offerings (reserved Trn2/GPU capacity) with start dates and fees.",
     label="search training plan offerings",
+    phrasings=(
+        "(search|find|look for|look up|show|list|get|check) [me] [for] [a|any|the] [available] (training "
+        "plans|training plan|plans|plan offerings|offerings|reserved capacity|capacity|reservations|capacity "
+        "blocks)",
+        "(are there|any) [available] [training] [plan] offerings",
+        "(reserve|reserved) capacity [for]",
+        "(training plans|training plan|plans|offerings|capacity) for {instance_count} [x] {instance_type}",
+        "for {duration_hours}",
+        "(for|over|lasting) [a] [duration of] {duration_hours}",
+        "{instance_count} [x] {instance_type} (for|over) {duration_hours}",
+    ),
     effect=Effect.READ,
     risk=Risk.READ,
     args_model=SearchPlansArgs,
@@ -392,6 +403,17 @@ PURCHASE_TOOL = Tool(
     name="purchase_training_plan",
     description="Buy a training plan offering found by search_training_plans (upfront fee, not refundable).",
     label="purchase a training plan",
+    phrasings=(
+        "(purchase|buy|reserve|book|order|accept|grab|take) [the] {offering_id} [as] [training] [plan] "
+        "[{plan_name}]",
+        "(purchase|buy|reserve|book) [a|the] [training] plan",
+        "(purchase|buy|reserve|book) [a|the] [training] plan {plan_name} [from|with|using] [offering] "
+        "[{offering_id}]",
+        "(name|call) (it|the plan) {plan_name}",
+        "as [a] [training] plan [named|called] {plan_name}",
+        "plan name [is] {plan_name}",
+        "(from|with|using) [offering] {offering_id}",
+    ),
     effect=Effect.DESTRUCTIVE,
     risk=Risk.CRITICAL,
     args_model=PurchasePlanArgs,

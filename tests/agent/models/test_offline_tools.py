@@ -414,10 +414,10 @@ CASES: list[tuple[str, str, str, dict]] = [
         {"instance_type": "cache.r7g.large", "instance_count": 3, "hours": 168},
     ),
     (
-        "estimate_cost instance_type=p6-b200.48xlarge instance_count=2 hours=10",
+        "estimate_cost instance_type=inf2.24xlarge instance_count=2 hours=10",
         INF,
         "estimate_cost",
-        {"instance_type": "ml.p6-b200.48xlarge", "instance_count": 2, "hours": 10},
+        {"instance_type": "ml.inf2.24xlarge", "instance_count": 2, "hours": 10},
     ),
 ]
 

@@ -6,7 +6,9 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from agent.models.offline import OfflineChatModel
+from agent.models.scene import context_message
 from agent.tool_schemas import load_prompt, route_tool_schema
+from tests.agent.models.conftest import DEMO_NAMES
 
 ROUTES = [
     ("launch a hyperpod cluster with 8 trn2.48xlarge nodes named pt", "training"),
@@ -32,7 +34,7 @@ ROUTES = [
     ("how much are 8 trn2.48xlarge for 2 days", "training"),
     ("what does an ml.p5en.48xlarge cost per hour?", "training"),
     ("price of 2 inf2.48xlarge for a month", "inference"),
-    ("cost of a p6-b200.48xlarge for 10 hours", "inference"),
+    ("cost of an inf2.48xlarge for 10 hours", "inference"),
     ("what would 3 cache.r7g.xlarge nodes cost per day", "cache"),
     # explicit commands go to the domain of their tool
     ("/opsbot describe_endpoint chat-prod", "inference"),
@@ -54,9 +56,11 @@ OUT_OF_DOMAIN = [
 ]
 
 
-def route_of(model: OfflineChatModel, *messages) -> dict:
+def route_of(model: OfflineChatModel, *messages, memory: dict | None = None) -> dict:
+    """The supervisor's route for ``messages``, with the context the graph gives it."""
     supervisor = model.bind_tools([route_tool_schema()], tool_choice="route_request")
-    answer = supervisor.invoke([SystemMessage(load_prompt("supervisor")), *messages])
+    context = context_message("", {"names": DEMO_NAMES, "memory": memory or {}, "act": None})
+    answer = supervisor.invoke([SystemMessage(load_prompt("supervisor")), context, *messages])
     assert [c["name"] for c in answer.tool_calls] == ["route_request"]
     return answer.tool_calls[0]["args"]
 
@@ -92,7 +96,7 @@ def clarify(tool: str, args: dict, missing: list[str]) -> AIMessage:
         ("how much for 2 days?", clarify("estimate_cost", {"hours": 48}, ["instance_type"]), "inf2.xlarge",
          "inference"),
         ("how much do 4 cache nodes cost?", clarify("estimate_cost", {"instance_count": 4}, ["instance_type"]),
-         "the big one", "cache"),
+         "r7g.xlarge", "cache"),
         # a complete new request is routed on its own
         ("create a hyperpod cluster", clarify("create_hyperpod_cluster", {}, ["cluster_name"]), "list endpoints",
          "inference"),
