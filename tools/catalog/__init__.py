@@ -30,7 +30,9 @@ class InstanceType(BaseModel):
 
     name: str
     uses: list[str]
-    price_usd_per_hour: float = Field(description="On-demand list price, us-east-1 (or the estimate its note explains).")
+    price_usd_per_hour: float = Field(
+        description="On-demand list price, us-east-1 (or the estimate its note explains)."
+    )
     price_date: str | None = Field(default=None, description="When the price was recorded; default the catalog's.")
     price_note: str | None = Field(default=None, description="Why the price is an estimate, when AWS publishes none.")
     accelerator: Accelerator | None = None
@@ -70,7 +72,8 @@ class Catalog(BaseModel):
 
     def ultraservers_of(self, instance_type: str) -> list[UltraServer]:
         """The UltraServer types made of ``instance_type``, smallest first."""
-        return sorted((u for u in self.ultraservers if u.instance_type == instance_type), key=lambda u: u.instance_count)
+        found = [u for u in self.ultraservers if u.instance_type == instance_type]
+        return sorted(found, key=lambda u: u.instance_count)
 
 
 @cache

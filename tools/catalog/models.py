@@ -95,9 +95,8 @@ def check_model(field: str, value: str) -> str:
     """The catalog name of model ``value``, or a ToolInputError listing the catalog."""
     found = find_model(value)
     if found is None:
-        raise ToolInputError(
-            field, value, "not in the model catalog; known: " + ", ".join(model_names()) + " (or give model_params_billion)"
-        )
+        known = ", ".join(model_names())
+        raise ToolInputError(field, value, f"not in the model catalog; known: {known} (or give model_params_billion)")
     return found.name
 
 

@@ -328,7 +328,8 @@ def _kv_step(shape: ModelShape, kb: float, context: int, kv_seq: float) -> str:
         )
     else:
         what = f"2 (K and V) x {shape.layers} layers x {shape.kv_heads} KV heads x {shape.head_dim} head dim"
-    return f"KV cache per sequence: {what} x {kb:g} bytes x {context:,} tokens = {kv_seq:,.0f} bytes = {_gib(kv_seq):,.2f} GiB"
+    total = f"{kv_seq:,.0f} bytes = {_gib(kv_seq):,.2f} GiB"
+    return f"KV cache per sequence: {what} x {kb:g} bytes x {context:,} tokens = {total}"
 
 
 def recommend(args: RecommendArgs) -> SizingRecommendation:
@@ -351,9 +352,8 @@ def recommend(args: RecommendArgs) -> SizingRecommendation:
         need = (weights + kv_total * replication) * (1 + OVERHEAD_FRACTION)
         n = _replicas(weights, kv_seq * replication, args.concurrency, usable)
         if replication > 1:
-            why += (
-                f"; the KV cache is held {replication:g} times"
-                + (" (the MLA latent on every device)" if shape.attention == "mla" else f" ({shape.kv_heads} KV heads)")
+            why += f"; the KV cache is held {replication:g} times" + (
+                " (the MLA latent on every device)" if shape.attention == "mla" else f" ({shape.kv_heads} KV heads)"
             )
         options.append(
             OptionFit(
@@ -382,7 +382,8 @@ def recommend(args: RecommendArgs) -> SizingRecommendation:
 
     moe = shape.active_params_billion is not None and shape.active_params_billion < params
     weights_step = (
-        f"weights: {params:g}e9 params x {wb:g} bytes ({args.dtype}) = {weights / 1e9:,.2f} GB = {_gib(weights):,.2f} GiB"
+        f"weights: {params:g}e9 params x {wb:g} bytes ({args.dtype}) = {weights / 1e9:,.2f} GB = "
+        f"{_gib(weights):,.2f} GiB"
     )
     if moe:
         weights_step += f" (all {params:g}B: every expert is held, though {shape.active_params_billion:g}B are active)"
@@ -519,7 +520,8 @@ def render(r: SizingRecommendation) -> str:
         "",
         *r.steps,
         "",
-        f"{'option':<22} {'accelerators':<18} {'TP':>4} {'usable GiB':>10} {'needs GiB':>10} {'fits one':>9} {'$/h':>9}",
+        f"{'option':<22} {'accelerators':<18} {'TP':>4} {'usable GiB':>10} {'needs GiB':>10} {'fits one':>9} "
+        f"{'$/h':>9}",
     ]
     any_single = any(o.fits_one for o in r.options)
     for o in r.options:
