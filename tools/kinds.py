@@ -25,6 +25,8 @@ class Kind(StrEnum):
 
     INSTANCE_TYPE = "instance_type"  # ml.trn2.48xlarge, cache.r7g.large; ``of`` names the service
     COUNT = "count"  # a whole number of things; ``unit`` says of what (instance, replica, node)
+    DELTA = "delta"  # a signed change of a count: "add 2" is +2, "remove a node" is -1; ``unit`` says of what
+    FACTOR = "factor"  # a multiplier of a count: "double" is 2, "halve" is 0.5; ``unit`` says of what
     NUMBER = "number"  # any other number
     BYTES = "bytes"  # a size: "1 GB", "500 MiB"
     HOURS = "hours"  # a duration in hours: "2 days" is 48
@@ -95,6 +97,24 @@ def Name(of: str, *, new: bool = False, listed_by: str | None = None) -> ArgKind
 def Count(unit: str = "instance") -> ArgKind:
     """A count of ``unit`` (instance, replica, node)."""
     return ArgKind(Kind.COUNT, unit=unit)
+
+
+def Delta(unit: str = "instance") -> ArgKind:
+    """A signed change of a count of ``unit`` ("add 2 replicas" is +2), resolved to an absolute target."""
+    return ArgKind(Kind.DELTA, unit=unit)
+
+
+def Factor(unit: str = "instance") -> ArgKind:
+    """A multiplier of a count of ``unit`` ("double" is 2), resolved to an absolute target."""
+    return ArgKind(Kind.FACTOR, unit=unit)
+
+
+RELATIVE_KINDS = frozenset({Kind.DELTA, Kind.FACTOR})
+
+
+def relative_fields(model: type[BaseModel]) -> list[str]:
+    """The fields of ``model`` that state a change relative to the current state (DELTA, FACTOR)."""
+    return [name for name, kind in kinds_of(model).items() if kind.kind in RELATIVE_KINDS]
 
 
 def InstanceType(service: str | None = None) -> ArgKind:

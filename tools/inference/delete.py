@@ -56,8 +56,14 @@ def _delete_operations(info: EndpointInfo | None, config: str | None, models: li
 
 
 def delete_plan(ctx: ToolContext, args: EndpointArgs) -> Plan:
-    """What goes and the hourly spend that stops."""
+    """What goes and the hourly spend that stops; no AWS write for an endpoint already deleting."""
     info = require_endpoint(ctx, args.endpoint_name)
+    if info.status == "Deleting":
+        return Plan(
+            summary=f"endpoint {info.endpoint_name} is already being deleted; nothing to do",
+            cost_usd_per_hour=0.0,
+            facts={"status": info.status},
+        )
     _, config, models = _delete_targets(ctx, args.endpoint_name)
     changes = [f"DeleteEndpoint {info.endpoint_name} ({info.status}, {info.instance_count} x {info.instance_type})"]
     changes += [f"DeleteEndpointConfig {config}"] if config else []

@@ -142,10 +142,16 @@ class JobStopped(BaseModel):
 
 
 def plan_stop(ctx: ToolContext, args: JobArgs) -> Plan:
-    """What stopping loses and saves; nothing to do for a job that is not running."""
+    """What stopping loses and saves; no AWS write for a job that is not running."""
     details = job_details(ctx, args.job_name)
     running = details.status in ACTIVE
     saved = details.cost_usd_per_hour if running else 0.0
+    if not running:
+        return Plan(
+            summary=f"training job {args.job_name} is {details.status}, not running; nothing to stop",
+            cost_usd_per_hour=0.0,
+            facts={"status": details.status, "instances_released": 0, "cost_usd_per_hour_saved": 0.0},
+        )
     stop = AwsOperation(operation="sagemaker:StopTrainingJob", params={"TrainingJobName": args.job_name})
     return Plan(
         summary=f"stop training job {args.job_name} ({details.status}, {details.elapsed_hours:.2f} h in)",
@@ -160,11 +166,10 @@ def plan_stop(ctx: ToolContext, args: JobArgs) -> Plan:
         facts={
             "status": details.status,
             "instance_type": details.instance_type,
-            "instances_released": details.instance_count if running else 0,
+            "instances_released": details.instance_count,
             "elapsed_hours": details.elapsed_hours,
             "cost_usd_per_hour_saved": saved,
         },
-        warnings=[] if running else [f"job is {details.status}, not running; the run changes nothing"],
     )
 
 

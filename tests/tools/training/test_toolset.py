@@ -212,7 +212,7 @@ BAD_INPUTS = [
         {"instance_type": "ml.g5.xlarge", "instance_count": 1, "duration_hours": 24},
         "instance_type",
         "ml.g5.xlarge",
-        "allowed: ml.p5en.48xlarge",
+        "allowed: ml.p5.48xlarge",
     ),
     (
         "search_training_plans",
