@@ -50,6 +50,20 @@ class UltraServer(BaseModel):
     instance_count: int
 
 
+class ServerlessCachePrice(BaseModel):
+    """What ElastiCache Serverless bills for one engine."""
+
+    usd_per_gb_hour: float = Field(description="Data stored, per GB-hour.")
+    usd_per_million_ecpu: float = Field(description="ElastiCache Processing Units, per million.")
+    minimum_gb: float = Field(description="Data stored is billed at least at this.")
+
+    def per_hour(self, stored_gb: float, ecpu_per_second: float) -> float:
+        """Hourly cost of ``stored_gb`` held and ``ecpu_per_second`` used."""
+        return max(stored_gb, self.minimum_gb) * self.usd_per_gb_hour + (
+            ecpu_per_second * 3600 / 1e6 * self.usd_per_million_ecpu
+        )
+
+
 class Catalog(BaseModel):
     """The instance catalog."""
 
@@ -57,6 +71,7 @@ class Catalog(BaseModel):
     price_date: str
     instances: list[InstanceType]
     ultraservers: list[UltraServer] = Field(default_factory=list)
+    serverless_caches: dict[str, ServerlessCachePrice] = Field(default_factory=dict)
 
     def get(self, name: str) -> InstanceType | None:
         """The row of ``name``, or None."""

@@ -89,9 +89,7 @@ def test_create_request_fields(live_ctx) -> None:
             },
             {"ModelName": "llama70b-model"},
         )
-        not_found(
-            stub, "describe_endpoint_config", "endpoint configuration", {"EndpointConfigName": "llama70b-config"}
-        )
+        not_found(stub, "describe_endpoint_config", "endpoint configuration", {"EndpointConfigName": "llama70b-config"})
         stub.add_response(
             "create_endpoint_config",
             {"EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint-config/x-config"},
