@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tools.catalog import catalog
 from tools.sandbox import ext_cache_params as params
 from tools.sandbox import ext_cache_serverless as serverless
+from tools.sandbox import ext_metrics  # noqa: F401  (registers CloudWatch statistics with percentiles)
 from tools.sandbox.ext_cache_metrics import publish
 from tools.sandbox.extensions import Call, ExtensionError, extension
 
