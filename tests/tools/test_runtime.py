@@ -62,6 +62,7 @@ SAMPLES: dict[str, Sample] = {
         "parameters": {"maxmemory-policy": "allkeys-lru"},
     },
     "query_s3_metadata": {"bucket": "training-data", "min_size_bytes": 1_000_000_000},
+    "summarize_s3_metadata": {"group_by": "tag", "tag_key": "split"},
     "enable_s3_metadata": {"bucket": "model-artifacts"},
     "estimate_cost": {"instance_type": "ml.trn2.48xlarge", "instance_count": 2, "hours": 3},
 }
