@@ -65,6 +65,7 @@ SAMPLES: dict[str, Sample] = {
     "summarize_s3_metadata": {"group_by": "tag", "tag_key": "split"},
     "enable_s3_metadata": {"bucket": "model-artifacts"},
     "estimate_cost": {"instance_type": "ml.trn2.48xlarge", "instance_count": 2, "hours": 3},
+    "summarize_spend": {"hours": 48},
 }
 TOOLS = registry.tools()
 WRITES = [t for t in TOOLS if t.is_write]
