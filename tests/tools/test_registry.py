@@ -99,7 +99,7 @@ def test_a_registered_toolset_is_in_the_bedrock_tool_schemas_of_its_specialist(t
     schemas = [tool_schema(t) for t in specialist_tools("toys")]
     # THEN it gets the toy tool's function schema (with the argument's kind) plus the shared tools
     names = [s["function"]["name"] for s in schemas]
-    assert names == ["count_marbles", "estimate_cost"]
+    assert names == ["count_marbles", "estimate_cost", "summarize_spend"]
     jar = schemas[0]["function"]["parameters"]["properties"]["jar"]
     assert jar["x-opsbot-kind"] == {"kind": "name", "of": "jar"}
     # AND the supervisor can route to it, and says what it covers
