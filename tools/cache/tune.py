@@ -1,7 +1,7 @@
 """tune_cache: change a replication group's node type, replicas per shard and allowlisted Valkey
 parameters (what changes, and how, is worked out in ``changes``).
 
-Replicas are absolute (``replica_count``) or a change of the current count (``replica_count_change``:
+Replicas are absolute (``replica_count``) or a change of the current count (``add_replicas``:
 "add 2 replicas"), resolved before the plan so the approval binds the absolute count.
 """
 
@@ -36,14 +36,15 @@ class TuneCacheArgs(CacheArgs):
     replica_count: Annotated[
         int | None, Count("replica"), Field(default=None, description="Replicas per shard (node group), 0 to 5.")
     ]
-    replica_count_change: Annotated[
+    add_replicas: Annotated[
         int | None,
-        Delta("replica"),
+        Delta("replica", instead_of="replica_count"),
         Field(
             default=None,
             ge=-MAX_REPLICAS,
             le=MAX_REPLICAS,
-            description="Replicas per shard to add (positive) or remove (negative), e.g. 2 for 'add 2 replicas'.",
+            description="Instead of replica_count: replicas per shard to add (positive) or remove (negative), e.g. 2 "
+            "for 'add 2 replicas'.",
         ),
     ] = None
     parameters: Annotated[
@@ -70,13 +71,11 @@ class TuneCacheArgs(CacheArgs):
 
     @model_validator(mode="after")
     def _something(self) -> TuneCacheArgs:
-        replicas = self.replica_count is not None or self.replica_count_change is not None
+        replicas = self.replica_count is not None or self.add_replicas is not None
         if self.node_type is None and not replicas and self.parameters is None:
             raise ToolInputError("node_type", None, "give at least one of node_type, replica_count or parameters")
-        if self.replica_count is not None and self.replica_count_change is not None:
-            raise ToolInputError(
-                "replica_count_change", self.replica_count_change, "give either replica_count or replica_count_change"
-            )
+        if self.replica_count is not None and self.add_replicas is not None:
+            raise ToolInputError("add_replicas", self.add_replicas, "give either replica_count or add_replicas")
         return self
 
 

@@ -1,7 +1,7 @@
 """scale_endpoint: change the instance count of an endpoint's one variant.
 
 The count is absolute (``instance_count``) or relative to the variant's desired count now
-(``instance_count_change``: "add 2", "remove one"; ``scale_factor``: "double"), resolved before the
+(``add_instances``: "add 2", "remove one"; ``scale_factor``: "double"), resolved before the
 plan so the approval binds the absolute target.
 """
 
@@ -10,19 +10,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
 from tools.catalog import cost_change
 from tools.errors import ToolInputError
 from tools.inference.create import MAX_INSTANCES
 from tools.inference.endpoints import EndpointArgs, EndpointInfo, require_endpoint
-from tools.kinds import Count, Delta, Factor
+from tools.kinds import Count, Delta, Factor, stays_required
 from tools.relative import absolute_target, one_target
 
 
 class ScaleEndpointArgs(EndpointArgs):
     """scale_endpoint's arguments: the new count, or a change of the current one."""
+
+    model_config = ConfigDict(json_schema_extra=stays_required("instance_count"))
 
     instance_count: Annotated[
         int | None,
@@ -31,24 +33,29 @@ class ScaleEndpointArgs(EndpointArgs):
             default=None,
             ge=1,
             le=MAX_INSTANCES,
-            description="The instance count the endpoint should have (or give instance_count_change or scale_factor).",
+            description="The instance count the endpoint should have (or give add_instances or scale_factor).",
         ),
     ] = None
-    instance_count_change: Annotated[
+    add_instances: Annotated[
         int | None,
-        Delta("instance"),
+        Delta("instance", instead_of="instance_count"),
         Field(
             default=None,
             ge=-MAX_INSTANCES,
             le=MAX_INSTANCES,
-            description="Instances to add (positive) or remove (negative) from the current count, e.g. 2 for "
-            "'add 2 instances', -1 for 'remove one'.",
+            description="Instead of instance_count (leave that out): instances to add (positive) or remove "
+            "(negative), e.g. 2 for 'add 2 instances', -1 for 'remove one'.",
         ),
     ] = None
     scale_factor: Annotated[
         float | None,
-        Factor("instance"),
-        Field(default=None, gt=0, le=100, description="Multiply the current count, e.g. 2 for 'double', 0.5 'halve'."),
+        Factor("instance", instead_of="instance_count"),
+        Field(
+            default=None,
+            gt=0,
+            le=100,
+            description="Instead of instance_count: multiply the current count, e.g. 2 for 'double', 0.5 'halve'.",
+        ),
     ] = None
 
     @model_validator(mode="after")

@@ -20,13 +20,13 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tools.base import Effect, Plan, Risk, Tool, ToolArgs, ToolContext
 from tools.catalog import InstanceType, catalog, money, price_source
 from tools.catalog.models import CatalogModel, ModelSpec, find_model, model_names
 from tools.errors import ToolInputError
-from tools.kinds import ArgKind, Count, Kind
+from tools.kinds import ArgKind, Count, Kind, stays_required
 
 GIB = 1024**3
 # Bytes per weight. int8/int4 are weight-only quantisation (AWQ/GPTQ-style), whose KV cache stays 16-bit.
@@ -102,9 +102,11 @@ SHAPE_FIELDS = ("layers", "attention_heads", "kv_heads", "head_dim")
 class RecommendArgs(ToolArgs):
     """recommend_inference_instance's arguments: a catalog model, or its size (and shape) as numbers."""
 
+    model_config = ConfigDict(json_schema_extra=stays_required("model_params_billion"))
+
     model: Annotated[
         str | None,
-        ArgKind(Kind.MODEL),
+        ArgKind(Kind.MODEL, instead_of="model_params_billion"),
         CatalogModel,
         Field(
             default=None,
@@ -121,7 +123,7 @@ class RecommendArgs(ToolArgs):
             gt=0,
             le=10000,
             description="Model size in billions of parameters (total, for a mixture of experts), e.g. 8 or 70; "
-            "when no catalog model is named.",
+            "leave it out when model names a catalog model.",
         ),
     ] = None
     layers: Annotated[

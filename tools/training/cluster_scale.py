@@ -1,7 +1,7 @@
 """scale_hyperpod_cluster: resize one instance group of a HyperPod cluster.
 
 The count is absolute (``instance_count``) or relative to the group's target count now
-(``instance_count_change``: "add 4 nodes", "remove a node"; ``scale_factor``: "double"), resolved
+(``add_instances``: "add 4 nodes", "remove a node"; ``scale_factor``: "double"), resolved
 before the plan so the approval binds the absolute target.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
 from tools.catalog import cost_change, money, price_source
 from tools.errors import ToolInputError
-from tools.kinds import Count, Delta, Factor, Name
+from tools.kinds import Count, Delta, Factor, Name, stays_required
 from tools.relative import absolute_target, one_target
 from tools.training.clusters import DEFAULT_GROUP, MAX_GROUP_INSTANCES, ClusterArgs, describe_required, group_cost
 from tools.validation import SageMakerName
@@ -36,6 +36,8 @@ GROUP_UPDATE_FIELDS = (
 class ScaleClusterArgs(ClusterArgs):
     """scale_hyperpod_cluster's arguments."""
 
+    model_config = ConfigDict(json_schema_extra=stays_required("instance_count"))
+
     group_name: Annotated[
         str,
         Name("instance_group"),
@@ -49,24 +51,29 @@ class ScaleClusterArgs(ClusterArgs):
             default=None,
             ge=1,
             le=MAX_GROUP_INSTANCES,
-            description="New total number of instances in the group (or give instance_count_change or scale_factor).",
+            description="New total number of instances in the group (or give add_instances or scale_factor).",
         ),
     ] = None
-    instance_count_change: Annotated[
+    add_instances: Annotated[
         int | None,
-        Delta("instance"),
+        Delta("instance", instead_of="instance_count"),
         Field(
             default=None,
             ge=-MAX_GROUP_INSTANCES,
             le=MAX_GROUP_INSTANCES,
-            description="Instances to add (positive) or remove (negative) from the group's current count, e.g. 4 "
-            "for 'add 4 nodes', -1 for 'remove a node'.",
+            description="Instead of instance_count (leave that out): instances to add (positive) or remove "
+            "(negative) from the group, e.g. 4 for 'add 4 nodes', -1 for 'remove a node'.",
         ),
     ] = None
     scale_factor: Annotated[
         float | None,
-        Factor("instance"),
-        Field(default=None, gt=0, le=100, description="Multiply the group's current count, e.g. 2 for 'double'."),
+        Factor("instance", instead_of="instance_count"),
+        Field(
+            default=None,
+            gt=0,
+            le=100,
+            description="Instead of instance_count: multiply the group's current count, e.g. 2 for 'double'.",
+        ),
     ] = None
 
     @model_validator(mode="after")

@@ -48,10 +48,10 @@ def test_scale_to_the_current_count_makes_no_call(ctx) -> None:
 def test_a_relative_change_becomes_the_absolute_target_before_the_plan(ctx) -> None:
     # GIVEN chat-prod with 1 instance WHEN asked to add 2, or to double
     rec = record(ctx)
-    plan = runtime.plan("scale_endpoint", {"endpoint_name": "chat-prod", "instance_count_change": 2}, ctx)
+    plan = runtime.plan("scale_endpoint", {"endpoint_name": "chat-prod", "add_instances": 2}, ctx)
     # THEN the plan (and what an approval binds) is the absolute count, and says what was asked
     assert plan.args == {"endpoint_name": "chat-prod", "instance_count": 3}
-    assert plan.facts["resolved_from"] == {"instance_count_change": 2}
+    assert plan.facts["resolved_from"] == {"add_instances": 2}
     assert plan.changes[0] == "instances of chat-prod: 1 -> 3 x ml.p6-b200.48xlarge"
     assert plan.aws_operations[0].params["DesiredWeightsAndCapacities"][0]["DesiredInstanceCount"] == 3
     doubled = runtime.plan("scale_endpoint", {"endpoint_name": "chat-prod", "scale_factor": 2}, ctx)
@@ -66,7 +66,7 @@ def test_a_relative_change_becomes_the_absolute_target_before_the_plan(ctx) -> N
 
 def test_an_approved_relative_change_runs_its_absolute_target(ctx) -> None:
     # GIVEN an approval of "add 2" to chat-prod (1 instance)
-    _, out = approve_and_run(ctx, "scale_endpoint", {"endpoint_name": "chat-prod", "instance_count_change": 2})
+    _, out = approve_and_run(ctx, "scale_endpoint", {"endpoint_name": "chat-prod", "add_instances": 2})
     # THEN it runs 1 -> 3
     assert (out.result["old_count"], out.result["new_count"]) == (1, 3)
 
@@ -74,9 +74,9 @@ def test_an_approved_relative_change_runs_its_absolute_target(ctx) -> None:
 @pytest.mark.parametrize(
     ("args", "field", "says"),
     [
-        ({"instance_count_change": -1}, "instance_count_change", "is 1 now, so that makes 0; allowed: 1 to"),
+        ({"add_instances": -1}, "add_instances", "is 1 now, so that makes 0; allowed: 1 to"),
         ({"scale_factor": 0.5}, "scale_factor", "1 x 0.5 = 0.5 is not a whole number"),
-        ({"instance_count": 2, "instance_count_change": 1}, "instance_count_change", "not both"),
+        ({"instance_count": 2, "add_instances": 1}, "add_instances", "not both"),
         ({}, "instance_count", "give instance_count"),
     ],
 )

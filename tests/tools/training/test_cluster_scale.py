@@ -62,9 +62,9 @@ def test_scale_to_the_current_count_changes_nothing(ctx: ToolContext) -> None:
 
 def test_remove_a_node_is_planned_as_its_absolute_count(ctx: ToolContext) -> None:
     # GIVEN workers at 4 WHEN asked to remove a node, or to double the group
-    plan = runtime.plan("scale_hyperpod_cluster", {"cluster_name": "llama-pretrain", "instance_count_change": -1}, ctx)
+    plan = runtime.plan("scale_hyperpod_cluster", {"cluster_name": "llama-pretrain", "add_instances": -1}, ctx)
     # THEN the plan binds 3 and shows 4 -> 3
-    assert plan.args["instance_count"] == 3 and "instance_count_change" not in plan.args
+    assert plan.args["instance_count"] == 3 and "add_instances" not in plan.args
     assert plan.changes[0] == "group workers of llama-pretrain: 4 -> 3 x ml.trn2.48xlarge"
     assert plan.aws_operations[0].params["InstanceGroups"][0]["InstanceCount"] == 3
     doubled = runtime.plan("scale_hyperpod_cluster", {"cluster_name": "llama-pretrain", "scale_factor": 2}, ctx)
