@@ -103,7 +103,11 @@ def delete_run(ctx: ToolContext, args: EndpointArgs) -> EndpointDeleted:
     """DeleteEndpoint, then the endpoint config and model opsbot made for it. Safe to run again."""
     sm = ctx.clients.client("sagemaker")
     info, config, models = _delete_targets(ctx, args.endpoint_name)
-    deleted = []
+    deleted: list[str] = []
+    if info is not None and info.status == "Deleting":  # on its way out already: nothing to add
+        return EndpointDeleted(
+            endpoint_name=args.endpoint_name, deleted=[], already_gone=False, cost_usd_per_hour_saved=None
+        )
     if info is not None and _delete(sm.delete_endpoint, EndpointName=args.endpoint_name):
         deleted.append(f"endpoint {args.endpoint_name}")
     if config and _delete(sm.delete_endpoint_config, EndpointConfigName=config):
@@ -123,6 +127,8 @@ def delete_render(r: EndpointDeleted) -> str:
     """What was deleted and the spend that stopped."""
     if r.already_gone and not r.deleted:
         return f"endpoint {r.endpoint_name} was already deleted; nothing left to remove"
+    if not r.deleted:
+        return f"endpoint {r.endpoint_name} is already being deleted; nothing to do"
     saved = (
         f"; {money(r.cost_usd_per_hour_saved, per_hour=True)} no longer billed"
         if r.cost_usd_per_hour_saved is not None
