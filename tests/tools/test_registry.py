@@ -4,6 +4,7 @@ test's toy domain) is offered everywhere the toolsets are read, with no other fi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated
@@ -128,3 +129,12 @@ def test_a_route_or_tool_name_cannot_be_taken_twice(toy: Toolset) -> None:
     clash = Toolset(route="other", covers="Clash.", tools=(replace(registry.get("list_endpoints"), domain=""),))
     with pytest.raises(ValueError, match="tools already registered: list_endpoints"):
         registry.register(clash)
+
+
+def test_the_readme_lists_every_tool() -> None:
+    # GIVEN the README WHEN its tool table is read THEN every registered tool of opsbot is in it
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = set(re.findall(r"^\| `(\w+)` \| (?:read|write|destructive) \|", text, re.MULTILINE))
+    assert listed == {t.name for t in registry.tools()}
