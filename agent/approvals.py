@@ -1,20 +1,27 @@
 """Approval requests, decisions and the exactly-once hand-off to execution.
 
-A request covers one call (its SHA-256 ``call_hash``); a decision is checked against the policy
-(approvers per tier, no self-approval at high and critical, distinct approvers for critical,
-expiry); execution is claimed by compare-and-set so a call runs at most once even when two
-decisions or a crash and a resume race.
+A request covers one call (its SHA-256 ``call_hash``) and records the hash of the policy it was
+filed under. A decision is checked against the policy in force *now* (approvers per tier, no
+self-approval at high and critical, distinct approvers for critical, expiry, and every limit
+again); so is the run, just before it starts. Execution is a lease (an owner and an expiry, like
+an in-progress idempotency record): while it is live nobody else runs the call, and afterwards only
+the requester or an approver may resume it, in the call's own account and region.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import socket
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.policy import Policy
-from agent.stores.approvals import FINAL, ApprovalRecord, ApprovalStore, ConflictError, Decision, now_iso
+from agent.stores.approvals import FINAL, ApprovalRecord, ApprovalStore, ConflictError, Decision, Lease, now_iso
 from agent.stores.audit import AuditLog
+from agent.views import PolicyFinding
 from tools import guard
 from tools.base import Plan
 from tools.errors import NotFoundError, OpsbotError
@@ -26,11 +33,42 @@ class ApprovalError(OpsbotError):
     exit_code = 3
 
 
-class ApprovalService:
-    """The approval queue, shared by the CLI and Slack."""
+class PolicyRefusedError(ApprovalError):
+    """The request breaks the policy in force now; it is refused and nothing runs."""
 
-    def __init__(self, store: ApprovalStore, audit: AuditLog, policy: Policy) -> None:
-        self.store, self.audit, self.policy = store, audit, policy
+
+PolicySource = Policy | Callable[[], Policy]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class ApprovalService:
+    """The approval queue, shared by the CLI and Slack.
+
+    ``policy`` is the policy or, better, a function returning the policy in force (it is asked at
+    every decision and before every run, so a long-lived process follows policy changes).
+    ``demo`` marks requests filed by demo identities (sandbox ``--as``).
+    """
+
+    def __init__(self, store: ApprovalStore, audit: AuditLog, policy: PolicySource, *, demo: bool = False) -> None:
+        self.store, self.audit, self.demo = store, audit, demo
+        self._policy = policy
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+    @property
+    def policy(self) -> Policy:
+        """The policy in force now."""
+        return self._policy if isinstance(self._policy, Policy) else self._policy()
+
+    @policy.setter
+    def policy(self, value: PolicySource) -> None:
+        self._policy = value
 
     # ------------------------------------------------------------------ reads
     def get(self, approval_id: str) -> ApprovalRecord:
@@ -41,8 +79,19 @@ class ApprovalService:
         return self._expire_if_due(record)
 
     def list(self, status: str | None = None, limit: int = 100) -> list[ApprovalRecord]:
-        """Newest first; pending requests past their expiry are shown as expired."""
-        return [self._expire_if_due(r) for r in self.store.list(status=status, limit=limit)]
+        """Newest first. Pending requests past their expiry are expired first, so a list of
+        ``pending`` shows exactly what may still be approved."""
+        records = [self._expire_if_due(r) for r in self.store.list(status=status, limit=limit)]
+        return [r for r in records if status is None or r.status == status]
+
+    def pending_in_thread(self, thread: str) -> list[ApprovalRecord]:
+        """Every request of ``thread`` that may still be approved, oldest first."""
+        records = [self._expire_if_due(r) for r in self.store.pending_for_thread(thread)]
+        return [r for r in records if r.status == "pending"]
+
+    def head(self) -> str:
+        """The audit chain's head as ``SEQ:HASH``, for people and Slack to keep as witnesses."""
+        return self.audit.head()
 
     def set_slack_ref(self, approval_id: str, channel: str, ts: str) -> None:
         """Remember the Slack message of the card so it can be updated after a decision."""
@@ -66,9 +115,11 @@ class ApprovalService:
     ) -> ApprovalRecord:
         """A pending request for exactly this call (an identical open one in the thread is reused)."""
         chash = guard.call_hash(plan.tool, plan.args, account, region, requester, thread)
-        for existing in self.store.list(status="pending"):
-            if existing.call_hash == chash and existing.thread == thread and not existing.expired():
-                return existing
+        for existing in self.store.pending_for_call(thread, chash):
+            if self._expire_if_due(existing).status != "pending":
+                continue
+            return existing
+        policy = self.policy
         created = datetime.now(UTC)
         record = ApprovalRecord(
             id="ap-" + secrets.token_hex(5),
@@ -84,9 +135,11 @@ class ApprovalService:
             risk=str(plan.risk),
             plan=plan.model_dump(mode="json"),
             policy=policy_findings,
-            approvals_needed=self.policy.approvals_needed(plan.risk),
-            created_at=created.isoformat(timespec="seconds"),
-            expires_at=(created + timedelta(minutes=self.policy.approval.expiry_minutes)).isoformat(timespec="seconds"),
+            policy_hash=policy.digest,
+            demo=self.demo,
+            approvals_needed=policy.approvals_needed(plan.risk),
+            created_at=_iso(created),
+            expires_at=_iso(created + timedelta(minutes=policy.approval.expiry_minutes)),
         )
         self.store.create(record)
         self.audit.record(
@@ -99,24 +152,51 @@ class ApprovalService:
                 "args": plan.args,
                 "risk": record.risk,
                 "call_hash": chash,
+                "policy_hash": record.policy_hash,
                 "cost_usd_per_hour": plan.cost_usd_per_hour,
+                **({"demo": True} if self.demo else {}),
             },
         )
         return record
 
-    def supersede(self, thread: str, by: str) -> list[str]:
-        """Expire the open requests of ``thread`` (a newer request replaces them). Returns their ids."""
+    def supersede(self, thread: str, by: str, replaced_by: str | None = None) -> list[ApprovalRecord]:
+        """Retire the open requests of ``thread`` that ``by`` may cancel (their requester or an
+        approver of their tier): a newer request, ``replaced_by``, takes their place. Returns the
+        retired records, so front ends can tell their requesters and update their cards."""
         retired = []
-        for record in self.store.list(status="pending"):
-            if record.thread != thread:
+        policy = self.policy
+        for record in self.store.pending_for_thread(thread):
+            if record.id == replaced_by:
                 continue
+            if by != record.requester and not policy.is_approver(by, record.risk):
+                continue  # someone else's request: a newcomer in the thread does not cancel it
+            update = {"status": "superseded", "replaced_by": replaced_by, "closed_at": now_iso()}
             try:
-                self.store.replace(record.model_copy(update={"status": "expired", "error": "superseded"}))
+                new = self.store.replace(record.model_copy(update=update))
             except ConflictError:
                 continue  # decided meanwhile; that decision stands
-            self.audit.record("superseded", by, thread=thread, approval_id=record.id)
-            retired.append(record.id)
+            self.audit.record("superseded", by, thread=thread, approval_id=record.id, data={"replaced_by": replaced_by})
+            retired.append(new)
         return retired
+
+    def withdraw(self, approval_id: str, user: str) -> ApprovalRecord:
+        """The requester cancels their own pending request; nothing runs."""
+        for _ in range(5):
+            record = self.get(approval_id)
+            if user != record.requester:
+                raise ApprovalError(
+                    f"only its requester ({record.requester}) may withdraw {approval_id}; {user} may not"
+                )
+            if record.status != "pending":
+                raise ApprovalError(f"approval {approval_id} is already {record.status}; nothing to withdraw")
+            update = {"status": "withdrawn", "closed_at": now_iso(), "reply": f"{record.tool} was withdrawn by {user}"}
+            try:
+                new = self.store.replace(record.model_copy(update=update))
+            except ConflictError:
+                continue
+            self.audit.record("withdrawn", user, thread=new.thread, approval_id=approval_id)
+            return new
+        raise ApprovalError(f"approval {approval_id} is being decided by someone else; try again")
 
     # -------------------------------------------------------------- decisions
     def can_decide(self, approval_id: str, user: str) -> str | None:
@@ -132,7 +212,10 @@ class ApprovalService:
         return None
 
     def decide(self, approval_id: str, user: str, approve: bool, note: str | None = None) -> ApprovalRecord:
-        """Record a decision. Enough approvals move the request to ``approved``; one rejection ends it."""
+        """Record a decision. Enough approvals move the request to ``approved``; one rejection ends it.
+
+        An approval first re-checks the request against the policy in force now: a request that
+        breaks a rule is refused (status ``refused``, ``PolicyRefusedError`` naming the rule)."""
         for _ in range(5):
             record = self.get(approval_id)
             if record.status == "expired":
@@ -148,15 +231,26 @@ class ApprovalService:
                     data={"approve": approve, "reason": reason},
                 )
                 raise ApprovalError(reason)
+            if approve:
+                broken = self.recheck(record)
+                if broken:
+                    self._refuse(record, broken, "approval", user)
             decision = Decision(user=user, decision="approve" if approve else "reject", at=now_iso(), note=note)
             update: dict[str, Any] = {"decisions": [*record.decisions, decision]}
             if approve:
                 approved_by = [*record.approved_by, user]
-                update["approved_by"] = approved_by
-                if len(set(approved_by)) >= record.approvals_needed:
-                    update["status"] = "approved"
+                needed = max(record.approvals_needed, self.policy.approvals_needed(record.risk))
+                update |= {"approved_by": approved_by, "approvals_needed": needed}
+                if len(set(approved_by)) >= needed:
+                    now = datetime.now(UTC)
+                    window = now + timedelta(minutes=self.policy.approval.grant_minutes)
+                    update |= {
+                        "status": "approved",
+                        "approved_at": _iso(now),
+                        "grant_expires_at": _iso(max(window, _when(record.expires_at))),
+                    }
             else:
-                update["status"] = "rejected"
+                update |= {"status": "rejected", "closed_at": now_iso()}
             try:
                 new = self.store.replace(record.model_copy(update=update))
             except ConflictError:
@@ -171,43 +265,153 @@ class ApprovalService:
             return new
         raise ApprovalError(f"approval {approval_id} is being decided by someone else; try again")
 
+    def recheck(self, record: ApprovalRecord) -> list[PolicyFinding]:
+        """The rules the request breaks under the policy in force now (empty: it may go on)."""
+        try:
+            # Operations are not a policy matter, and their stored form changes between versions.
+            plan = Plan.model_validate({**record.plan, "aws_operations": []})
+        except ValueError:
+            return [PolicyFinding(rule="plan-readable", ok=False, message="the stored plan cannot be read")]
+        findings = self.policy.evaluate(plan, record.requester, record.region)
+        return [f for f in findings if not f.ok]
+
+    def _refuse(self, record: ApprovalRecord, broken: list[PolicyFinding], stage: str, actor: str) -> None:
+        rules = "; ".join(f"{f.rule}: {f.message}" for f in broken)
+        text = f"Refused by policy at {stage}: {rules}. Nothing ran."
+        update = {"status": "refused", "error": text, "reply": text, "closed_at": now_iso(), "lease": None}
+        # Someone else may have moved it first; it is refused all the same below.
+        with contextlib.suppress(ConflictError):
+            self.store.replace(record.model_copy(update=update))
+        self.audit.record(
+            "policy_refused",
+            actor,
+            thread=record.thread,
+            approval_id=record.id,
+            data={
+                "stage": stage,
+                "rules": [f.rule for f in broken],
+                "filed_under": record.policy_hash,
+                "policy_hash": self.policy.digest,
+            },
+        )
+        raise PolicyRefusedError(f"approval {record.id}: {text}")
+
     # -------------------------------------------------------------- execution
+    def check_resume(self, approval_id: str, user: str) -> ApprovalRecord:
+        """The record, if ``user`` may resume its run: the requester, or an approver of its tier."""
+        record = self.get(approval_id)
+        if record.status not in ("approved", "executing"):
+            raise ApprovalError(f"approval {approval_id} is {record.status}; only an approved request can be resumed")
+        allowed = user == record.requester or user in record.approved_by or self.policy.is_approver(user, record.risk)
+        if not allowed:
+            raise ApprovalError(
+                f"only the requester ({record.requester}) or an approver of {record.risk}-risk actions may resume "
+                f"{approval_id}; {user} may not"
+            )
+        return record
+
+    def check_place(self, approval_id: str, account: str, region: str) -> None:
+        """Refuse to run an approved call anywhere but in the account and region it was approved for."""
+        record = self.get(approval_id)
+        if record.status in ("approved", "executing") and (record.account, record.region) != (account, region):
+            raise ApprovalError(
+                f"approval {approval_id} is for account {record.account} in {record.region}; opsbot here acts on "
+                f"{account} in {region}, so it runs nothing (its status is unchanged: run it there)"
+            )
+
     def claim_execution(self, approval_id: str) -> tuple[ApprovalRecord, bool] | None:
-        """Move approved -> executing. Returns (record, resumed); ``resumed`` is True when a
-        previous attempt was interrupted mid-execution. None when there is nothing to run."""
+        """Take the execution lease: approved -> executing. Returns (record, resumed); ``resumed``
+        is True when an earlier run's lease had ended without a result (it crashed). None when there
+        is nothing to run (already run, expired, refused). ``ApprovalError`` while another run's lease
+        is live."""
         for _ in range(5):
             record = self.get(approval_id)
+            now = datetime.now(UTC)
             if record.status == "executing":
-                return record, True
-            if record.status != "approved":
+                if record.lease is not None and record.lease.live(now) and not self._lease_is_orphaned(record.lease):
+                    raise ApprovalError(
+                        f"approval {approval_id} is being run by {record.lease.owner} (for {record.lease.by}) until "
+                        f"{record.lease.expires_at}; it does not run twice. Resume it after that if that run died."
+                    )
+                resumed = True
+            elif record.status == "approved":
+                resumed = False
+                if record.grant_expires_at and now > _when(record.grant_expires_at):
+                    text = (
+                        f"approval {approval_id} was approved but did not start before its grant expired at "
+                        f"{record.grant_expires_at}; nothing ran. Ask again."
+                    )
+                    update = {"status": "expired", "error": text, "reply": text, "closed_at": now_iso()}
+                    try:
+                        self.store.replace(record.model_copy(update=update))
+                    except ConflictError:
+                        continue
+                    self.audit.record(
+                        "expired",
+                        "opsbot",
+                        thread=record.thread,
+                        approval_id=approval_id,
+                        data={"grant_expires_at": record.grant_expires_at},
+                    )
+                    return None
+                broken = self.recheck(record)
+                if broken:
+                    try:
+                        self._refuse(record, broken, "execution", "opsbot")
+                    except PolicyRefusedError:
+                        return None
+            else:
                 return None
+            minutes = self.policy.approval.execution_lease_minutes
+            lease = Lease(owner=self._owner, by=record.requester, expires_at=_iso(now + timedelta(minutes=minutes)))
             try:
-                new = self.store.replace(record.model_copy(update={"status": "executing"}))
+                new = self.store.replace(record.model_copy(update={"status": "executing", "lease": lease}))
             except ConflictError:
                 continue
             self.audit.record(
-                "execution_started",
+                "execution_resumed" if resumed else "execution_started",
                 "opsbot",
                 thread=new.thread,
                 approval_id=approval_id,
-                data={"tool": new.tool, "call_hash": new.call_hash},
+                data={"tool": new.tool, "call_hash": new.call_hash, "lease": lease.model_dump()},
             )
-            return new, False
+            return new, resumed
         return None
 
+    @staticmethod
+    def _lease_is_orphaned(lease: Lease) -> bool:
+        # A lease held by a process of this machine that no longer exists can be taken at once (a
+        # crash on a laptop); elsewhere opsbot cannot tell, so it waits for the lease to run out.
+        host, _, rest = lease.owner.partition(":")
+        pid = rest.split(":", 1)[0]
+        if host != socket.gethostname() or not pid.isdigit():
+            return False
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
     def grant(self, record: ApprovalRecord) -> guard.Grant:
-        """The grant that lets exactly this call's AWS writes through, valid until the expiry."""
+        """The grant that lets exactly this call's AWS writes through, bound to each operation's
+        identifying parameters. A run holds it until its lease ends; an approved call that never
+        started holds it until ``grant_expires_at``."""
         if record.status not in ("approved", "executing"):
             raise ApprovalError(f"approval {record.id} is {record.status}; no grant")
-        operations = frozenset(Plan.model_validate(record.plan).operation_names())
-        # An approved call gets a bounded window to run even if the request expires meanwhile.
-        until = max(record.expires_epoch, datetime.now(UTC).timestamp() + 15 * 60)
-        return guard.Grant(record.id, record.call_hash, operations, until)
+        if record.status == "executing" and record.lease is not None:
+            until = _when(record.lease.expires_at).timestamp()
+        elif record.grant_expires_at:
+            until = _when(record.grant_expires_at).timestamp()
+        else:
+            until = record.expires_epoch
+        return guard.Grant.for_operations(record.id, record.call_hash, record.plan.get("aws_operations", []), until)
 
     def finish(
         self, approval_id: str, *, result: dict[str, Any] | None, reply: str, error: str | None
     ) -> ApprovalRecord:
-        """Record the end of execution (executed or failed)."""
+        """Record the end of execution (executed or failed) and release the lease."""
 
         def done(r: ApprovalRecord) -> ApprovalRecord:
             return r.model_copy(
@@ -217,6 +421,7 @@ class ApprovalService:
                     "reply": reply,
                     "error": error,
                     "executed_at": now_iso(),
+                    "lease": None,
                 }
             )
 
@@ -240,15 +445,28 @@ class ApprovalService:
                 continue
         raise ApprovalError(f"approval {approval_id}: could not update, too many concurrent changes")
 
-    def _expire_if_due(self, record: ApprovalRecord) -> ApprovalRecord:
-        if record.status != "pending" or not record.expired():
-            return record
+    def _expires_at(self, record: ApprovalRecord) -> str:
+        # The expiry belongs to the deployment: a request filed under a looser policy (a longer
+        # expiry_minutes) expires when the policy in force says so.
         try:
-            new = self.store.replace(record.model_copy(update={"status": "expired"}))
+            cap = _when(record.created_at) + timedelta(minutes=self.policy.approval.expiry_minutes)
+        except OpsbotError:
+            return record.expires_at
+        return min(record.expires_at, _iso(cap), key=_when)
+
+    def _expire_if_due(self, record: ApprovalRecord) -> ApprovalRecord:
+        if record.status != "pending":
+            return record
+        expires_at = self._expires_at(record)
+        if datetime.now(UTC) <= _when(expires_at):
+            return record
+        update = {"status": "expired", "expires_at": expires_at, "closed_at": now_iso()}
+        try:
+            new = self.store.replace(record.model_copy(update=update))
         except ConflictError:
             return self.store.get(record.id) or record
         self.audit.record(
-            "expired", "opsbot", thread=record.thread, approval_id=record.id, data={"expires_at": record.expires_at}
+            "expired", "opsbot", thread=record.thread, approval_id=record.id, data={"expires_at": expires_at}
         )
         return new
 

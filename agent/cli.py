@@ -365,7 +365,8 @@ def audit_list(
 def audit_verify(
     ctx: typer.Context,
     head: Annotated[
-        str | None, typer.Option("--head", metavar="HASH", help="A head hash noted earlier that must still be there.")
+        str | None,
+        typer.Option("--head", metavar="SEQ:HASH", help="A head noted earlier (printed with decisions) to find."),
     ] = None,
 ) -> int:
     """Check the audit log's hash chain; exit 1 if a record was edited or removed."""

@@ -2,6 +2,10 @@
 
 Used by the graph's ``execute`` node, and by the facade when a decision arrives after its thread
 has moved on to other questions (the approval is still valid; the conversation is elsewhere).
+
+Before anything is claimed the call must be in the account and region it was approved for: a
+resume elsewhere runs nothing and leaves the record as it is, so a write that happened in the
+right region is never marked failed. The claim re-checks the policy and takes the execution lease.
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from tools.errors import OpsbotError
 
 
 def run_approval(c: OpsbotContext, approval_id: str) -> tuple[str, dict[str, Any] | None]:
-    """(reply, result) of running the approved call; a call already run or not approved runs nothing."""
+    """(reply, result) of running the approved call; a call already run or not approved runs nothing.
+
+    Raises ``ApprovalError`` (nothing run, record unchanged) in the wrong account or region, or
+    while another run holds the lease."""
+    before = c.approvals.get(approval_id)
+    tool_ctx = tool_runtime.make_context(c.settings, requester=before.requester, thread=before.thread)
+    c.approvals.check_place(approval_id, tool_ctx.account, tool_ctx.region)
     claimed = c.approvals.claim_execution(approval_id)
     if claimed is None:
         record = c.approvals.get(approval_id)
         return record.reply or f"{record.tool} is {record.status}; nothing more to run.", record.result
     record, resumed = claimed
     c.progress(f"{'resuming' if resumed else 'running'} {record.tool} (approval {record.id})")
-    tool_ctx = tool_runtime.make_context(c.settings, requester=record.requester, thread=record.thread)
 
     def log_call(service: str, operation: str, grant: guard.Grant | None, refusal: str | None) -> None:
         if grant is not None and grant.approval_id == record.id:

@@ -256,8 +256,6 @@ def request_approval(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
 
     c = runtime.context
     tool_ctx = _tool_ctx(c)
-    # A new write in a thread retires that thread's older open request: any change needs a new approval.
-    c.approvals.supersede(c.thread, by=c.user)
     record = c.approvals.open_request(
         Plan.model_validate(state["plan"]),
         requester=c.user,
@@ -267,6 +265,9 @@ def request_approval(state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         region=tool_ctx.region,
         policy_findings=state.get("policy", []),
     )
+    # A new write in a thread retires the older open requests its author may cancel (their own, or
+    # any if they approve that tier): any change needs a new approval, and nobody cancels others'.
+    c.approvals.supersede(c.thread, by=c.user, replaced_by=record.id)
     return {"approval_id": record.id}
 
 

@@ -84,7 +84,13 @@ class Opsbot:
         self.stores: Stores = open_stores(self.settings)
         # The parts below are the facade's own; front ends use the methods, tests may look inside.
         self.audit: AuditLog = self.stores.audit
-        self.approvals: ApprovalService = ApprovalService(self.stores.approvals, self.audit, self.policy)
+        # Decisions and runs are checked against the policy in force then, not the one read at start.
+        self.approvals: ApprovalService = ApprovalService(
+            self.stores.approvals,
+            self.audit,
+            lambda: load_policy(self.settings),
+            demo=self.settings.demo_identity,
+        )
         self.toolsets: tuple[Toolset, ...] | None = tuple(toolsets) if toolsets is not None else None
         self.notifier: Notifier = notifier or NoNotifier()
         self._model = model
@@ -158,7 +164,8 @@ class Opsbot:
         from agent.state import turn_input
         from tools.errors import OpsbotError
 
-        self.audit.record("request", user, thread=thread, data={"text": text, "channel": channel})
+        demo = {"demo": True} if self.settings.demo_identity else {}
+        self.audit.record("request", user, thread=thread, data={"text": text, "channel": channel, **demo})
         try:
             state = self.graph.invoke(
                 turn_input([HumanMessage(text)]),
@@ -206,26 +213,20 @@ class Opsbot:
                 approval=self._approval_view(record.id),
                 plan=record.plan,
                 reply=f"{user} approved {record.id}; {more} more approval(s) needed from a different approver.",
+                audit_head=self.audit.head(),
             )
         result = self._resume(record.id, record.thread, user, progress)
         self.notifier.decided(self.approvals.get(record.id), user)
-        return result
+        # The chain's head after this decision, for witnesses (the terminal, the Slack thread) to keep.
+        return result.model_copy(update={"audit_head": self.audit.head()})
 
     def withdraw(self, approval_id: str, *, user: str) -> AskResult:
-        """The requester cancels their own pending request; nothing runs. Others may not (exit 3)."""
-        from agent.approvals import ApprovalError
-
-        record = self.get_approval(approval_id)
-        if record.requester != user:
-            raise ApprovalError(f"only its requester ({record.requester}) may withdraw {approval_id}; {user} may not")
-        if record.status != "pending":
-            raise ApprovalError(f"approval {approval_id} is already {record.status}; nothing to withdraw")
-        # Recorded as the requester's own rejection, which the approval rules allow. When the
-        # approval service gains a ``withdraw`` of its own (status "withdrawn"), call it here.
-        record = self.approvals.decide(approval_id, user, False, "withdrawn by the requester")
+        """The requester cancels their own pending request (status ``withdrawn``); nothing runs.
+        Others may not (exit 3)."""
+        record = self.approvals.withdraw(approval_id, user)
         result = self._resume(record.id, record.thread, user, None)
         self.notifier.decided(self.approvals.get(record.id), user)
-        return result
+        return result.model_copy(update={"audit_head": self.audit.head()})
 
     def resume(self, approval_id: str, *, user: str, progress: Progress | None = None) -> AskResult:
         """Continue a thread whose approved call was interrupted (a crash, a lost container). ``user`` is
@@ -239,6 +240,8 @@ class Opsbot:
                 approval_id,
                 f"only an approved request whose run was interrupted can be resumed; this one is {record.status}",
             )
+        # Only its requester or an approver may; the run's lease and place are checked as it starts.
+        self.approvals.check_resume(approval_id, user)
         self.audit.record("resume", user, thread=record.thread, approval_id=approval_id)
         return self._resume(approval_id, record.thread, user, progress)
 
@@ -289,6 +292,10 @@ class Opsbot:
             raise ToolInputError("limit", limit, "expected a whole number of at least 1")
         return self.approvals.list(status=status, limit=limit)
 
+    def pending_in_thread(self, thread: str) -> list[ApprovalRecord]:
+        """Every request of ``thread`` that may still be approved, oldest first (an exact, indexed query)."""
+        return self.approvals.pending_in_thread(thread)
+
     def attach_card(self, approval_id: str, channel: str, ts: str) -> None:
         """Remember the Slack message that shows this request, so a decision elsewhere can update it."""
         self.approvals.set_slack_ref(approval_id, channel, ts)
@@ -308,14 +315,11 @@ class Opsbot:
         return self.audit.list(limit=limit, approval_id=approval_id)
 
     def verify_audit(self, head: str | None = None) -> VerifyReport:
-        """Check the audit log's hash chain. ``head`` is an entry hash noted earlier (for example
-        from a previous ``opsbot audit verify``): the chain must still contain it, so a log rewritten
-        from scratch or cut back past that point is caught even though it links up again."""
-        report = self.audit.verify()
-        if head is not None and head not in {e.hash for e in self.audit.list(limit=10**9)}:
-            problem = f"the chain no longer contains the entry with hash {head} (rewritten or cut back)"
-            report = report.model_copy(update={"ok": False, "problems": [*report.problems, problem]})
-        return report
+        """Check the audit log's hash chain. ``head`` is a head noted earlier (``SEQ:HASH`` printed with
+        a decision, or a hash alone): the chain must still contain it, so a log rewritten from scratch
+        or cut back past that point is caught even though it links up again. An empty log is not
+        intact ("no audit log"); a malformed head is bad input."""
+        return self.audit.verify(head)
 
     # ------------------------------------------------------------------ views
     def _approval_view(self, approval_id: str | None) -> ApprovalView:
@@ -388,6 +392,7 @@ class Target(BaseModel):
     model: str
     user: str
     home: str
+    demo: bool = False  # the user is a demo identity (sandbox --as / OPSBOT_USER / OS user)
 
 
 def target(settings: Settings) -> Target:
@@ -407,6 +412,7 @@ def target(settings: Settings) -> Target:
         model=settings.model,
         user=settings.identity,
         home=str(settings.home_dir),
+        demo=settings.demo_identity,
     )
 
 

@@ -155,6 +155,9 @@ class AskResult(BaseModel):
     plan: dict[str, Any] | None = Field(default=None, description="tools.base.Plan as data, for cards.")
     result: dict[str, Any] | None = Field(default=None, description="Typed result of a tool that ran.")
     error: ErrorView | None = None
+    audit_head: str | None = Field(
+        default=None, description="The audit chain's head (SEQ:HASH) after a decision, for witnesses to keep."
+    )
 
     @property
     def ok(self) -> bool:

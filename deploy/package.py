@@ -48,7 +48,12 @@ def build(out: Path = BUILD, policy: Path | None = None) -> Path:
         "--only-binary=:all:", *runtime_requirements())  # fmt: skip
     pip("--target", str(out), "--no-deps", str(ROOT))  # the prompts come with it, as package data
     if policy:
-        shutil.copyfile(policy, out / "policy.toml")
+        # agent/policy.toml is the deployment's bundled policy (OPSBOT_POLICY_SOURCE=bundled); checked
+        # now, so a bad file fails the build instead of every write after deployment.
+        from agent.policy import parse_policy
+
+        parse_policy(Path(policy).read_text(), str(policy))
+        shutil.copyfile(policy, out / "agent" / "policy.toml")
     py312 = shutil.which(f"python{PYTHON_VERSION}")
     usable = py312 and subprocess.run([py312, "-c", "pass"], capture_output=True).returncode == 0
     if usable:
@@ -62,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description="Build deploy/build/ for the SAM template.")
     parser.add_argument("--out", type=Path, default=BUILD)
-    parser.add_argument("--policy", type=Path, help="Policy file to ship as policy.toml (PolicyFile=policy.toml).")
+    parser.add_argument("--policy", type=Path, help="Policy file to ship as the bundled policy (agent/policy.toml).")
     ns = parser.parse_args(argv)
     out = build(ns.out, ns.policy)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())

@@ -72,6 +72,14 @@ class AwsOperation(BaseModel):
         )
 
 
+class PlannedGroup(BaseModel):
+    """One instance group an action asks for, so the policy can check every group's type and count."""
+
+    name: str
+    instance_type: str
+    instance_count: int
+
+
 class Plan(BaseModel):
     """What a call would do. Computing it never writes to AWS.
 
@@ -99,6 +107,12 @@ class Plan(BaseModel):
     cost_note: str | None = None
     instance_type: str | None = Field(default=None, description="Instance type involved, for policy.")
     instance_count: int | None = Field(default=None, description="Instances the action asks for.")
+    instance_groups: list[PlannedGroup] = Field(
+        default_factory=list, description="Every instance group the action asks for (HyperPod), for policy."
+    )
+    upfront_usd: float | None = Field(
+        default=None, description="One-time fee charged when the action runs (a training plan), for policy."
+    )
     region: str | None = None
     facts: dict[str, Any] = Field(default_factory=dict, description="Other policy-relevant facts.")
     warnings: list[str] = Field(default_factory=list)

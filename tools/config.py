@@ -7,12 +7,17 @@ Nothing reads settings at import time, so tests can change the environment and c
 from __future__ import annotations
 
 import getpass
+import os
 import re
+import stat
+import threading
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tools.errors import OpsbotError
 
 SANDBOX_ACCOUNT_ID = "123456789012"
 # The one Bedrock model opsbot names by default: deploy, evals and docs all use this id.
@@ -20,6 +25,7 @@ DEFAULT_BEDROCK_MODEL = "bedrock:us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 REGION = re.compile(
     r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$"
 )
+POLICY_SOURCE = re.compile(r"^(bundled|ssm:[A-Za-z0-9_.\-/]{1,2048}|s3://[a-z0-9][a-z0-9.\-]{1,62}/\S+)$")
 
 
 class Settings(BaseSettings):
@@ -38,8 +44,15 @@ class Settings(BaseSettings):
     bedrock_region: str | None = Field(default=None, description="Region of Bedrock; defaults to region.")
     bedrock_profile: str | None = Field(default=None, description="AWS profile for Bedrock.")
 
-    policy_file: Path | None = Field(default=None, description="Policy file; default is the bundled one.")
-    user: str | None = Field(default=None, description="Identity of the person at the terminal.")
+    policy_file: Path | None = Field(
+        default=None, description="Sandbox only: a policy file to try; live policy comes from policy_source."
+    )
+    policy_source: str = Field(
+        default="bundled",
+        description="Live policy, set by the deployment: 'bundled' (the file shipped with opsbot), "
+        "'ssm:PARAMETER-NAME' or 's3://BUCKET/KEY'.",
+    )
+    user: str | None = Field(default=None, description="Sandbox only: a demo identity (like --as).")
 
     store: Literal["sqlite", "dynamodb"] = Field(default="sqlite", description="Where state lives.")
     ddb_checkpoint_table: str = "opsbot-checkpoints"
@@ -89,6 +102,13 @@ class Settings(BaseSettings):
             raise ValueError("expected an AWS region such as us-east-1 or eu-west-2")
         return value
 
+    @field_validator("policy_source")
+    @classmethod
+    def _policy_source(cls, value: str) -> str:
+        if not POLICY_SOURCE.match(value):
+            raise ValueError("expected 'bundled', 'ssm:PARAMETER-NAME' or 's3://BUCKET/KEY'")
+        return value
+
     @field_validator("model")
     @classmethod
     def _model_name(cls, value: str) -> str:
@@ -96,17 +116,43 @@ class Settings(BaseSettings):
             raise ValueError(f"expected 'offline' or 'bedrock:<model-id>', e.g. {DEFAULT_BEDROCK_MODEL}")
         return value
 
+    # Who is at the terminal, once resolved by agent.identity (STS when live, a demo name on the sandbox).
+    _identity: Any = PrivateAttr(default=None)
+
     @property
     def home_dir(self) -> Path:
-        """The state folder, expanded and created."""
-        path = self.home.expanduser()
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """The state folder, expanded, created 0700 and checked (see ``secure_home``)."""
+        return secure_home(self.home.expanduser())
 
     @property
     def identity(self) -> str:
-        """Who is at the terminal: OPSBOT_USER, else the OS user."""
+        """Who is at the terminal: the resolved identity, else OPSBOT_USER or the OS user (unproven)."""
+        resolved = self.resolved_identity
+        if resolved is not None:
+            return str(resolved.user)
         return self.user or getpass.getuser()
+
+    @property
+    def resolved_identity(self) -> Any:
+        """The ``agent.identity.Identity`` these settings act as, if one was given (resolved on first use)."""
+        if callable(self._identity):
+            self._identity = self._identity()  # the live caller: asked of STS only when needed
+        return self._identity
+
+    @property
+    def demo_identity(self) -> bool:
+        """True when the identity is only asserted (--as, OPSBOT_USER or the OS user on the sandbox)."""
+        if self.live:
+            return False  # live identities are proven (STS, Slack) or refused
+        resolved = self.resolved_identity
+        return bool(resolved is not None and resolved.demo)
+
+    def with_identity(self, identity: Any) -> Settings:
+        """A copy of these settings that acts as ``identity``: an ``agent.identity.Identity``, or a
+        function returning one (called the first time the identity is needed)."""
+        copy = self.model_copy()
+        copy._identity = identity
+        return copy
 
 
 def get_settings(**overrides: object) -> Settings:
@@ -120,3 +166,68 @@ def get_settings(**overrides: object) -> Settings:
         field = str(err["loc"][0]) if err.get("loc") else "settings"
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         raise ToolInputError(f"{field} (OPSBOT_{field.upper()} or its flag)", err.get("input"), msg) from None
+
+
+# ------------------------------------------------------------------------------ private state
+class UnsafeStateError(OpsbotError):
+    """State that another user owns or may write: opsbot refuses it, as ssh refuses such keys."""
+
+    exit_code = 3
+
+
+_secured: set[Path] = set()
+_secure_lock = threading.Lock()
+
+
+def check_private(path: Path) -> os.stat_result:
+    """Refuse ``path`` unless this user owns it and neither group nor others may write it."""
+    st = path.stat()
+    if st.st_uid != os.getuid():
+        raise UnsafeStateError(
+            f"{path} is owned by uid {st.st_uid}, not by you (uid {os.getuid()}); opsbot refuses state "
+            "that another user controls"
+        )
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        mode = "700" if stat.S_ISDIR(st.st_mode) else "600"
+        raise UnsafeStateError(
+            f"{path} is writable by group or others (mode {stat.S_IMODE(st.st_mode):03o}); opsbot refuses it: "
+            f"check it, then chmod {mode} {path}"
+        )
+    return st
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` 0600 if it is missing; refuse it if another user owns it or others may write it."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        st = check_private(path)
+        if st.st_mode & 0o077:
+            os.chmod(path, 0o600)
+    return path
+
+
+def secure_home(path: Path) -> Path:
+    """Create OPSBOT_HOME 0700 and make everything opsbot writes in it private.
+
+    The first time in a process: the folder and its contents are checked (owned by this user, not
+    writable by group or others, else ``UnsafeStateError``) and made private (folders 0700, files
+    0600, for homes an older opsbot left readable), and the process umask gains 077 so every file
+    written later (SQLite and its journals, sandbox state, history, caches) is 0600 whoever writes it.
+    """
+    with _secure_lock:
+        if path in _secured and path.is_dir():
+            return path
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.umask(os.umask(0o077) | 0o077)
+        for folder, dirs, files in os.walk(path):
+            for name in [folder, *(os.path.join(folder, d) for d in dirs), *(os.path.join(folder, f) for f in files)]:
+                entry = Path(name)
+                if entry.is_symlink():
+                    continue
+                st = check_private(entry)
+                wanted = 0o700 if stat.S_ISDIR(st.st_mode) else 0o600
+                if stat.S_IMODE(st.st_mode) & 0o077:
+                    os.chmod(entry, stat.S_IMODE(st.st_mode) & wanted)
+        _secured.add(path)
+        return path

@@ -75,7 +75,7 @@ def render_result(console: Console, result: AskResult, hints: bool = True) -> No
 def render_approval(console: Console, record: ApprovalRecord) -> None:
     """One approval request in full."""
     body = plan_table(record.plan, record.policy)
-    body.add_row("requester", escape(record.requester))
+    body.add_row("requester", escape(record.requester) + (" (demo identity, sandbox only)" if record.demo else ""))
     approved = ", ".join(record.approved_by)
     body.add_row("approvals", escape(f"{len(set(record.approved_by))}/{record.approvals_needed} {approved}".strip()))
     body.add_row("expires", record.expires_at)

@@ -45,7 +45,8 @@ def banner(settings: Settings) -> str:
         where = f"LIVE AWS account {t.account}, {t.region}"
     else:
         where = f"sandbox (offline demo account {t.account}, {t.region}; state in {t.home})"
-    return f"opsbot on {where} | model {t.model} | you are {t.user}"
+    who = f"{t.user} (demo identity, sandbox only)" if t.demo else t.user
+    return f"opsbot on {where} | model {t.model} | you are {who}"
 
 
 def show_banner(run: Run, settings: Settings) -> None:
@@ -152,7 +153,11 @@ def _decide(run: Run, bot: Opsbot, settings: Settings, approval_id: str, approve
     with run.working("working with AWS...") as status:
         progress = (lambda m: status.update(m)) if status is not None else None
         result = bot.decide(approval_id, user=settings.identity, approve=approve, note=note, progress=progress)
-    return report(run, result)
+    code = report(run, result)
+    if result.audit_head:
+        # Printed with every decision so the terminal's scrollback is a witness: see docs/audit.md.
+        run.note(f"audit head {result.audit_head}")
+    return code
 
 
 def approvals_withdraw(run: Run, approval_id: str) -> int:
@@ -193,15 +198,15 @@ def audit_list(run: Run, limit: int, approval_id: str | None) -> int:
 
 def audit_verify(run: Run, head: str | None) -> int:
     """``opsbot audit verify``: exit 0 when the chain is intact, 1 when not."""
-    bot = Opsbot(run.settings())
-    report_ = bot.verify_audit(head=head)
-    newest = bot.audit_entries(limit=1)
-    data = {"checked": report_.entries, "problems": report_.problems, "head": newest[-1].hash if newest else None}
+    report_ = Opsbot(run.settings()).verify_audit(head=head)
+    data = {"checked": report_.entries, "problems": report_.problems, "head": report_.head}
     if report_.ok:
-        run.say(f"audit log intact: {report_.entries} entries, hash chain verified")
-        if data["head"]:
-            run.note(f"head {data['head']} (pass it to --head next time to catch a rewrite)")
+        anchored = f", contains the witnessed head {report_.anchored}" if report_.anchored else ""
+        run.say(f"audit log intact: {report_.entries} entries, hash chain verified{anchored}")
+        run.note(f"head {report_.head} (pass it to --head next time to catch a rewrite or a cut)")
         return run.emit(data)
+    if report_.entries == 0:
+        return run.error(ErrorView(code="tampered", message=report_.problems[0]), data)
     run.say(f"audit log TAMPERED ({report_.entries} entries):")
     for problem in report_.problems:
         run.say(f"  - {problem}")

@@ -39,10 +39,15 @@ class Run:
     err: Console = field(default_factory=lambda: Console(stderr=True))
 
     def settings(self) -> Settings:
-        """Settings from the environment with the command line's options applied (bad values raise)."""
+        """Settings from the environment with the command line's options applied (bad values raise),
+        acting as the person at the terminal: the AWS caller when live (``--as`` is refused there),
+        a labelled demo identity on the sandbox."""
+        from agent.identity import settings_with_identity
         from tools.config import get_settings
 
-        return get_settings(**self.overrides)
+        overrides = dict(self.overrides)
+        as_user = overrides.pop("user", None)
+        return settings_with_identity(get_settings(**overrides), as_user)
 
     # ----------------------------------------------------------------- results
     def emit(self, data: dict[str, Any], error: ErrorView | None = None) -> int:

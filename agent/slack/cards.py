@@ -344,6 +344,9 @@ def status_text(record: ApprovalRecord, retired: Retirement | None = None) -> st
         lines.append(f":arrows_counterclockwise: *Superseded*: {what}{when}; nothing ran")
     elif status == "expired":
         lines.append(f":hourglass_flowing_sand: *Expired* at {slack_date(record.expires_at)}; nothing ran")
+    elif status == "refused":
+        # The policy in force at approval or just before the run forbids it (the rule is in ``error``).
+        lines.append(f":no_entry: *Refused by policy*: {escape(record.error or 'a rule now forbids it')}")
     return "\n".join(lines)
 
 

@@ -173,7 +173,7 @@ class SlackWorker:
 
     def _pending_in(self, bot: Any, thread: str) -> list[Any]:
         """The pending requests of ``thread`` before this message (to see what it changed)."""
-        return [r for r in bot.list_approvals(status="pending", limit=1000) if r.thread == thread]
+        return bot.pending_in_thread(thread)
 
     def _post_card(self, client: Any, bot: Any, req: Request, thread_ts: str, approval_id: str, user: str) -> bool:
         """Post the card (after the full plan, when the card cannot show all of it) and remember it."""

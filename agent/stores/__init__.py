@@ -7,7 +7,8 @@ DynamoDB key schemas (the SAM template creates these tables):
 - checkpoints (``ddb_checkpoint_table``): PK (S) hash, SK (S) range, TTL attribute ``ttl``;
   the layout of ``langgraph_checkpoint_aws.DynamoDBSaver``.
 - approvals (``ddb_approvals_table``): ``id`` (S) hash; attributes ``doc`` (JSON), ``version`` (N),
-  ``status`` (S), TTL attribute ``ttl``.
+  ``status`` (S), TTL attribute ``ttl``; a sparse global secondary index ``pending-by-thread`` with
+  ``pending_thread`` (S) hash and ``pending_call`` (S) range, both set only while a record is pending.
 - audit (``ddb_audit_table``): ``stream`` (S) hash (always "audit"), ``seq`` (N) range; the head
   pointer is the item with ``seq`` = 0.
 """

@@ -11,9 +11,20 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-Status = Literal["pending", "approved", "rejected", "expired", "executing", "executed", "failed"]
+Status = Literal[
+    "pending",
+    "approved",
+    "executing",
+    "executed",
+    "failed",
+    "rejected",
+    "withdrawn",
+    "superseded",
+    "expired",
+    "refused",
+]
 OPEN = ("pending",)
-FINAL = ("rejected", "expired", "executed", "failed")
+FINAL = ("rejected", "withdrawn", "superseded", "expired", "refused", "executed", "failed")
 
 
 class Decision(BaseModel):
@@ -21,6 +32,18 @@ class Decision(BaseModel):
     decision: Literal["approve", "reject"]
     at: str
     note: str | None = None
+
+
+class Lease(BaseModel):
+    """Who is running an approved call, and until when nobody else may (an in-progress record)."""
+
+    owner: str = Field(description="host:pid:token of the executing process.")
+    by: str = Field(description="The requester on whose behalf it runs.")
+    expires_at: str
+
+    def live(self, now: datetime | None = None) -> bool:
+        """True while the lease holds."""
+        return (now or datetime.now(UTC)) <= datetime.fromisoformat(self.expires_at)
 
 
 class ApprovalRecord(BaseModel):
@@ -39,12 +62,21 @@ class ApprovalRecord(BaseModel):
     risk: str
     plan: dict[str, Any]
     policy: list[dict[str, Any]] = Field(default_factory=list)
+    policy_hash: str | None = Field(default=None, description="SHA-256 of the policy the request was filed under.")
+    demo: bool = Field(default=False, description="Filed under a demo identity (sandbox --as / OPSBOT_USER).")
     status: Status = "pending"
     approvals_needed: int = 1
     approved_by: list[str] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)
     created_at: str
     expires_at: str
+    approved_at: str | None = None
+    grant_expires_at: str | None = Field(
+        default=None, description="An approved call that has not started by then expires with its grant."
+    )
+    lease: Lease | None = None
+    closed_at: str | None = Field(default=None, description="When it left pending without running (real time).")
+    replaced_by: str | None = Field(default=None, description="The newer request that superseded this one.")
     executed_at: str | None = None
     result: dict[str, Any] | None = None
     reply: str | None = None
@@ -75,7 +107,13 @@ class ApprovalStore(Protocol):
         """The record, or None."""
 
     def list(self, status: str | None = None, limit: int = 100) -> list[ApprovalRecord]:
-        """Newest first, optionally only one status."""
+        """Newest first, optionally only one status (for people; decisions use the exact queries below)."""
+
+    def pending_for_thread(self, thread: str) -> list[ApprovalRecord]:
+        """Every pending record of ``thread``, however many there are (an indexed query)."""
+
+    def pending_for_call(self, thread: str, call_hash: str) -> list[ApprovalRecord]:
+        """Every pending record for exactly this call in ``thread`` (an indexed query)."""
 
     def replace(self, record: ApprovalRecord) -> ApprovalRecord:
         """Write ``record`` if its version is still current; returns it with version+1, else ConflictError."""

@@ -16,6 +16,11 @@ from tools.config import Settings
 
 STREAM = "audit"
 RECORD_TTL_SECONDS = 90 * 24 * 3600  # approvals and dedupe keys are kept 90 days
+# A sparse global secondary index over pending requests only: its keys (thread, call hash) are
+# written while a record is pending and removed when it leaves pending, so "pending in this
+# thread" and "pending for this call" are exact queries, never a scan with a window.
+PENDING_INDEX = "pending-by-thread"
+PENDING_THREAD, PENDING_CALL = "pending_thread", "pending_call"
 
 
 def _client(settings: Settings) -> Any:
@@ -37,7 +42,7 @@ class DynamoApprovalStore:
         self.ddb, self.table = client, table
 
     def _item(self, record: ApprovalRecord) -> dict[str, Any]:
-        return {
+        item = {
             "id": {"S": record.id},
             "status": {"S": record.status},
             "created_at": {"S": record.created_at},
@@ -45,6 +50,10 @@ class DynamoApprovalStore:
             "doc": {"S": record.model_dump_json()},
             "ttl": {"N": str(int(time.time()) + RECORD_TTL_SECONDS)},
         }
+        if record.status == "pending":
+            item[PENDING_THREAD] = {"S": record.thread}
+            item[PENDING_CALL] = {"S": record.call_hash}
+        return item
 
     def create(self, record: ApprovalRecord) -> None:
         self.ddb.put_item(TableName=self.table, Item=self._item(record), ConditionExpression="attribute_not_exists(id)")
@@ -67,6 +76,26 @@ class DynamoApprovalStore:
             records += [ApprovalRecord.model_validate_json(i["doc"]["S"]) for i in page["Items"] if "doc" in i]
         records.sort(key=lambda r: r.created_at, reverse=True)
         return records[:limit]
+
+    def pending_for_thread(self, thread: str) -> list[ApprovalRecord]:
+        return self._pending("#t = :t", {":t": {"S": thread}})
+
+    def pending_for_call(self, thread: str, call_hash: str) -> list[ApprovalRecord]:
+        return self._pending("#t = :t AND #c = :c", {":t": {"S": thread}, ":c": {"S": call_hash}})
+
+    def _pending(self, condition: str, values: dict[str, Any]) -> list[ApprovalRecord]:
+        pages = self.ddb.get_paginator("query").paginate(
+            TableName=self.table,
+            IndexName=PENDING_INDEX,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames={"#t": PENDING_THREAD, **({"#c": PENDING_CALL} if "#c" in condition else {})},
+            ExpressionAttributeValues=values,
+            ProjectionExpression="id",
+        )
+        ids = [item["id"]["S"] for page in pages for item in page["Items"]]
+        # A global index is eventually consistent: re-read each record and keep those still pending.
+        records = [r for r in (self.get(i) for i in ids) if r is not None and r.status == "pending"]
+        return sorted(records, key=lambda r: r.created_at)
 
     def replace(self, record: ApprovalRecord) -> ApprovalRecord:
         new = record.model_copy(update={"version": record.version + 1})

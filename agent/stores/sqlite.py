@@ -9,20 +9,46 @@ from typing import Any
 
 from agent.stores.approvals import ApprovalRecord, ConflictError, now_iso
 from agent.stores.audit import GENESIS, AuditEntry, AuditLog
-from tools.config import Settings
+from tools.config import Settings, private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS approvals (
-  id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL
+  id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL,
+  thread TEXT NOT NULL DEFAULT '', call_hash TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS once (key TEXT PRIMARY KEY, at TEXT NOT NULL);
 """
+# Decisions ask "what is pending in this thread / for this call" exactly; these indexes answer it
+# without reading the whole table (and without a newest-N window that could miss older requests).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, created_at);
+CREATE INDEX IF NOT EXISTS approvals_pending_by_thread ON approvals (status, thread, call_hash);
+"""
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    # Stores made before thread and call_hash were columns: add them, filled from each record.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(approvals)")}
+    for column in ("thread", "call_hash"):
+        if column not in columns:
+            try:
+                conn.execute(f"ALTER TABLE approvals ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
+            conn.execute(f"UPDATE approvals SET {column} = coalesce(json_extract(doc, '$.{column}'), '')")
+    conn.executescript(INDEXES)
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection usable from several threads, in WAL mode for several processes."""
+    """A connection usable from several threads, in WAL mode for several processes.
+
+    The file is created 0600 (SQLite gives its -wal and -shm files the same mode), and one that
+    another user owns, or that group or others may write, is refused.
+    """
+    private_file(path)
     conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA busy_timeout=30000")
@@ -39,8 +65,17 @@ class SqliteApprovalStore:
     def create(self, record: ApprovalRecord) -> None:
         with self.lock:
             self.conn.execute(
-                "INSERT INTO approvals (id, status, created_at, version, doc) VALUES (?, ?, ?, ?, ?)",
-                (record.id, record.status, record.created_at, record.version, record.model_dump_json()),
+                "INSERT INTO approvals (id, status, created_at, version, doc, thread, call_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.status,
+                    record.created_at,
+                    record.version,
+                    record.model_dump_json(),
+                    record.thread,
+                    record.call_hash,
+                ),
             )
 
     def get(self, approval_id: str) -> ApprovalRecord | None:
@@ -52,6 +87,18 @@ class SqliteApprovalStore:
         query = "SELECT doc FROM approvals" + (" WHERE status = ?" if status else "")
         query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
         params = (status, limit) if status else (limit,)
+        with self.lock:
+            rows = self.conn.execute(query, params).fetchall()
+        return [ApprovalRecord.model_validate_json(r[0]) for r in rows]
+
+    def pending_for_thread(self, thread: str) -> list[ApprovalRecord]:
+        return self._pending("thread = ?", (thread,))
+
+    def pending_for_call(self, thread: str, call_hash: str) -> list[ApprovalRecord]:
+        return self._pending("thread = ? AND call_hash = ?", (thread, call_hash))
+
+    def _pending(self, where: str, params: tuple[str, ...]) -> list[ApprovalRecord]:
+        query = f"SELECT doc FROM approvals WHERE status = 'pending' AND {where} ORDER BY created_at, rowid"
         with self.lock:
             rows = self.conn.execute(query, params).fetchall()
         return [ApprovalRecord.model_validate_json(r[0]) for r in rows]
@@ -119,6 +166,7 @@ def open_sqlite_stores(settings: Settings):
     home = settings.home_dir
     conn = connect(home / "opsbot.sqlite")
     conn.executescript(SCHEMA)
+    _migrate(conn)
 
     def open_checkpointer() -> Any:
         from langgraph.checkpoint.sqlite import SqliteSaver

@@ -115,8 +115,10 @@ def test_hoisting_keeps_values_and_stops_at_double_dash() -> None:
     assert hoist_global_options(argv) == ["--region", "us-west-2", "--json", "--as=bob", "ask", "list", "--", "--live"]
 
 
-def test_slack_accepts_live_after_the_command() -> None:
-    # GIVEN no Slack tokens WHEN `opsbot slack --live` THEN the option parses; the error is the missing token
+def test_slack_accepts_live_after_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN no Slack tokens (and no demo identity, which live refuses)
+    # WHEN `opsbot slack --live` THEN the option parses; the error is the missing token
+    monkeypatch.delenv("OPSBOT_USER")
     code, _, err = opsbot("slack", "--live")
     assert code == 2 and "No such option" not in err and "LIVE AWS" in err
     assert err.splitlines()[-1].startswith("error: no Slack bot token")
@@ -226,6 +228,7 @@ def test_bad_region_and_model_are_one_line_errors() -> None:
 
 
 def test_live_without_credentials_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPSBOT_USER")  # a demo identity is refused live before any AWS call
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
@@ -250,11 +253,13 @@ def test_tools_json_lists_effect_and_risk() -> None:
     assert "estimate_cost" in [r["name"] for r in doc["tools"]]
 
 
-def test_audit_verify_on_empty_log() -> None:
-    code, out, _ = opsbot("audit", "verify")
-    assert code == 0 and "intact" in out
+def test_audit_verify_on_empty_log_reports_no_audit_log() -> None:
+    # GIVEN a fresh home WHEN the log is verified THEN an empty log is not called intact
+    code, out, err = opsbot("audit", "verify")
+    assert code == 1 and "no audit log" in err and "intact" not in out
     code, out, _ = opsbot("audit", "verify", "--json")
-    assert code == 0 and envelope(out) == {"ok": True, "error": None, "checked": 0, "problems": [], "head": None}
+    doc = envelope(out)
+    assert code == 1 and doc["error"]["code"] == "tampered" and "no audit log" in doc["error"]["message"]
 
 
 def test_audit_verify_catches_a_head_that_is_gone() -> None:

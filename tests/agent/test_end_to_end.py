@@ -72,7 +72,7 @@ def test_endpoint_with_default_image_runs_after_approval() -> None:
     )
     doc = json.loads(out)
     assert doc["tool_calls"][0]["name"] == "create_inference_endpoint", doc["reply"]
-    code, out, _ = opsbot("approvals", "approve", doc["approval"]["id"], "--as", "erin", "--json")
+    code, out, _ = opsbot("approvals", "approve", doc["approval"]["id"], "--as", "carol", "--json")
     assert json.loads(out)["approval"]["status"] == "executed", out
     code, out, _ = opsbot("tools", "run", "describe_endpoint", "--args", '{"endpoint_name": "qa-bot"}', "--json")
     assert code == 0 and json.loads(out)["result"]["endpoint"]["instance_type"] == "ml.inf2.xlarge"
@@ -116,7 +116,15 @@ def test_resume_an_interrupted_run_from_the_cli(monkeypatch) -> None:
     with contextlib.suppress(SystemExit):
         Opsbot(get_settings()).decide(approval_id, user="alice", approve=True)
     monkeypatch.setattr(runtime, "run_approved", real_run)
-    # WHEN someone resumes it THEN it finishes and the cluster exists once
+    # WHEN someone resumes it while the dead run's lease still holds THEN it is refused, nothing runs
+    code, _, err = opsbot("approvals", "resume", approval_id)
+    assert code == 3 and "does not run twice" in err
+    # WHEN the lease has run out and someone resumes it THEN it finishes and the cluster exists once
+    store = Opsbot(get_settings()).stores.approvals
+    record = store.get(approval_id)
+    store.replace(
+        record.model_copy(update={"lease": record.lease.model_copy(update={"expires_at": "2000-01-01T00:00:00+00:00"})})
+    )
     code, out, _ = opsbot("approvals", "resume", approval_id, "--json")
     assert code == 0 and json.loads(out)["approval"]["status"] == "executed"
     _, out, _ = opsbot("tools", "run", "list_hyperpod_clusters", "--json")

@@ -163,8 +163,11 @@ def test_crash_between_approval_and_execution_then_resume_creates_once(settings)
         pending = bot.ask("make the bucket", user="dave")
         with pytest.raises(SystemExit):
             bot.decide(pending.approval.id, user="alice", approve=True)
-        assert bot.approvals.get(pending.approval.id).status == "executing"
-        # WHEN a fresh process resumes
+        record = bot.approvals.get(pending.approval.id)
+        assert record.status == "executing"
+        # WHEN a fresh process resumes once the crashed run's lease has run out
+        stale = record.lease.model_copy(update={"expires_at": "2000-01-01T00:00:00+00:00"})
+        bot.stores.approvals.replace(record.model_copy(update={"lease": stale}))
         fresh = Opsbot(settings, model=bucket_model())
         done = fresh.resume(pending.approval.id, user="alice")
     assert done.approval.status == "executed"

@@ -55,7 +55,7 @@ def test_write_waits_for_approval_then_runs_once(settings) -> None:
     assert pending.approval.status == "pending" and pending.tool_calls[0].name == "scale_endpoint"
     ctx = make_context(settings)
     assert run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx).result["endpoint"]["instance_count"] == 1
-    done = bot.decide(pending.approval.id, user="erin", approve=True)  # no model call is needed to execute
+    done = bot.decide(pending.approval.id, user="carol", approve=True)  # no model call is needed to execute
     assert done.approval.status == "executed"
     endpoint = run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx).result["endpoint"]
     assert endpoint["instance_count"] == 2

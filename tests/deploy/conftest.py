@@ -107,7 +107,7 @@ class LambdaHarness:
 
 
 def create_tables(ddb: Any, template: dict[str, Any], suffix: str) -> dict[str, str]:
-    """Create the template's tables (key schema, TTL) under unique names; returns logical id -> name."""
+    """Create the template's tables (key schema, indexes, TTL) under unique names; returns logical id -> name."""
     names = {}
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::DynamoDB::Table":
@@ -119,6 +119,9 @@ def create_tables(ddb: Any, template: dict[str, Any], suffix: str) -> dict[str, 
             AttributeDefinitions=props["AttributeDefinitions"],
             KeySchema=props["KeySchema"],
             BillingMode=props["BillingMode"],
+            **(
+                {"GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"]} if "GlobalSecondaryIndexes" in props else {}
+            ),
         )
         ttl = props.get("TimeToLiveSpecification")
         if ttl:

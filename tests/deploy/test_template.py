@@ -108,15 +108,57 @@ def test_no_tool_service_action_beyond_what_the_tools_use() -> None:
     used = needed(operations_in(tool_files())) | DERIVED
     granted = {a for a in actions() if a.split(":")[0] in TOOL_SERVICES}
     # S3 Tables actions come with the S3 Metadata configuration and its queries (not a boto3 call of ours).
-    extra = sorted(a for a in granted - used if not a.startswith("s3tables:") and a not in athena_result_actions())
+    # The policy may be kept in S3 (PolicyS3Uri): reading it is opsbot's own, not a tool's.
+    own = athena_result_actions() | actions_of("PolicyFromS3")
+    extra = sorted(a for a in granted - used if not a.startswith("s3tables:") and a not in own)
     assert extra == [], f"granted but never used by a tool: {extra}"
 
 
-def athena_result_actions() -> set[str]:
+def actions_of(sid: str) -> set[str]:
     for stmt in statements():
-        if stmt.get("Sid") == "AthenaResults":
-            return set(stmt["Action"])
+        if stmt.get("Sid") == sid:
+            acts = stmt["Action"]
+            return {acts} if isinstance(acts, str) else set(acts)
     return set()
+
+
+def athena_result_actions() -> set[str]:
+    return actions_of("AthenaResults")
+
+
+def test_the_policy_is_read_from_the_deployments_source_only() -> None:
+    # GIVEN the template WHEN the function reads its policy THEN it may read exactly what the source names
+    ops = {op for op in operations_in([ROOT / "agent" / "policy.py"]) if op.split(":")[0] in ("ssm", "s3")}
+    assert ops == {"ssm:GetParameter", "s3:GetObject"}
+    assert actions_of("PolicyFromSsm") == {"ssm:GetParameter"} and actions_of("PolicyFromS3") == {"s3:GetObject"}
+    env = template()["Resources"]["OpsbotFunction"]["Properties"]["Environment"]["Variables"]
+    assert "OPSBOT_POLICY_FILE" not in env and "OPSBOT_POLICY_SOURCE" in env
+
+
+def test_approvals_table_indexes_pending_requests_by_thread_and_call() -> None:
+    props = template()["Resources"]["ApprovalsTable"]["Properties"]
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "pending-by-thread"
+    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
+        ("pending_thread", "HASH"),
+        ("pending_call", "RANGE"),
+    ]
+    (query,) = [s for s in statements() if "dynamodb:Query" in s["Action"]]
+    assert {"Fn::Sub": "${ApprovalsTable.Arn}/index/pending-by-thread"} in query["Resource"]
+
+
+def test_audit_entries_are_copied_to_an_object_lock_bucket_opsbot_cannot_write() -> None:
+    res = template()["Resources"]
+    bucket = res["AuditArchiveBucket"]["Properties"]
+    assert bucket["ObjectLockEnabled"] is True
+    assert bucket["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
+    assert res["AuditTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    archive = res["AuditArchiveFunction"]["Properties"]
+    assert archive["Events"]["AuditEntries"]["Properties"]["Stream"] == {"Fn::GetAtt": ["AuditTable", "StreamArn"]}
+    (stmt,) = archive["Policies"][0]["Statement"]
+    assert stmt["Action"] == "s3:PutObject"
+    # opsbot's own role has no access to the archive at all
+    assert all("AuditArchiveBucket" not in str(s.get("Resource")) for s in statements())
 
 
 def test_state_tables_allow_what_the_stores_and_checkpointer_call() -> None:

@@ -27,7 +27,8 @@ def _answer(effect: str = "write", risk: str = "medium", status: str = "pending"
 @pytest.mark.parametrize(
     ("risk", "approved_by", "ok"),
     [
-        ("low", ["eval-user"], True),
+        ("low", ["eval-user"], False),  # not a listed person: approves nothing, even at "*"
+        ("low", ["dave"], True),
         ("medium", ["eval-user"], False),
         ("medium", ["dave"], True),
         ("high", ["dave"], False),
@@ -60,9 +61,15 @@ critical = ["@sre"]
 critical = 1
 [groups]
 sre = ["erin", "frank"]
+[people.alice]
+[people.dave]
+[people.erin]
+[people.frank]
 """
     )
     rules = ApprovalRules.from_policy_file(policy)
+    assert rules.shortfall("low", "eval-user", ["zed"]) is not None  # "*" is a listed person only
+    assert rules.shortfall("low", "eval-user", ["alice"]) is None
     # THEN the file's people count, but never self-approval above medium nor one approver for critical
     assert rules.shortfall("high", "eval-user", ["dave"]) is None
     assert rules.shortfall("high", "dave", ["dave"]) is not None

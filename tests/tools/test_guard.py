@@ -123,3 +123,93 @@ def test_athena_queries_count_as_reads_only_when_select(query: str, blocked: boo
                 athena.start_query_execution(QueryString=query or " ", WorkGroup="primary")
         else:
             assert athena.start_query_execution(QueryString=query, WorkGroup="primary")["QueryExecutionId"] == "q-1"
+
+
+def _bound(*operations, ttl: float = 60) -> guard.Grant:
+    return guard.Grant.for_operations("ap-1", "h", operations, time.time() + ttl)
+
+
+def test_a_grant_binds_the_resource_not_just_the_operation(ctx) -> None:
+    # GIVEN a grant for CreateBucket of exactly the approved bucket
+    s3 = ctx.clients.client("s3")
+    grant = _bound({"operation": "s3:CreateBucket", "params": {"Bucket": "approved-only"}})
+    with guard.activated(grant):
+        # WHEN another bucket is created under it THEN the guard refuses and names the difference
+        with pytest.raises(MutationBlockedError, match='only for Bucket="approved-only"'):
+            s3.create_bucket(Bucket="something-else")
+        s3.create_bucket(Bucket="approved-only")
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert "approved-only" in names and "something-else" not in names
+
+
+def test_the_grant_from_an_approval_record_carries_each_operations_parameters(ctx) -> None:
+    # GIVEN an approved record whose plan names the endpoint and count its UpdateEndpointWeightsAndCapacities uses
+    from agent.approvals import ApprovalService
+    from agent.policy import load_policy
+    from agent.stores import open_stores
+    from agent.stores.approvals import ApprovalRecord
+
+    stores = open_stores(ctx.settings)
+    operation = {
+        "operation": "sagemaker:UpdateEndpointWeightsAndCapacities",
+        "params": {
+            "EndpointName": "chat-prod",
+            "DesiredWeightsAndCapacities": [{"VariantName": "AllTraffic", "DesiredInstanceCount": 2}],
+        },
+    }
+    record = ApprovalRecord(
+        id="ap-bound",
+        call_hash="h",
+        tool="scale_endpoint",
+        args={},
+        account="123456789012",
+        region="us-east-1",
+        requester="dave",
+        thread="t",
+        effect="write",
+        risk="medium",
+        plan={"aws_operations": [operation]},
+        status="approved",
+        created_at="2026-01-01T00:00:00+00:00",
+        expires_at="2999-01-01T00:00:00+00:00",
+    )
+    grant = ApprovalService(stores.approvals, stores.audit, load_policy(ctx.settings)).grant(record)
+    sm = ctx.clients.client("sagemaker")
+    with guard.activated(grant):
+        # WHEN the call targets another endpoint, or another count THEN it is refused
+        twenty = [{"VariantName": "AllTraffic", "DesiredInstanceCount": 20}]
+        approved = operation["params"]["DesiredWeightsAndCapacities"]
+        for other in (
+            {"EndpointName": "llama8b-inf2", "DesiredWeightsAndCapacities": approved},
+            {"EndpointName": "chat-prod", "DesiredWeightsAndCapacities": twenty},
+        ):
+            with pytest.raises(MutationBlockedError, match="covers sagemaker:UpdateEndpointWeightsAndCapacities only"):
+                sm.update_endpoint_weights_and_capacities(**other)
+        # AND exactly the approved call passes
+        sm.update_endpoint_weights_and_capacities(**operation["params"])
+
+
+def test_parameters_compare_as_canonical_json_and_unlisted_keys_are_free() -> None:
+    grant = _bound(
+        {"operation": "sagemaker:UpdateCluster", "params": {"ClusterName": "c", "Groups": [{"a": 1, "b": 2}]}}
+    )
+    ok = {"ClusterName": "c", "Groups": [{"b": 2, "a": 1}], "NodeRecovery": "Automatic"}
+    assert grant.allows("sagemaker", "UpdateCluster", params=ok) is None
+    assert "ClusterName" in (grant.allows("sagemaker", "UpdateCluster", params={"Groups": [{"a": 1, "b": 2}]}) or "")
+    assert grant.allows("sagemaker", "UpdateCluster") is not None  # parameters unknown: refused
+
+
+def test_one_of_several_granted_parameter_sets_is_enough() -> None:
+    grant = _bound(
+        {"operation": "sagemaker:DeleteModel", "params": {"ModelName": "m1"}},
+        {"operation": "sagemaker:DeleteModel", "params": {"ModelName": "m2"}},
+    )
+    assert grant.allows("sagemaker", "DeleteModel", params={"ModelName": "m2"}) is None
+    assert grant.allows("sagemaker", "DeleteModel", params={"ModelName": "m3"}) is not None
+
+
+def test_old_records_with_plain_operation_names_are_bound_by_name(ctx) -> None:
+    with guard.activated(_bound("s3:CreateBucket")):
+        ctx.clients.client("s3").create_bucket(Bucket="old-style-grant")
+        with pytest.raises(MutationBlockedError, match="does not cover"):
+            ctx.clients.client("s3").delete_bucket(Bucket="old-style-grant")

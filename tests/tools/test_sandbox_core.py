@@ -48,3 +48,36 @@ def test_reset_reseeds(settings) -> None:
         s3.create_bucket(Bucket="to-be-forgotten")
     core.get_sandbox(settings).reset()
     assert "to-be-forgotten" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+class _RunsCode:
+    """A pickle payload that, when loaded, creates a marker file (what an attacker would do)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_state_written_outside_opsbot_is_refused_without_running_it(settings, tmp_path) -> None:
+    import pickle
+
+    import pytest
+
+    from tools.errors import OpsbotError
+
+    # GIVEN a sandbox in use, and a state file replaced by a pickle that runs code when loaded
+    sandbox = core.get_sandbox(settings)
+    make_context(settings).clients.client("s3").list_buckets()
+    marker = tmp_path / "code-ran"
+    sandbox.state_file.write_bytes(pickle.dumps({"moto": _RunsCode(str(marker)), "ext": {}}))
+    # WHEN another opsbot process loads the sandbox
+    fresh = core.Sandbox(sandbox.home, core.SEED_REGION)
+    # THEN the state is refused before anything is unpickled
+    with pytest.raises(OpsbotError, match="signature"), fresh.session():
+        pass
+    assert not marker.exists()
+    # AND a reset starts a fresh, signed sandbox
+    fresh.reset()
+    assert "training-data" in [b["Name"] for b in make_context(settings).clients.client("s3").list_buckets()["Buckets"]]

@@ -1,17 +1,24 @@
 """Sandbox lifecycle: start moto, hook in the extensions, seed, and share state between processes.
 
 State is the moto backends of the services opsbot uses plus the extensions' own store, pickled
-to ``OPSBOT_HOME/sandbox/state.pkl``. Each API call takes a file lock, reloads the state if
+to ``OPSBOT_HOME/sandbox/state.bin``. Each API call takes a file lock, reloads the state if
 another process changed it, and saves it after a mutating call, so the CLI, the chat and the
 Slack app on one machine see one account.
+
+Unpickling runs code, so the file is signed: an HMAC-SHA256 with a key kept beside it
+(``state.key``, 0600, made on first use). A state whose signature fails, or a key or state that
+another user owns or may write, is refused before anything is unpickled.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac
 import importlib
 import os
 import pickle
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +26,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tools.config import SANDBOX_ACCOUNT_ID, Settings
+from tools.config import SANDBOX_ACCOUNT_ID, Settings, UnsafeStateError, check_private
 from tools.guard import is_mutating
 from tools.sandbox.extensions import EXTENSION_MODULES, HANDLERS, Call, ExtensionError
 
@@ -36,6 +43,12 @@ _process_lock = threading.RLock()
 _mock: Any = None
 _current: Sandbox | None = None
 _seed_snapshot: bytes | None = None  # the freshly seeded state, reused by reset and new homes
+MAGIC = b"opsbot-sandbox-state-v1\n"
+KEY_BYTES = 32
+
+
+class SandboxStateError(UnsafeStateError):
+    """The sandbox state was changed outside opsbot (its signature fails); it is not loaded."""
 
 
 def _start_moto() -> None:
@@ -70,7 +83,9 @@ class Sandbox:
         self.region = region
         self.account = SANDBOX_ACCOUNT_ID
         self.home.mkdir(parents=True, exist_ok=True)
-        self.state_file = home / "state.pkl"
+        self.state_file = home / "state.bin"
+        self.key_file = home / "state.key"
+        self._key: bytes | None = None
         self.ext: dict[str, Any] = {}
         self._token: tuple[int, int, int] | None = None
         self._dirty = False
@@ -141,12 +156,59 @@ class Sandbox:
         if token is None:
             self._seed()
         elif token != self._token:
-            self._load(self.state_file.read_bytes())
+            self._load(self._verified(self.state_file))
             self._token = token
 
+    # ----------------------------------------------------------------- signing
+    def _signing_key(self) -> bytes:
+        """The HMAC key of this home's state, made (0600) on first use; called under the file lock."""
+        if self._key is None:
+            try:
+                fd = os.open(self.key_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except FileExistsError:
+                check_private(self.key_file)
+                key = self.key_file.read_bytes()
+                if len(key) != KEY_BYTES:
+                    raise SandboxStateError(
+                        f"sandbox key {self.key_file} is damaged; `opsbot sandbox reset` starts a fresh sandbox"
+                    ) from None
+            else:
+                key = secrets.token_bytes(KEY_BYTES)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(key)
+            self._key = key
+        return self._key
+
+    def _sign(self, blob: bytes) -> bytes:
+        mac = hmac.new(self._signing_key(), blob, hashlib.sha256).hexdigest().encode()
+        return MAGIC + mac + b"\n" + blob
+
+    def _verified(self, path: Path) -> bytes:
+        """The pickled state in ``path``, only if this home's key signed it (nothing is unpickled before)."""
+        check_private(path)
+        return self._unsigned(path.read_bytes(), path)
+
+    def _unsigned(self, signed: bytes, path: Path) -> bytes:
+        if self._key is None and not self.key_file.exists():
+            raise SandboxStateError(
+                f"sandbox state {path} has no key to check it against ({self.key_file} is missing), so it was not "
+                "loaded; `opsbot sandbox reset` starts a fresh sandbox"
+            )
+        mac, _, blob = signed[len(MAGIC) :].partition(b"\n")
+        expected = hmac.new(self._signing_key(), blob, hashlib.sha256).hexdigest().encode()
+        if not signed.startswith(MAGIC) or not hmac.compare_digest(mac, expected):
+            raise SandboxStateError(
+                f"sandbox state {path} fails its signature check (changed outside opsbot), so it was not loaded; "
+                "`opsbot sandbox reset` starts a fresh sandbox"
+            )
+        return blob
+
     def _load(self, blob: bytes) -> None:
+        """Load a state: the in-memory seed as is, or the bytes of the state file once their signature holds."""
         from moto.backends import get_backend
 
+        if blob.startswith(MAGIC):
+            blob = self._unsigned(blob, self.state_file)
         state = pickle.loads(blob)
         for service in STATEFUL_SERVICES:
             backends = get_backend(service)
@@ -169,7 +231,9 @@ class Sandbox:
 
     def _write(self, blob: bytes) -> None:
         tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_bytes(blob)
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(self._sign(blob))
         os.replace(tmp, self.state_file)
         self._token = self._file_token()
         self._dirty = False

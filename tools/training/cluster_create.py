@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tools.aws import create_once
-from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext
+from tools.base import AwsOperation, Effect, Plan, PlannedGroup, Risk, Tool, ToolArgs, ToolContext
 from tools.catalog import catalog, check_instance_type, instance_type_for, money, price, price_notes, price_source
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
@@ -366,6 +366,10 @@ def plan_create(ctx: ToolContext, args: CreateClusterArgs) -> Plan:
         cost_note=cost_note,
         instance_type=costliest.instance_type,
         instance_count=total,
+        instance_groups=[
+            PlannedGroup(name=g.group_name, instance_type=g.instance_type, instance_count=g.target_count)
+            for g in groups
+        ],
         facts={
             "orchestrator": args.orchestrator,
             "instance_groups": [

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
+from tools.base import AwsOperation, Effect, Plan, PlannedGroup, Risk, Tool, ToolContext
 from tools.catalog import cost_change, money, price_source
 from tools.errors import ToolInputError
 from tools.kinds import Count, Delta, Factor, Name, stays_required
@@ -175,6 +175,7 @@ def plan_scale(ctx: ToolContext, args: ScaleClusterArgs) -> Plan:
         cost_note=f"the group's spend after scaling; {price_source()}",
         instance_type=itype,
         instance_count=new,
+        instance_groups=[PlannedGroup(name=args.group_name, instance_type=itype, instance_count=new)],
         facts={
             "old_instance_count": old,
             "new_instance_count": new,

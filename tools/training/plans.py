@@ -362,6 +362,7 @@ def plan_purchase(ctx: ToolContext, args: PurchasePlanArgs) -> Plan:
         aws_operations=[buy],
         cost_usd_per_hour=offering.effective_usd_per_hour,
         cost_usd_total=offering.upfront_fee_usd,
+        upfront_usd=offering.upfront_fee_usd,
         cost_note="cost_usd_total is the upfront fee; cost_usd_per_hour is that fee spread over the reservation",
         instance_type=offering.instance_type,
         instance_count=offering.instance_count,

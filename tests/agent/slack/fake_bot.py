@@ -95,6 +95,10 @@ class FakeOpsbot:
         records = [self.get_approval(i) for i in reversed(list(self.records))]
         return [r for r in records if status is None or r.status == status][:limit]
 
+    def pending_in_thread(self, thread: str) -> list[ApprovalRecord]:
+        records = [self.get_approval(i) for i in self.records]
+        return [r for r in records if r.status == "pending" and r.thread == thread]
+
     def attach_card(self, approval_id: str, channel: str, ts: str) -> None:
         self.records[approval_id] = self.records[approval_id].model_copy(
             update={"slack_ref": {"channel": channel, "ts": ts}}

@@ -17,17 +17,32 @@ from tools.config import Settings, get_settings
 def create_tables(settings: Settings) -> None:
     """The three DynamoDB tables with the key schemas documented in agent.stores."""
     ddb = boto3.client("dynamodb", region_name=settings.region)
+    pending = [("pending_thread", "HASH"), ("pending_call", "RANGE")]
     specs = {
-        settings.ddb_checkpoint_table: ([("PK", "HASH"), ("SK", "RANGE")], [("PK", "S"), ("SK", "S")]),
-        settings.ddb_approvals_table: ([("id", "HASH")], [("id", "S")]),
-        settings.ddb_audit_table: ([("stream", "HASH"), ("seq", "RANGE")], [("stream", "S"), ("seq", "N")]),
+        settings.ddb_checkpoint_table: ([("PK", "HASH"), ("SK", "RANGE")], [("PK", "S"), ("SK", "S")], None),
+        settings.ddb_approvals_table: (
+            [("id", "HASH")],
+            [("id", "S"), ("pending_thread", "S"), ("pending_call", "S")],
+            ("pending-by-thread", pending),
+        ),
+        settings.ddb_audit_table: ([("stream", "HASH"), ("seq", "RANGE")], [("stream", "S"), ("seq", "N")], None),
     }
-    for name, (keys, attrs) in specs.items():
+    for name, (keys, attrs, index) in specs.items():
+        extra = {}
+        if index:
+            extra["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": index[0],
+                    "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in index[1]],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            ]
         ddb.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in keys],
             AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in attrs],
             BillingMode="PAY_PER_REQUEST",
+            **extra,
         )
 
 
@@ -130,3 +145,64 @@ def test_audit_detects_a_deleted_middle_record(stores: Stores) -> None:
         backend.ddb.delete_item(TableName=backend.table, Key={"stream": {"S": "audit"}, "seq": {"N": "2"}})
     report = stores.audit.verify()
     assert not report.ok and "missing" in report.problems[0]
+
+
+def _pending(rid: str, thread: str, call_hash: str, created_at: str) -> ApprovalRecord:
+    return _record(rid).model_copy(update={"thread": thread, "call_hash": call_hash, "created_at": created_at})
+
+
+def test_pending_for_thread_and_for_call_are_exact_beyond_any_window(stores: Stores) -> None:
+    # GIVEN two old pending requests in thread A, then 120 newer pending requests elsewhere
+    stores.approvals.create(_pending("ap-a1", "A", "h1", "2026-01-01T00:00:00+00:00"))
+    stores.approvals.create(_pending("ap-a2", "A", "h2", "2026-01-01T00:00:01+00:00"))
+    for i in range(120):
+        stores.approvals.create(_pending(f"ap-x{i}", f"X{i}", "h1", f"2026-01-02T00:{i // 60:02d}:{i % 60:02d}+00:00"))
+    # WHEN one of A's requests leaves pending
+    a2 = stores.approvals.get("ap-a2")
+    stores.approvals.replace(a2.model_copy(update={"status": "superseded"}))
+    # THEN thread A has exactly its one pending request, found by thread and by call
+    assert [r.id for r in stores.approvals.pending_for_thread("A")] == ["ap-a1"]
+    assert [r.id for r in stores.approvals.pending_for_call("A", "h1")] == ["ap-a1"]
+    assert stores.approvals.pending_for_call("A", "h2") == []
+    assert len(stores.approvals.pending_for_thread("X7")) == 1
+
+
+def test_sqlite_answers_pending_queries_from_an_index(settings: Settings) -> None:
+    stores = open_stores(settings)
+    plan = stores.approvals.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT doc FROM approvals WHERE status = 'pending' AND thread = ? AND call_hash = ?",
+        ("A", "h"),
+    ).fetchall()
+    assert "approvals_pending_by_thread" in str(plan)
+
+
+def test_audit_verify_with_a_witnessed_head_detects_removed_newest_entries(stores: Stores) -> None:
+    # GIVEN five entries and the head a witness kept after the fifth
+    for i in range(5):
+        stores.audit.record("decision", "alice", data={"n": i})
+    witnessed = stores.audit.head()
+    assert witnessed.startswith("5:") and stores.audit.verify(head=witnessed).ok
+    # WHEN someone who can write the store removes the two newest entries and moves the head pointer back
+    backend = stores.audit.backend
+    third = backend.entries()[2]
+    if hasattr(backend, "conn"):
+        backend.conn.execute("DELETE FROM audit WHERE seq > 3")
+        backend.conn.execute("UPDATE audit_head SET seq = 3, hash = ? WHERE id = 0", (third.hash,))
+    else:
+        for seq in ("4", "5"):
+            backend.ddb.delete_item(TableName=backend.table, Key={"stream": {"S": "audit"}, "seq": {"N": seq}})
+        backend.ddb.put_item(
+            TableName=backend.table,
+            Item={"stream": {"S": "audit"}, "seq": {"N": "0"}, "last_seq": {"N": "3"}, "last_hash": {"S": third.hash}},
+        )
+    # THEN the log alone still looks intact, but not against the witnessed head (with or without its seq)
+    assert stores.audit.verify().ok
+    report = stores.audit.verify(head=witnessed)
+    assert not report.ok and "newest entries were removed" in report.problems[0]
+    assert not stores.audit.verify(head=witnessed.split(":")[1]).ok
+    assert stores.audit.verify(head=f"3:{third.hash}").ok
+
+
+def test_an_empty_or_missing_audit_log_is_not_intact(stores: Stores) -> None:
+    report = stores.audit.verify()
+    assert not report.ok and report.entries == 0 and "no audit log" in report.problems[0]
