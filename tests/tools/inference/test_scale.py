@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -9,8 +10,9 @@ from botocore.stub import Stubber
 
 from tests.tools.helpers import approve_and_run, grant_for, record
 from tests.tools.inference.stubs import LIVE_ACCOUNT
-from tools import runtime
-from tools.errors import NotFoundError, ToolInputError
+from tools import guard, runtime
+from tools.errors import MutationBlockedError, NotFoundError, ToolInputError
+from tools.registry import get_tool
 
 
 # ------------------------------------------------------------------------------------- scale_endpoint
@@ -140,3 +142,21 @@ def test_scale_bad_input(ctx) -> None:
     assert err.value.field == "endpoint_name"
     with pytest.raises(NotFoundError):
         runtime.plan("scale_endpoint", {"endpoint_name": "missing", "instance_count": 2}, ctx)
+
+
+def test_an_approved_relative_change_runs_only_the_target_it_was_approved_for(ctx) -> None:
+    # GIVEN "add 2" to chat-prod approved while it had 1 instance: the plan pins DesiredInstanceCount 3
+    raw = {"endpoint_name": "chat-prod", "add_instances": 2}
+    plan = runtime.plan("scale_endpoint", raw, ctx)
+    args = runtime.args_dict(runtime.parse_args(get_tool("scale_endpoint"), raw))
+    call = guard.call_hash("scale_endpoint", args, ctx.account, ctx.region, ctx.requester or "", ctx.thread or "")
+    grant = guard.Grant.for_operations("ap-rel", call, plan.aws_operations, time.time() + 60)
+    # AND someone else scales it to 2 before the approved request runs
+    approve_and_run(ctx, "scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2}, approval_id="ap-other")
+    runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx)  # settles at 2
+    # WHEN it runs, "add 2" now means 4, which is not what was approved
+    with pytest.raises(MutationBlockedError, match="DesiredWeightsAndCapacities"):
+        runtime.run_approved("scale_endpoint", raw, ctx, grant)
+    # THEN the guard stopped it: the endpoint keeps the 2 instances it had
+    detail = runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx).result["endpoint"]
+    assert detail["instance_count"] == 2
