@@ -138,3 +138,11 @@ def test_the_readme_lists_every_tool() -> None:
     text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     listed = set(re.findall(r"^\| `(\w+)` \| (?:read|write|destructive) \|", text, re.MULTILINE))
     assert listed == {t.name for t in registry.tools()}
+
+
+def test_opsbot_tools_lists_the_reads() -> None:
+    # WHEN `opsbot tools --json` runs THEN the five reads are in the catalog, as reads
+    result = CliRunner().invoke(app, ["tools", "--json"])
+    rows = {r["name"]: r for r in json.loads(result.stdout)["tools"]}
+    reads = ("list_training_jobs", "list_caches", "get_endpoint_metrics", "summarize_spend", "summarize_s3_metadata")
+    assert {name: rows[name]["effect"] for name in reads} == dict.fromkeys(reads, "read")
