@@ -23,7 +23,7 @@ DEFAULT_REQUESTER = "eval-user"
 # default policy (critical needs two distinct leads).
 DEFAULT_APPROVERS = ("alice", "bob", "carol")
 # The conversation classes the per-class report groups by; a case carries at most one as a tag.
-CASE_CLASSES = ("question-about-write", "follow-up", "names", "ask-back", "cancel-confirm", "units")
+CASE_CLASSES = ("question-about-write", "follow-up", "names", "ask-back", "cancel-confirm", "units", "reads")
 # A case of this class is all questions: its turns count as questions unless they say otherwise.
 QUESTION_CLASS = "question-about-write"
 

@@ -199,6 +199,10 @@ class Tool(Generic[A, R]):
     # True when running the same call again changes nothing more (a scale to a count, a delete, a
     # stop): clients outside opsbot (MCP) are told so. Reads are idempotent whatever this says.
     idempotent: bool = False
+    # Turns relative arguments ("add 2 replicas", "double it": kinds DELTA and FACTOR) into the absolute
+    # target read from the current state, before plan and approval, so an approval binds the count.
+    # Returns the arguments with the target set and the relative arguments cleared.
+    resolve: Callable[[ToolContext, A], A] | None = None
     # How people ask for it, with slots for arguments: "scale {endpoint_name} to {instance_count}".
     # Syntax: words match as words (typos forgiven), {field} is an argument recognised by its kind,
     # (a|b) is a choice, [x] or [a|b] is optional. The one source for the offline model, the

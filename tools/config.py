@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     training_image_uri: str | None = Field(default=None, description="Default training image (Neuron DLC).")
     inference_image_uri: str | None = Field(default=None, description="Default inference image.")
 
+    neuron_metrics_namespace: str = Field(
+        default="NeuronMonitor",
+        description="CloudWatch namespace where neuron-monitor's NeuronCoreUtilization of Inf2/Trn endpoints is "
+        "published (dimensions EndpointName, VariantName); SageMaker publishes no Neuron utilisation itself.",
+    )
+
     athena_workgroup: str = "primary"
     athena_output_s3: str | None = None
     s3_metadata_catalog: str = Field(

@@ -9,6 +9,7 @@ knows what an argument is without guessing from its name or description.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,6 +26,8 @@ class Kind(StrEnum):
 
     INSTANCE_TYPE = "instance_type"  # ml.trn2.48xlarge, cache.r7g.large; ``of`` names the service
     COUNT = "count"  # a whole number of things; ``unit`` says of what (instance, replica, node)
+    DELTA = "delta"  # a signed change of a count: "add 2" is +2, "remove a node" is -1; ``unit`` says of what
+    FACTOR = "factor"  # a multiplier of a count: "double" is 2, "halve" is 0.5; ``unit`` says of what
     NUMBER = "number"  # any other number
     BYTES = "bytes"  # a size: "1 GB", "500 MiB"
     HOURS = "hours"  # a duration in hours: "2 days" is 48
@@ -61,11 +64,12 @@ class ArgKind:
     listed_by: str | None = None  # ID/NAME: the read tool that lists valid values
     required_when: tuple[str, str] | None = None  # required when another argument has this value
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ENUM: value -> phrases
+    instead_of: str | None = None  # DELTA/FACTOR: the absolute argument it stands in for (then not needed)
 
     def as_json(self) -> dict[str, Any]:
         """The kind as JSON, without empty attributes."""
         out: dict[str, Any] = {"kind": str(self.kind)}
-        for key in ("of", "unit", "role", "listed_by"):
+        for key in ("of", "unit", "role", "listed_by", "instead_of"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -84,7 +88,9 @@ class ArgKind:
         return schema
 
     def __hash__(self) -> int:
-        return hash((self.kind, self.of, self.unit, self.role, self.new, self.listed_by, self.required_when))
+        return hash(
+            (self.kind, self.of, self.unit, self.role, self.new, self.listed_by, self.required_when, self.instead_of)
+        )
 
 
 def Name(of: str, *, new: bool = False, listed_by: str | None = None) -> ArgKind:
@@ -95,6 +101,48 @@ def Name(of: str, *, new: bool = False, listed_by: str | None = None) -> ArgKind
 def Count(unit: str = "instance") -> ArgKind:
     """A count of ``unit`` (instance, replica, node)."""
     return ArgKind(Kind.COUNT, unit=unit)
+
+
+def Delta(unit: str = "instance", instead_of: str | None = None) -> ArgKind:
+    """A signed change of a count of ``unit`` ("add 2 replicas" is +2), resolved to an absolute target;
+    ``instead_of`` names the absolute argument it stands in for."""
+    return ArgKind(Kind.DELTA, unit=unit, instead_of=instead_of)
+
+
+def Factor(unit: str = "instance", instead_of: str | None = None) -> ArgKind:
+    """A multiplier of a count of ``unit`` ("double" is 2), resolved to an absolute target; ``instead_of``
+    names the absolute argument it stands in for."""
+    return ArgKind(Kind.FACTOR, unit=unit, instead_of=instead_of)
+
+
+def stays_required(absolute: str) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` for an argument model where another argument may stand in for ``absolute``
+    (its kind says ``instead_of``): a relative change for a count, a catalog model for its size. The
+    schema keeps ``absolute`` required and of its plain type, as readers that do not know ``instead_of``
+    expect (they ask for it when it is missing); a reader that knows it lets the other argument stand in.
+    The argument model itself accepts either."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        prop = schema.get("properties", {}).get(absolute)
+        if prop is None:
+            return
+        branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+        if branches:
+            prop.update({k: v for k, v in branches[0].items() if k not in prop})
+        prop.pop("default", None)
+        required = schema.setdefault("required", [])
+        if absolute not in required:
+            required.append(absolute)
+
+    return extra
+
+
+RELATIVE_KINDS = frozenset({Kind.DELTA, Kind.FACTOR})
+
+
+def relative_fields(model: type[BaseModel]) -> list[str]:
+    """The fields of ``model`` that state a change relative to the current state (DELTA, FACTOR)."""
+    return [name for name, kind in kinds_of(model).items() if kind.kind in RELATIVE_KINDS]
 
 
 def InstanceType(service: str | None = None) -> ArgKind:

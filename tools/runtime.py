@@ -24,6 +24,7 @@ from tools.errors import (
     ToolInputError,
     aws_error_message,
 )
+from tools.kinds import relative_fields
 from tools.registry import get as get_tool
 from tools.validation import first_error
 
@@ -64,24 +65,43 @@ def args_dict(args: ToolArgs) -> dict[str, Any]:
     return args.model_dump(mode="json", exclude_none=True)
 
 
+def resolve(tool: Tool, args: ToolArgs, ctx: ToolContext) -> ToolArgs:
+    """``args`` with relative changes ("add 2", "double") turned into absolute targets from the current
+    state (the tool's ``resolve`` hook); other calls pass through unchanged. Reads AWS, never writes."""
+    if tool.resolve is None or not any(getattr(args, f) is not None for f in relative_fields(tool.args_model)):
+        return args
+    return _aws(lambda: tool.resolve(ctx, args))  # type: ignore[misc]
+
+
+def resolve_args(name: str, raw: dict[str, Any] | str | None, ctx: ToolContext) -> dict[str, Any]:
+    """The call's normalised arguments with relative changes resolved: what an approval should bind."""
+    tool = get_tool(name)
+    return args_dict(resolve(tool, parse_args(tool, raw), ctx))
+
+
 def plan(name: str, raw: dict[str, Any] | str | None, ctx: ToolContext) -> Plan:
     """The plan of a call. Validates first; never writes.
 
-    The tool's plan function says what is its own (a read tool needs none: ``read_plan``); the
-    call's tool, normalised arguments, effect, risk and region come from the declaration.
+    Relative arguments are resolved first, so the plan (and the approval that binds its ``args``)
+    names the absolute target; what was asked is kept in ``facts['resolved_from']``. The tool's plan
+    function says what is its own (a read tool needs none: ``read_plan``); the call's tool, normalised
+    arguments, effect, risk and region come from the declaration.
     """
     tool = get_tool(name)
-    args = parse_args(tool, raw)
+    given = parse_args(tool, raw)
+    args = resolve(tool, given, ctx)
     own = _aws(lambda: tool.plan(ctx, args)) if tool.plan is not None else read_plan(tool, args)
-    return own.model_copy(
-        update={
-            "tool": tool.name,
-            "args": args_dict(args),
-            "effect": tool.effect,
-            "risk": tool.risk,
-            "region": own.region or ctx.region,
-        }
-    )
+    update: dict[str, Any] = {
+        "tool": tool.name,
+        "args": args_dict(args),
+        "effect": tool.effect,
+        "risk": tool.risk,
+        "region": own.region or ctx.region,
+    }
+    if args is not given:
+        asked = {f: getattr(given, f) for f in relative_fields(tool.args_model) if getattr(given, f) is not None}
+        update["facts"] = {**own.facts, "resolved_from": asked}
+    return own.model_copy(update=update)
 
 
 def read_plan(tool: Tool, args: ToolArgs) -> Plan:
@@ -112,6 +132,10 @@ def run_approved(name: str, raw: dict[str, Any], ctx: ToolContext, grant: guard.
     if time.time() > grant.expires_at:
         raise MutationBlockedError(f"grant {grant.approval_id} expired; nothing was run")
     ctx.idempotency_token = grant.approval_id
+    # An approval of a relative change ("add 2") binds the plan's AWS parameters, which hold the absolute
+    # target; resolving again here meets the same target unless the state moved, and then the guard's
+    # parameter check refuses the call.
+    args = resolve(tool, args, ctx)
     with guard.activated(grant):
         return _finish(tool, _aws(lambda: tool.run(ctx, args)))
 

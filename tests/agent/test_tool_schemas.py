@@ -38,7 +38,9 @@ def test_tool_schema_is_an_openai_function_without_references(tool) -> None:
     assert set(fn["parameters"]["properties"]) == set(tool.args_model.model_fields)
     # AND every argument keeps its description, required ones stay required, and no $ref is left
     assert all(p.get("description") for p in fn["parameters"]["properties"].values())
-    required = {n for n, f in tool.args_model.model_fields.items() if f.is_required()}
+    # (an argument another one may stand in for stays required in the schema: see tools.kinds.stays_required)
+    stays = set(tool.args_model.model_json_schema().get("required", []))
+    required = {n for n, f in tool.args_model.model_fields.items() if f.is_required()} | stays
     assert set(fn["parameters"].get("required", [])) == required
     assert "$ref" not in text and "$defs" not in text and '"title"' not in text
 
@@ -91,12 +93,14 @@ def test_out_of_domain_reply_and_usage_name_every_route() -> None:
 
 def test_each_specialist_sees_its_tools_narrowed_by_focus_plus_the_shared_ones() -> None:
     jobs = [t.name for t in specialist_tools("training", "jobs")]
-    assert jobs == [*registry.specialist("training").focuses["jobs"], "estimate_cost"]
+    assert jobs == [*registry.specialist("training").focuses["jobs"], "estimate_cost", "summarize_spend"]
     assert [t.name for t in specialist_tools("cache")] == [
+        "list_caches",
         "describe_cache",
         "recommend_cache_tuning",
         "tune_cache",
         "estimate_cost",
+        "summarize_spend",
     ]
 
 

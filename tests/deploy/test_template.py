@@ -21,6 +21,7 @@ IAM_NAME = {
     "s3:ListObjectsV2": "s3:ListBucket",
     "s3:HeadObject": "s3:GetObject",
     "s3:HeadBucket": "s3:ListBucket",
+    "s3:ListBuckets": "s3:ListAllMyBuckets",
     "dynamodb:TransactWriteItems": "dynamodb:PutItem",  # the audit log's transactions are conditional puts
 }
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
@@ -34,7 +35,10 @@ DERIVED = {
     "glue:GetTable",
     "lakeformation:GetDataAccess",
 }
-TOOL_SERVICES = ("sagemaker", "elasticache", "s3", "s3tables", "athena", "cloudwatch", "glue", "lakeformation", "iam")
+TOOL_SERVICES = (
+    *("sagemaker", "elasticache", "s3", "s3tables", "athena", "cloudwatch", "glue", "lakeformation", "iam"),
+    "ec2",
+)
 
 
 @cache

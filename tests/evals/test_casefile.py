@@ -174,6 +174,7 @@ CATALOG = [
     "scale_hyperpod_cluster",
     "delete_hyperpod_cluster",
     "launch_training_job",
+    "list_training_jobs",
     "describe_training_job",
     "stop_training_job",
     "search_training_plans",
@@ -182,14 +183,17 @@ CATALOG = [
     "create_inference_endpoint",
     "list_endpoints",
     "describe_endpoint",
+    "get_endpoint_metrics",
     "scale_endpoint",
     "delete_endpoint",
+    "list_caches",
     "describe_cache",
     "recommend_cache_tuning",
     "tune_cache",
     "query_s3_metadata",
     "enable_s3_metadata",
     "estimate_cost",
+    "summarize_spend",
 ]
 
 

@@ -4,6 +4,7 @@ test's toy domain) is offered everywhere the toolsets are read, with no other fi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated
@@ -102,7 +103,7 @@ def test_a_registered_toolset_is_in_the_bedrock_tool_schemas_of_its_specialist(t
     schemas = [tool_schema(t) for t in specialist_tools("toys")]
     # THEN it gets the toy tool's function schema (with the argument's kind) plus the shared tools
     names = [s["function"]["name"] for s in schemas]
-    assert names == ["count_marbles", "estimate_cost"]
+    assert names == ["count_marbles", "estimate_cost", "summarize_spend"]
     jar = schemas[0]["function"]["parameters"]["properties"]["jar"]
     assert jar["x-opsbot-kind"] == {"kind": "name", "of": "jar"}
     # AND the supervisor can route to it, and says what it covers
@@ -146,3 +147,20 @@ def test_a_route_or_tool_name_cannot_be_taken_twice(toy: Toolset) -> None:
     clash = Toolset(route="other", covers="Clash.", tools=(replace(registry.get("list_endpoints"), domain=""),))
     with pytest.raises(ValueError, match="tools already registered: list_endpoints"):
         registry.register(clash)
+
+
+def test_the_readme_lists_every_tool() -> None:
+    # GIVEN the README WHEN its tool table is read THEN every registered tool of opsbot is in it
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = set(re.findall(r"^\| `(\w+)` \| (?:read|write|destructive) \|", text, re.MULTILINE))
+    assert listed == {t.name for t in registry.tools()}
+
+
+def test_opsbot_tools_lists_the_reads() -> None:
+    # WHEN `opsbot tools --json` runs THEN the five reads are in the catalog, as reads
+    result = CliRunner().invoke(app, ["tools", "--json"])
+    rows = {r["name"]: r for r in json.loads(result.stdout)["tools"]}
+    reads = ("list_training_jobs", "list_caches", "get_endpoint_metrics", "summarize_spend", "summarize_s3_metadata")
+    assert {name: rows[name]["effect"] for name in reads} == dict.fromkeys(reads, "read")

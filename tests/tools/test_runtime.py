@@ -36,6 +36,7 @@ SAMPLES: dict[str, Sample] = {
         "input_s3_uri": "s3://training-data/x/",
         "output_s3_uri": "s3://checkpoints/x/",
     },
+    "list_training_jobs": {"status": "InProgress"},
     "describe_training_job": {"job_name": "llama-pretrain-stage1"},
     "stop_training_job": {"job_name": "llama-pretrain-stage1"},
     "search_training_plans": {"instance_type": "ml.trn2.48xlarge", "instance_count": 8, "duration_hours": 720},
@@ -48,8 +49,10 @@ SAMPLES: dict[str, Sample] = {
     },
     "list_endpoints": {},
     "describe_endpoint": {"endpoint_name": "chat-prod"},
+    "get_endpoint_metrics": {"endpoint_name": "llama8b-inf2", "window_minutes": 30},
     "scale_endpoint": {"endpoint_name": "chat-prod", "instance_count": 2},
     "delete_endpoint": {"endpoint_name": "llama8b-inf2"},
+    "list_caches": {},
     "describe_cache": {"cache_id": "kv-cache-prod"},
     "recommend_cache_tuning": {"cache_id": "kv-cache-prod", "workload": "kv-cache"},
     "tune_cache": {
@@ -59,8 +62,10 @@ SAMPLES: dict[str, Sample] = {
         "parameters": {"maxmemory-policy": "allkeys-lru"},
     },
     "query_s3_metadata": {"bucket": "training-data", "min_size_bytes": 1_000_000_000},
+    "summarize_s3_metadata": {"group_by": "tag", "tag_key": "split"},
     "enable_s3_metadata": {"bucket": "model-artifacts"},
     "estimate_cost": {"instance_type": "ml.trn2.48xlarge", "instance_count": 2, "hours": 3},
+    "summarize_spend": {"hours": 48},
 }
 TOOLS = registry.tools()
 WRITES = [t for t in TOOLS if t.is_write]

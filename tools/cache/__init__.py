@@ -1,5 +1,6 @@
 """The cache domain: ElastiCache (Valkey / Redis OSS) used as LLM KV cache and MoE expert cache.
 
+list_caches lists the replication groups and serverless caches with their hourly cost (``listing``);
 describe_cache reads a replication group with its last hour in CloudWatch; recommend_cache_tuning
 turns that into node type, replica and parameter advice whose ``tune_cache_args`` can be passed to
 tune_cache as they are; tune_cache makes the changes. Modules by idea: ``read`` (a group, its
@@ -9,8 +10,9 @@ tune_cache changes and how) and ``tune``, ``params`` (the parameter allowlist, `
 
 from __future__ import annotations
 
-from tools.base import Toolset
+from tools.base import Resource, Toolset
 from tools.cache.describe import DESCRIBE_TOOL
+from tools.cache.listing import LIST_TOOL
 from tools.cache.recommend import RECOMMEND_TOOL
 from tools.cache.tune import TUNE_TOOL
 
@@ -20,6 +22,14 @@ TOOLSET = Toolset(
         "ElastiCache (Valkey, Redis) used as KV cache or mixture-of-experts cache: metrics, tuning advice, "
         "node type, replicas, parameters."
     ),
-    tools=(DESCRIBE_TOOL, RECOMMEND_TOOL, TUNE_TOOL),
+    tools=(LIST_TOOL, DESCRIBE_TOOL, RECOMMEND_TOOL, TUNE_TOOL),
+    resources=(
+        Resource(
+            kind="cache",
+            nouns=("cache", "replication group", "valkey cache", "redis cache", "serverless cache", "elasticache"),
+            listed_by="list_caches",
+            names=lambda result: [c["cache_id"] for c in result.get("caches", [])],
+        ),
+    ),
     keywords=("cache", "valkey", "elasticache", "redis", "kv cache", "memcached", "maxmemory", "eviction", "hit rate"),
 )

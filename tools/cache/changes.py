@@ -62,7 +62,7 @@ class TuneWork:
     node_type: str | None = None  # new node type, if it changes
     replica_count: int | None = None  # new replicas per shard, if it changes
     target_group: str | None = None  # parameter group to write and attach
-    create_group: bool = False
+    new_group: bool = False
     attach_group: bool = False
     parameters_to_set: dict[str, str] = field(default_factory=dict)
     carried: dict[str, str] = field(default_factory=dict)  # kept from the current custom group
@@ -72,7 +72,7 @@ class TuneWork:
     def operations(self) -> list[str]:
         """The ``service:Operation`` writes, in the order ``apply`` makes them."""
         ops = []
-        if self.create_group:
+        if self.new_group:
             ops.append(OP_CREATE_GROUP)
         if self.parameters_to_set:
             ops.append(OP_MODIFY_GROUP)
@@ -88,7 +88,7 @@ class TuneWork:
         """Each write ``apply`` makes, in order, with the parameters that pin what it touches."""
         cache_id = self.group.cache_id
         ops = []
-        if self.create_group:
+        if self.new_group:
             ops.append(
                 AwsOperation(
                     operation=OP_CREATE_GROUP,
@@ -178,7 +178,7 @@ def _work_out_parameters(ctx: ToolContext, work: TuneWork, wanted: dict[str, str
             f"parameter group {target} exists for {family} but {group.cache_id} runs {group.parameter_group_family}; "
             "delete or rename that group first",
         )
-    work.create_group = family is None
+    work.new_group = family is None
     work.attach_group = True
     if not group.parameter_group.startswith("default."):
         user_set = read_parameters(ctx, group.parameter_group, source="user")
@@ -186,8 +186,8 @@ def _work_out_parameters(ctx: ToolContext, work: TuneWork, wanted: dict[str, str
     if group.cluster_mode:
         work.carried.setdefault("cluster-enabled", "yes")
     desired = {**work.carried, **wanted}
-    existing = {} if work.create_group else read_parameters(ctx, target)
-    work.parameters_to_set = {k: v for k, v in desired.items() if work.create_group or existing.get(k) != v}
+    existing = {} if work.new_group else read_parameters(ctx, target)
+    work.parameters_to_set = {k: v for k, v in desired.items() if work.new_group or existing.get(k) != v}
     work.changes.append(CacheChange(setting="parameter_group", old=group.parameter_group, new=target))
 
 
@@ -228,7 +228,7 @@ def apply(ctx: ToolContext, work: TuneWork) -> TuneResult:
     ec = ctx.clients.client("elasticache")
     group, done = work.group, []
     cache_id = group.cache_id
-    if work.create_group:
+    if work.new_group:
         tags = [{"Key": "opsbot:replication-group", "Value": cache_id}]
         if ctx.idempotency_token:
             tags.append({"Key": REQUEST_TAG, "Value": ctx.idempotency_token})

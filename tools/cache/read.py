@@ -127,6 +127,13 @@ def read_group(ctx: ToolContext, cache_id: str) -> CacheGroup:
     ec = ctx.clients.client("elasticache")
     found = describe_or_none(ec.describe_replication_groups, ReplicationGroupId=cache_id)
     if found is None:
+        if describe_or_none(ec.describe_serverless_caches, ServerlessCacheName=cache_id):
+            raise ToolInputError(
+                "cache_id",
+                cache_id,
+                "is a serverless cache: it has no nodes, replicas or parameter group to read or tune (list_caches "
+                "shows what it stores and costs)",
+            )
         ids = [
             g["ReplicationGroupId"] for g in paged(ec.describe_replication_groups, "ReplicationGroups", 50, "Marker")
         ]

@@ -1,5 +1,9 @@
 """tune_cache: change a replication group's node type, replicas per shard and allowlisted Valkey
-parameters (what changes, and how, is worked out in ``changes``)."""
+parameters (what changes, and how, is worked out in ``changes``).
+
+Replicas are absolute (``replica_count``) or a change of the current count (``add_replicas``:
+"add 2 replicas"), resolved before the plan so the approval binds the absolute count.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,13 @@ from tools.base import Effect, Plan, Risk, Tool, ToolContext
 from tools.cache.changes import TuneResult, apply, work_out
 from tools.cache.describe import CacheArgs
 from tools.cache.params import check_parameters, tunable_parameters
+from tools.cache.read import read_group
 from tools.catalog import catalog, cost_change, instance_type_for
 from tools.errors import ToolInputError
-from tools.kinds import ArgKind, Count, InstanceType, Kind
+from tools.kinds import ArgKind, Count, Delta, InstanceType, Kind
+from tools.relative import absolute_target
+
+MAX_REPLICAS = 5
 
 
 class TuneCacheArgs(CacheArgs):
@@ -28,6 +36,17 @@ class TuneCacheArgs(CacheArgs):
     replica_count: Annotated[
         int | None, Count("replica"), Field(default=None, description="Replicas per shard (node group), 0 to 5.")
     ]
+    add_replicas: Annotated[
+        int | None,
+        Delta("replica", instead_of="replica_count"),
+        Field(
+            default=None,
+            ge=-MAX_REPLICAS,
+            le=MAX_REPLICAS,
+            description="Instead of replica_count: replicas per shard to add (positive) or remove (negative), e.g. 2 "
+            "for 'add 2 replicas'.",
+        ),
+    ] = None
     parameters: Annotated[
         dict[str, Any] | None,
         ArgKind(Kind.MAPPING),
@@ -41,7 +60,7 @@ class TuneCacheArgs(CacheArgs):
     @field_validator("replica_count")
     @classmethod
     def _replicas(cls, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= 5:
+        if value is not None and not 0 <= value <= MAX_REPLICAS:
             raise ToolInputError("replica_count", value, "replicas per shard: an integer from 0 to 5")
         return value
 
@@ -52,9 +71,19 @@ class TuneCacheArgs(CacheArgs):
 
     @model_validator(mode="after")
     def _something(self) -> TuneCacheArgs:
-        if self.node_type is None and self.replica_count is None and self.parameters is None:
+        replicas = self.replica_count is not None or self.add_replicas is not None
+        if self.node_type is None and not replicas and self.parameters is None:
             raise ToolInputError("node_type", None, "give at least one of node_type, replica_count or parameters")
+        if self.replica_count is not None and self.add_replicas is not None:
+            raise ToolInputError("add_replicas", self.add_replicas, "give either replica_count or add_replicas")
         return self
+
+
+def tune_resolve(ctx: ToolContext, args: TuneCacheArgs) -> TuneCacheArgs:
+    """A change of replicas made absolute from the group's replicas per shard now."""
+    current = read_group(ctx, args.cache_id).replicas_per_node_group
+    what = f"{args.cache_id}'s replicas per shard"
+    return absolute_target(args, "replica_count", current, minimum=0, maximum=MAX_REPLICAS, what=what)
 
 
 def tune_plan(ctx: ToolContext, args: TuneCacheArgs) -> Plan:
@@ -151,4 +180,5 @@ TUNE_TOOL = Tool(
     plan=tune_plan,
     run=tune_run,
     render=tune_render,
+    resolve=tune_resolve,
 )

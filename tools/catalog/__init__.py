@@ -1,6 +1,7 @@
 """The instance catalog (``instances.yaml``, package data): prices, accelerators, where a type may go.
 
-The one place prices are looked up (``price``) and written for people (``money``).
+The one place prices are looked up (``price``) and written for people (``money``). The model catalog
+(``models.yaml``) is read by ``tools.catalog.models``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from tools.validation import checked
 
 
 class Accelerator(BaseModel):
+    """The accelerators of one instance."""
+
     kind: str
     count: int
     memory_gib: float
+    neuron_cores: int | None = Field(default=None, description="NeuronCores (Trainium, Inferentia).")
 
 
 class InstanceType(BaseModel):
@@ -26,23 +30,65 @@ class InstanceType(BaseModel):
 
     name: str
     uses: list[str]
-    price_usd_per_hour: float = Field(description="On-demand list price, us-east-1.")
+    price_usd_per_hour: float = Field(
+        description="On-demand list price, us-east-1 (or the estimate its note explains)."
+    )
+    price_date: str | None = Field(default=None, description="When the price was recorded; default the catalog's.")
+    price_note: str | None = Field(default=None, description="Why the price is an estimate, when AWS publishes none.")
     accelerator: Accelerator | None = None
     vcpus: int
     memory_gib: float
     network_gbps: float
+    efa: bool = Field(default=False, description="Elastic Fabric Adapter networking.")
+
+
+class UltraServer(BaseModel):
+    """An UltraServer type: instances in one NVLink domain, sold whole by training plans."""
+
+    name: str
+    instance_type: str
+    instance_count: int
+
+
+class ServerlessCachePrice(BaseModel):
+    """What ElastiCache Serverless bills for one engine."""
+
+    usd_per_gb_hour: float = Field(description="Data stored, per GB-hour.")
+    usd_per_million_ecpu: float = Field(description="ElastiCache Processing Units, per million.")
+    minimum_gb: float = Field(description="Data stored is billed at least at this.")
+
+    def per_hour(self, stored_gb: float, ecpu_per_second: float) -> float:
+        """Hourly cost of ``stored_gb`` held and ``ecpu_per_second`` used."""
+        return max(stored_gb, self.minimum_gb) * self.usd_per_gb_hour + (
+            ecpu_per_second * 3600 / 1e6 * self.usd_per_million_ecpu
+        )
 
 
 class Catalog(BaseModel):
+    """The instance catalog."""
+
     price_region: str
     price_date: str
     instances: list[InstanceType]
+    ultraservers: list[UltraServer] = Field(default_factory=list)
+    serverless_caches: dict[str, ServerlessCachePrice] = Field(default_factory=dict)
 
     def get(self, name: str) -> InstanceType | None:
+        """The row of ``name``, or None."""
         return next((i for i in self.instances if i.name == name), None)
 
     def for_use(self, use: str) -> list[InstanceType]:
+        """The rows that may be used for ``use``."""
         return [i for i in self.instances if use in i.uses]
+
+    def ultraserver(self, name: str) -> UltraServer | None:
+        """The UltraServer type ``name``, or None."""
+        return next((u for u in self.ultraservers if u.name == name), None)
+
+    def ultraservers_of(self, instance_type: str) -> list[UltraServer]:
+        """The UltraServer types made of ``instance_type``, smallest first."""
+        found = [u for u in self.ultraservers if u.instance_type == instance_type]
+        return sorted(found, key=lambda u: u.instance_count)
 
 
 @cache
@@ -96,6 +142,18 @@ def price(instance_type: str | None) -> float | None:
 def price_source() -> str:
     """Where prices come from, for cost notes."""
     return f"on-demand list price, {catalog().price_region}, {catalog().price_date}"
+
+
+def price_note(instance_type: str | None) -> str | None:
+    """Why the price of ``instance_type`` is an estimate (AWS publishes no on-demand price), or None."""
+    row = catalog().get(instance_type) if instance_type else None
+    return row.price_note if row else None
+
+
+def price_notes(instance_types: list[str]) -> list[str]:
+    """The price notes of these types, each once, in order."""
+    notes = [price_note(t) for t in dict.fromkeys(instance_types)]
+    return [n for n in notes if n]
 
 
 UNKNOWN = "n/a"

@@ -1,7 +1,8 @@
 """The data domain: S3 Metadata over training data.
 
 Modules by idea: ``query`` (query_s3_metadata) with its arguments (``query_args``) and SQL (``sql``),
-run on Athena (``athena``) or on the sandbox; ``enable`` (turn S3 Metadata on for a bucket).
+run on Athena (``athena``) or on the sandbox; ``summarize`` (counts and bytes by group, across
+buckets); ``enable`` (turn S3 Metadata on for a bucket).
 """
 
 from __future__ import annotations
@@ -9,16 +10,17 @@ from __future__ import annotations
 from tools.base import Toolset
 from tools.data.enable import ENABLE_TOOL
 from tools.data.query import QUERY_TOOL
+from tools.data.summarize import SUMMARIZE_TOOL
 
 TOOLSET = Toolset(
     route="data",
     covers=(
         "S3 Metadata over training data: which objects exist by bucket, prefix, size, date, storage class, "
-        "content type or tags; turning S3 Metadata on."
+        "content type or tags, the biggest ones, how many and how big in total by group; turning S3 Metadata on."
     ),
-    tools=(QUERY_TOOL, ENABLE_TOOL),
+    tools=(QUERY_TOOL, SUMMARIZE_TOOL, ENABLE_TOOL),
     keywords=(
         *("s3", "bucket", "object", "metadata", "dataset", "corpus", "parquet", "prefix", "storage class", "file"),
-        *("data", "changed", "added", "modified", "uploaded"),
+        *("data", "changed", "added", "modified", "uploaded", "glacier", "biggest", "largest", "terabytes"),
     ),
 )

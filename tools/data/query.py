@@ -2,7 +2,9 @@
 
 It answers questions about a bucket's objects (size, age, storage class, type, tags) on Athena in
 live mode and on DuckDB over the sandbox's buckets otherwise, with the same SQL (``sql``); its
-arguments are in ``query_args``.
+arguments are in ``query_args``. The rows come in the order asked (size, last modified or key), and
+a second, aggregate query counts and sums the whole match, so "how many" and "how big in total" are
+exact whatever the row limit.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from tools.data.sql import (
     CONTENT_TYPE_SUFFIXES,
     DEFAULT_TABLE,
     InventoryQuery,
+    build_aggregate_query,
     build_inventory_query,
     default_namespace,
 )
 from tools.errors import OpsbotError
 
 ATHENA_COST_NOTE = "Athena bills $5 per TB scanned (10 MB minimum per query); an inventory scan is usually far smaller"
+Engine = Literal["athena", "duckdb-sandbox"]
 
 
 class S3MetadataNotConfiguredError(OpsbotError):
@@ -46,7 +50,7 @@ class InventoryTarget:
     warnings: list[str] = field(default_factory=list)
 
 
-def _inventory_target(ctx: ToolContext, bucket: str) -> InventoryTarget:
+def inventory_target(ctx: ToolContext, bucket: str) -> InventoryTarget:
     config = metadata_configuration(ctx, bucket)
     enable = f"enable it with enable_s3_metadata (bucket={bucket}), which needs approval"
     if config is None:
@@ -83,17 +87,22 @@ class S3ObjectRow(BaseModel):
 
 
 class S3MetadataQueryResult(BaseModel):
-    """query_s3_metadata's result: the rows, their count and size, and the SQL that found them."""
+    """query_s3_metadata's result: the rows, the exact count and size of the whole match, and the SQL."""
 
     bucket: str
-    engine: Literal["athena", "duckdb-sandbox"]
+    engine: Engine
     table: str
     sql: str
     parameters: list[str | int]
-    row_count: int
-    total_size_bytes: int
+    aggregate_sql: str = Field(description="The query that counted and summed the whole match.")
+    order_by: str
+    descending: bool
+    row_count: int = Field(description="Rows returned.")
+    returned_bytes: int = Field(description="Size of the rows returned.")
+    matched_count: int = Field(description="Every object that matches (the aggregate query), not only those returned.")
+    total_size_bytes: int = Field(description="Total size of every object that matches (the aggregate query).")
     limit: int
-    limit_reached: bool = Field(description="True when there may be more matching objects than returned.")
+    limit_reached: bool = Field(description="True when more objects match than were returned.")
     rows: list[S3ObjectRow]
     query_execution_id: str | None = None
     data_scanned_bytes: int | None = None
@@ -101,13 +110,14 @@ class S3MetadataQueryResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-def _query(ctx: ToolContext, args: QueryS3MetadataArgs) -> tuple[InventoryTarget, InventoryQuery]:
-    target = _inventory_target(ctx, args.bucket)
-    query = build_inventory_query(args.filters(), ctx.settings.s3_metadata_catalog, target.namespace, target.table)
-    return target, query
+def _query(ctx: ToolContext, args: QueryS3MetadataArgs) -> tuple[InventoryTarget, InventoryQuery, InventoryQuery]:
+    target = inventory_target(ctx, args.bucket)
+    filters, catalog = args.query_filters(), ctx.settings.s3_metadata_catalog
+    rows = build_inventory_query(filters, catalog, target.namespace, target.table)
+    return target, rows, build_aggregate_query(filters, catalog, target.namespace, target.table)
 
 
-def _notes(args: QueryS3MetadataArgs) -> list[str]:
+def content_type_notes(args: Any) -> list[str]:
     if not args.content_type:
         return []
     suffixes = ", ".join(CONTENT_TYPE_SUFFIXES[args.content_type])
@@ -116,20 +126,50 @@ def _notes(args: QueryS3MetadataArgs) -> list[str]:
 
 def plan_query(ctx: ToolContext, args: QueryS3MetadataArgs) -> Plan:
     """The SQL that would run and where; reads the bucket's metadata configuration, writes nothing."""
-    target, query = _query(ctx, args)
+    target, query, aggregate = _query(ctx, args)
     sandbox = ctx.clients.is_sandbox
+    order = f"{args.order_by} {'descending' if args.is_descending else 'ascending'}"
     return Plan(
-        summary=f"query the S3 Metadata inventory of s3://{args.bucket} (at most {args.limit} objects)",
-        cost_note="sandbox: free" if sandbox else ATHENA_COST_NOTE,
+        summary=f"query the S3 Metadata inventory of s3://{args.bucket} (at most {args.limit} objects by {order}, "
+        "and the count and size of all that match)",
+        cost_note="sandbox: free" if sandbox else ATHENA_COST_NOTE + " (two queries: the rows and the totals)",
         facts={
             "engine": "duckdb-sandbox" if sandbox else "athena",
             "table": query.table,
             "sql": query.sql,
+            "aggregate_sql": aggregate.sql,
             "parameters": query.values(),
             "inventory_status": target.status,
         },
-        warnings=target.warnings + _notes(args),
+        warnings=target.warnings + content_type_notes(args),
     )
+
+
+@dataclass
+class Answer:
+    """Rows of one query and where they came from."""
+
+    rows: list[dict[str, Any]]
+    engine: Engine
+    query_execution_id: str | None = None
+    data_scanned_bytes: int | None = None
+
+
+def execute(ctx: ToolContext, query: InventoryQuery, bucket: str, limit: int) -> Answer:
+    """Run ``query`` on Athena in live mode, on DuckDB over the sandbox's bucket otherwise."""
+    if ctx.clients.is_sandbox:
+        from tools.sandbox.inventory import run_query as run_in_sandbox
+
+        return Answer(run_in_sandbox(ctx.clients.sandbox, query, bucket), "duckdb-sandbox")
+    s = ctx.settings
+    answer = athena.run(ctx.clients.client("athena"), query, s.athena_workgroup, s.athena_output_s3, limit)
+    return Answer(answer.rows, "athena", answer.query_execution_id, answer.data_scanned_bytes)
+
+
+def totals(answer: Answer) -> tuple[int, int]:
+    """(objects, bytes) of an aggregate query's one row (Athena answers text)."""
+    row = answer.rows[0] if answer.rows else {}
+    return int(row.get("objects") or 0), int(row.get("bytes") or 0)
 
 
 def _timestamp(value: Any) -> str:
@@ -160,36 +200,33 @@ def _row(raw: dict[str, Any]) -> S3ObjectRow:
 
 
 def run_query(ctx: ToolContext, args: QueryS3MetadataArgs) -> S3MetadataQueryResult:
-    """Run the inventory query: Athena in live mode, DuckDB over the sandbox's buckets otherwise."""
-    target, query = _query(ctx, args)
-    query_execution_id: str | None = None
-    scanned: int | None = None
-    if ctx.clients.is_sandbox:
-        from tools.sandbox.inventory import run_query as run_in_sandbox
-
-        raw_rows: list[dict[str, Any]] = run_in_sandbox(ctx.clients.sandbox, query, args.bucket)
-        engine: Literal["athena", "duckdb-sandbox"] = "duckdb-sandbox"
-    else:
-        s = ctx.settings
-        answer = athena.run(ctx.clients.client("athena"), query, s.athena_workgroup, s.athena_output_s3, args.limit)
-        raw_rows, engine = answer.rows, "athena"
-        query_execution_id, scanned = answer.query_execution_id, answer.data_scanned_bytes
-    rows = [_row(r) for r in raw_rows]
+    """Run the rows query and the aggregate query: Athena in live mode, DuckDB over the sandbox otherwise."""
+    target, query, aggregate = _query(ctx, args)
+    found = execute(ctx, query, args.bucket, args.limit)
+    counted = execute(ctx, aggregate, args.bucket, 1)
+    matched, total = totals(counted)
+    rows = [_row(r) for r in found.rows]
+    scanned = [n for n in (found.data_scanned_bytes, counted.data_scanned_bytes) if n is not None]
     return S3MetadataQueryResult(
         bucket=args.bucket,
-        engine=engine,
+        engine=found.engine,
         table=query.table,
         sql=query.sql,
         parameters=query.values(),
+        aggregate_sql=aggregate.sql,
+        order_by=args.order_by,
+        descending=args.is_descending,
         row_count=len(rows),
-        total_size_bytes=sum(r.size_bytes for r in rows),
+        returned_bytes=sum(r.size_bytes for r in rows),
+        matched_count=matched,
+        total_size_bytes=total,
         limit=args.limit,
-        limit_reached=len(rows) >= args.limit,
+        limit_reached=matched > len(rows),
         rows=rows,
-        query_execution_id=query_execution_id,
-        data_scanned_bytes=scanned,
+        query_execution_id=found.query_execution_id,
+        data_scanned_bytes=sum(scanned) if scanned else None,
         warnings=target.warnings,
-        notes=_notes(args),
+        notes=content_type_notes(args),
     )
 
 
@@ -212,10 +249,30 @@ def human_bytes(size: int) -> str:
     return f"{size} B"
 
 
+ORDER_WORDS = {
+    ("size", True): "largest first",
+    ("size", False): "smallest first",
+    ("last_modified", True): "newest first",
+    ("last_modified", False): "oldest first",
+    ("key", False): "by key",
+    ("key", True): "by key, Z to A",
+}
+
+
 def render_query(r: S3MetadataQueryResult) -> str:
-    """The matching objects, then the SQL that found them."""
-    more = " (limit reached; there may be more)" if r.limit_reached else ""
-    lines = [f"{r.row_count} objects in s3://{r.bucket}, {human_bytes(r.total_size_bytes)} in total{more}"]
+    """The exact count and size of the match, the rows returned, then the SQL that found them."""
+    if r.limit_reached:
+        head = (
+            f"{r.matched_count:,} objects in s3://{r.bucket} match, {human_bytes(r.total_size_bytes)} in total "
+            f"({r.total_size_bytes:,} bytes); the {r.row_count} shown, {ORDER_WORDS[(r.order_by, r.descending)]}, "
+            f"hold {human_bytes(r.returned_bytes)}:"
+        )
+    else:
+        head = (
+            f"{r.matched_count:,} objects in s3://{r.bucket}, {human_bytes(r.total_size_bytes)} in total "
+            f"({r.total_size_bytes:,} bytes), {ORDER_WORDS[(r.order_by, r.descending)]}:"
+        )
+    lines = [head]
     for row in r.rows:
         tags = " ".join(f"{_clean(k, 40)}={_clean(v, 60)}" for k, v in sorted(row.tags.items()))
         when = row.last_modified.replace("T", " ")[:16]
@@ -229,6 +286,8 @@ def render_query(r: S3MetadataQueryResult) -> str:
     ran = f" (query {r.query_execution_id})" if r.query_execution_id else ""
     lines.append(f"SQL run on {where}{ran}, parameters {r.parameters!r}:")
     lines += ["  " + line for line in r.sql.splitlines()]
+    lines.append("and for the totals:")
+    lines += ["  " + line for line in r.aggregate_sql.splitlines()]
     return "\n".join(lines)
 
 
@@ -236,9 +295,10 @@ QUERY_TOOL = Tool(
     name="query_s3_metadata",
     description=(
         "Find objects in a bucket by prefix, size, last-modified time, storage class, content type and tags, "
-        "from its S3 Metadata inventory table (SQL built by opsbot; returns the rows and the SQL)."
+        "ordered by size, last_modified or key (e.g. the biggest files), from its S3 Metadata inventory table; "
+        "reports the exact count and total size of the whole match, and the SQL."
     ),
-    label="query S3 Metadata (objects by prefix, size, date, class, tags)",
+    label="query S3 Metadata (objects by prefix, size, date, class, tags; biggest, newest)",
     phrasings=(
         "(list|show|find|get|query|search|which|what|count|locate|look for) [me] [the|all|any] "
         "(objects|files|keys|shards|documents|things|data|stuff) [in|under|from|of|inside] [the] [s3] [bucket] "

@@ -1,4 +1,5 @@
-"""Arguments of query_s3_metadata: typed inventory filters, read from what people and models write.
+"""Arguments of query_s3_metadata and summarize_s3_metadata: typed inventory filters (shared by both,
+``MetadataFilterArgs``), read from what people and models write.
 
 Sizes may be given as text ("500 MB", "2 GiB"), dates as ISO dates or date-times, tags as a
 mapping, "k=v,k2=v2", JSON text or S3's TagSet list; each is checked before any AWS call.
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from tools.base import ToolArgs
-from tools.data.sql import CONTENT_TYPE_SUFFIXES, STORAGE_CLASSES, InventoryFilters
+from tools.data.sql import CONTENT_TYPE_SUFFIXES, STORAGE_CLASSES, InventoryFilters, OrderBy
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Kind, Name
 from tools.validation import BucketName
@@ -91,15 +92,15 @@ def _one_of(field_name: str, value: str, name: str, allowed: Collection[str]) ->
     return name
 
 
-class QueryS3MetadataArgs(ToolArgs):
-    """query_s3_metadata's arguments: a bucket and the filters, all optional."""
+class MetadataFilterArgs(ToolArgs):
+    """The inventory filters both S3 Metadata reads take, all optional."""
 
     bucket: Annotated[
-        str,
+        str | None,
         Name("bucket"),
         BucketName,
-        Field(description="Bucket whose S3 Metadata inventory to query, e.g. training-data."),
-    ]
+        Field(default=None, description="Bucket whose S3 Metadata inventory to read, e.g. training-data."),
+    ] = None
     prefix: Annotated[
         str | None,
         ArgKind(Kind.PREFIX),
@@ -149,9 +150,6 @@ class QueryS3MetadataArgs(ToolArgs):
         dict[str, str] | None,
         ArgKind(Kind.TAGS),
         Field(default=None, description='Only objects carrying all these tags, e.g. {"dataset": "web-qa"}.'),
-    ]
-    limit: Annotated[
-        int, ArgKind(Kind.LIMIT), Field(default=100, ge=1, le=1000, description="Most rows to return (1-1000).")
     ]
 
     @field_validator("prefix")
@@ -205,7 +203,7 @@ class QueryS3MetadataArgs(ToolArgs):
         return value
 
     @model_validator(mode="after")
-    def _ranges(self) -> QueryS3MetadataArgs:
+    def _ranges(self) -> MetadataFilterArgs:
         low, high = self.min_size_bytes, self.max_size_bytes
         if low is not None and high is not None and low > high:
             raise ToolInputError("min_size_bytes", low, f"at most max_size_bytes ({high})")
@@ -216,10 +214,10 @@ class QueryS3MetadataArgs(ToolArgs):
             )
         return self
 
-    def filters(self) -> InventoryFilters:
-        """The typed filters the SQL is built from."""
+    def filters(self, bucket: str, **extra: Any) -> InventoryFilters:
+        """The typed filters the SQL is built from, for ``bucket``."""
         return InventoryFilters(
-            bucket=self.bucket,
+            bucket=bucket,
             prefix=self.prefix,
             min_size_bytes=self.min_size_bytes,
             max_size_bytes=self.max_size_bytes,
@@ -228,5 +226,52 @@ class QueryS3MetadataArgs(ToolArgs):
             storage_class=self.storage_class,
             content_type=self.content_type,
             tags=tuple(sorted((self.tags or {}).items())),
-            limit=self.limit,
+            **extra,
         )
+
+
+ORDER_SYNONYMS = {
+    "size": ("biggest", "largest", "smallest", "by size"),
+    "last_modified": ("newest", "latest", "most recent", "oldest", "by date"),
+    "key": ("by name", "alphabetical", "by key"),
+}
+
+
+class QueryS3MetadataArgs(MetadataFilterArgs):
+    """query_s3_metadata's arguments: a bucket, the filters, the order and how many rows."""
+
+    bucket: Annotated[
+        str,
+        Name("bucket"),
+        BucketName,
+        Field(description="Bucket whose S3 Metadata inventory to query, e.g. training-data."),
+    ]
+    order_by: Annotated[
+        OrderBy,
+        ArgKind(Kind.ENUM, synonyms=ORDER_SYNONYMS),
+        Field(
+            default="last_modified",
+            description="Order of the rows: size, last_modified (default) or key.",
+        ),
+    ] = "last_modified"
+    descending: Annotated[
+        bool | None,
+        ArgKind(Kind.BOOL),
+        Field(
+            default=None,
+            description="Largest or newest first (default for size and last_modified); false for smallest or "
+            "oldest first. Keys go A to Z unless true.",
+        ),
+    ] = None
+    limit: Annotated[
+        int, ArgKind(Kind.LIMIT), Field(default=100, ge=1, le=1000, description="Most rows to return (1-1000).")
+    ] = 100
+
+    @property
+    def is_descending(self) -> bool:
+        """The direction asked for, or the natural one of the order (size and time: largest first)."""
+        return self.descending if self.descending is not None else self.order_by != "key"
+
+    def query_filters(self) -> InventoryFilters:
+        """The filters of this query, with its bucket, order and limit."""
+        return self.filters(self.bucket, limit=self.limit, order_by=self.order_by, descending=self.is_descending)

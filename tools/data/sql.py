@@ -14,7 +14,16 @@ SQL portability notes (Trino/Athena and DuckDB must agree):
   ``element_at`` returns a value in Trino but a list in DuckDB, and ``m[k]`` on a missing key is
   an error in Trino, so the subscript only runs once the key is known to be there;
 - the prefix uses ``starts_with`` (no LIKE wildcards to escape in user text);
-- timestamps are bound as text and cast: ``CAST(? AS TIMESTAMP)``.
+- timestamps are bound as text and cast: ``CAST(? AS TIMESTAMP)``;
+- a group by key prefix or file extension uses ``regexp_extract(text, pattern, 1)`` with a pattern
+  fixed by opsbot (the depth an int formatted with ``%d``); no match is NULL in Trino and '' in DuckDB,
+  and both are "no prefix" or "no extension";
+- a group is named by its position (``GROUP BY 1``), so a bound value in the grouped expression (a tag
+  key) is bound once.
+
+Three queries are built from the same filters: the rows (``build_inventory_query``), the exact count and
+bytes of the whole match (``build_aggregate_query``), and count and bytes per group
+(``build_summary_query``).
 """
 
 from __future__ import annotations
@@ -25,6 +34,10 @@ from datetime import datetime
 from typing import Literal
 
 DEFAULT_TABLE = "inventory"
+OrderBy = Literal["size", "last_modified", "key"]
+ORDER_COLUMNS: dict[str, str] = {"size": "size", "last_modified": "last_modified_date", "key": "key"}
+GroupBy = Literal["storage_class", "prefix", "tag", "content_type", "modified_day"]
+MAX_PREFIX_DEPTH = 10
 
 # What a query returns, in this order. Tags come back as JSON text so both engines agree.
 RESULT_COLUMNS = ("key", "size", "last_modified_date", "storage_class", "object_tags")
@@ -130,6 +143,8 @@ class InventoryFilters:
     content_type: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     limit: int = 100
+    order_by: OrderBy = "last_modified"
+    descending: bool = True
 
 
 @dataclass(frozen=True)
@@ -153,10 +168,8 @@ def _timestamp_text(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def build_inventory_query(
-    filters: InventoryFilters, catalog: str, namespace: str, table_name: str = DEFAULT_TABLE
-) -> InventoryQuery:
-    """The SELECT over the inventory table that answers ``filters``."""
+def _where(filters: InventoryFilters) -> tuple[list[str], list[Param]]:
+    """The WHERE clauses of ``filters`` and their bound values, in order."""
     where: list[str] = ["bucket = ?", "COALESCE(is_delete_marker, FALSE) = FALSE"]
     params: list[Param] = [Param(filters.bucket, "varchar")]
     if filters.prefix:
@@ -186,12 +199,79 @@ def build_inventory_query(
     for tag_key, tag_value in filters.tags:
         where.append("CASE WHEN contains(map_keys(object_tags), ?) THEN object_tags[?] = ? ELSE FALSE END")
         params.extend([Param(tag_key, "varchar"), Param(tag_key, "varchar"), Param(tag_value, "varchar")])
+    return where, params
+
+
+def build_inventory_query(
+    filters: InventoryFilters, catalog: str, namespace: str, table_name: str = DEFAULT_TABLE
+) -> InventoryQuery:
+    """The SELECT over the inventory table that answers ``filters``, ordered as they say (ties by key)."""
+    where, params = _where(filters)
     table = qualified_table(catalog, namespace, table_name)
+    column = ORDER_COLUMNS[filters.order_by]
+    direction = "DESC" if filters.descending else "ASC"
+    order = f"{column} {direction}" + ("" if column == "key" else ", key")
     sql = (
         f"SELECT {_SELECT_LIST}\n"
         f"FROM {table}\n"
         "WHERE " + "\n  AND ".join(where) + "\n"
-        "ORDER BY last_modified_date DESC, key\n"
+        f"ORDER BY {order}\n"
         f"LIMIT {int(filters.limit):d}"
     )
     return InventoryQuery(sql=sql, params=tuple(params), table=table)
+
+
+def build_aggregate_query(
+    filters: InventoryFilters, catalog: str, namespace: str, table_name: str = DEFAULT_TABLE
+) -> InventoryQuery:
+    """The exact count and total bytes of every object ``filters`` match (no limit applies)."""
+    where, params = _where(filters)
+    table = qualified_table(catalog, namespace, table_name)
+    sql = f"SELECT COUNT(*) AS objects, COALESCE(SUM(size), 0) AS bytes\nFROM {table}\nWHERE " + "\n  AND ".join(where)
+    return InventoryQuery(sql=sql, params=tuple(params), table=table)
+
+
+def group_expression(group_by: GroupBy, prefix_depth: int = 1, tag_key: str | None = None) -> tuple[str, list[Param]]:
+    """The SQL of a group's key and its bound values."""
+    if group_by == "storage_class":
+        return "storage_class", []
+    if group_by == "prefix":
+        if not 1 <= int(prefix_depth) <= MAX_PREFIX_DEPTH:
+            raise ValueError(f"prefix depth {prefix_depth} is not 1 to {MAX_PREFIX_DEPTH}")
+        return f"regexp_extract(key, '^((?:[^/]+/){{1,{int(prefix_depth):d}}})', 1)", []
+    if group_by == "tag":
+        if not tag_key:
+            raise ValueError("grouping by tag needs a tag key")
+        expr = "CASE WHEN contains(map_keys(object_tags), ?) THEN object_tags[?] ELSE NULL END"
+        return expr, [Param(tag_key, "varchar"), Param(tag_key, "varchar")]
+    if group_by == "content_type":
+        return "regexp_extract(lower(key), '\\.([a-z0-9]+)$', 1)", []
+    if group_by == "modified_day":
+        return "CAST(CAST(last_modified_date AS DATE) AS VARCHAR)", []
+    raise ValueError(f"unknown grouping {group_by}")
+
+
+def build_summary_query(
+    filters: InventoryFilters,
+    catalog: str,
+    namespace: str,
+    group_by: GroupBy,
+    *,
+    prefix_depth: int = 1,
+    tag_key: str | None = None,
+    max_groups: int = 100,
+    table_name: str = DEFAULT_TABLE,
+) -> InventoryQuery:
+    """Count and bytes of the matching objects per group, largest first (at most ``max_groups``)."""
+    expr, group_params = group_expression(group_by, prefix_depth, tag_key)
+    where, params = _where(filters)
+    table = qualified_table(catalog, namespace, table_name)
+    sql = (
+        f"SELECT {expr} AS group_key, COUNT(*) AS objects, COALESCE(SUM(size), 0) AS bytes\n"
+        f"FROM {table}\n"
+        "WHERE " + "\n  AND ".join(where) + "\n"
+        "GROUP BY 1\n"
+        "ORDER BY bytes DESC, group_key\n"
+        f"LIMIT {int(max_groups):d}"
+    )
+    return InventoryQuery(sql=sql, params=tuple(group_params + params), table=table)

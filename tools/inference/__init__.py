@@ -1,7 +1,8 @@
 """The inference domain: SageMaker real-time endpoints on Inf2 and P6-B200, and instance sizing.
 
 Modules by idea: ``endpoints`` (reading endpoints: list), ``metrics`` (describe with CloudWatch),
-``create``, ``scale``, ``delete``, and ``sizing`` (which instance holds a model).
+``health`` (latency percentiles, errors, utilisation and a verdict), ``create``, ``scale``, ``delete``,
+and ``sizing`` (which instance holds a model).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from tools.base import Resource, Toolset
 from tools.inference.create import CREATE_TOOL
 from tools.inference.delete import DELETE_TOOL
 from tools.inference.endpoints import LIST_TOOL
+from tools.inference.health import METRICS_TOOL
 from tools.inference.metrics import DESCRIBE_TOOL
 from tools.inference.scale import SCALE_TOOL
 from tools.inference.sizing import RECOMMEND_TOOL
@@ -20,7 +22,7 @@ TOOLSET = Toolset(
         "SageMaker real-time endpoints on Inferentia2 (inf2) and P6-B200, and which instance a model needs "
         "(model size, dtype, context, concurrency)."
     ),
-    tools=(RECOMMEND_TOOL, CREATE_TOOL, LIST_TOOL, DESCRIBE_TOOL, SCALE_TOOL, DELETE_TOOL),
+    tools=(RECOMMEND_TOOL, CREATE_TOOL, LIST_TOOL, DESCRIBE_TOOL, METRICS_TOOL, SCALE_TOOL, DELETE_TOOL),
     resources=(
         Resource(
             kind="endpoint",
@@ -31,6 +33,6 @@ TOOLSET = Toolset(
     ),
     keywords=(
         *("inference", "endpoint", "serve", "serving", "inferentia", "latency", "deploy", "model", "context"),
-        *("concurrent", "concurrency", "llm"),
+        *("concurrent", "concurrency", "llm", "p99", "p50", "healthy", "slow", "5xx", "4xx"),
     ),
 )

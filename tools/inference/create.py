@@ -14,7 +14,7 @@ from tools.aws import create_once, describe_or_none, error_code
 from tools.base import REQUEST_TAG, AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext
 from tools.catalog import catalog, instance_type_for, money, price, price_source
 from tools.errors import ToolInputError
-from tools.inference.endpoints import VARIANT, config_name, fetch_endpoint, model_name
+from tools.inference.endpoints import VARIANT, EndpointInfo, config_name, fetch_endpoint, model_name
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
 from tools.validation import ImageUri, S3Uri, SageMakerName
 
@@ -83,8 +83,8 @@ def resolve_image(ctx: ToolContext, args: CreateEndpointArgs) -> str:
 def _tensor_parallel(instance_type: str) -> int:
     row = catalog().get(instance_type)
     assert row is not None and row.accelerator is not None
-    # Each Inferentia2 chip has two NeuronCores; a GPU is one tensor-parallel rank.
-    return row.accelerator.count * (2 if row.accelerator.kind == "inferentia2" else 1)
+    # A NeuronCore (two per Inferentia2 chip) or a GPU is one tensor-parallel rank.
+    return row.accelerator.neuron_cores or row.accelerator.count
 
 
 def container(ctx: ToolContext, args: CreateEndpointArgs) -> dict[str, Any]:
@@ -159,18 +159,16 @@ def create_operations(ctx: ToolContext, args: CreateEndpointArgs) -> list[AwsOpe
 
 
 def create_plan(ctx: ToolContext, args: CreateEndpointArgs) -> Plan:
-    """What the create makes and costs; warns if the name is taken."""
+    """What the create makes and costs; nothing to do when the endpoint exists as asked, refused when the
+    name is taken by another."""
     row = catalog().get(args.instance_type)
     assert row is not None and row.accelerator is not None
     image, role = resolve_image(ctx, args), ctx.sagemaker_role_arn
     cost = round(row.price_usd_per_hour * args.instance_count, 2)
     existing = fetch_endpoint(ctx, args.endpoint_name)
-    warnings = []
     if existing is not None:
-        warnings.append(
-            f"an endpoint named {args.endpoint_name} already exists ({existing.status}); the create will be "
-            "refused unless it is this request's own earlier attempt"
-        )
+        return _existing_plan(ctx, args, existing)
+    warnings: list[str] = []
     return Plan(
         summary=(
             f"create endpoint {args.endpoint_name}: {args.instance_count} x {args.instance_type} serving "
@@ -197,9 +195,39 @@ def create_plan(ctx: ToolContext, args: CreateEndpointArgs) -> Plan:
             "role_arn": role,
             "accelerators": f"{row.accelerator.count * args.instance_count} x {row.accelerator.kind}",
             "accelerator_memory_gib_per_instance": row.accelerator.memory_gib,
-            "endpoint_exists": existing is not None,
+            "endpoint_exists": False,
         },
         warnings=warnings,
+    )
+
+
+def _same_endpoint(ctx: ToolContext, args: CreateEndpointArgs, existing: EndpointInfo) -> bool:
+    """True if ``existing`` is what ``args`` asks for: opsbot's config, type, count, image and model data."""
+    if existing.endpoint_config_name != config_name(args.endpoint_name) or len(existing.variants) != 1:
+        return False
+    variant = existing.variants[0]
+    if (variant.instance_type, variant.desired_instance_count) != (args.instance_type, args.instance_count):
+        return False
+    model = describe_or_none(ctx.clients.client("sagemaker").describe_model, ModelName=model_name(args.endpoint_name))
+    have, want = (model or {}).get("PrimaryContainer", {}), container(ctx, args)
+    return have.get("Image") == want["Image"] and _model_data(have) == _model_data(want)
+
+
+def _existing_plan(ctx: ToolContext, args: CreateEndpointArgs, existing: EndpointInfo) -> Plan:
+    """The endpoint is there: as asked, there is nothing to do; otherwise the name is taken (refused now,
+    not after an approval)."""
+    if not _same_endpoint(ctx, args, existing):
+        raise _taken(
+            f"endpoint {args.endpoint_name}",
+            args.endpoint_name,
+            f"({existing.status}, {existing.instance_count} x {existing.instance_type})",
+        )
+    return Plan(
+        summary=f"endpoint {args.endpoint_name} already exists as asked ({existing.status}); nothing to create",
+        cost_usd_per_hour=existing.cost_usd_per_hour,
+        instance_type=args.instance_type,
+        instance_count=args.instance_count,
+        facts={"endpoint_exists": True, "status": existing.status},
     )
 
 
@@ -234,6 +262,24 @@ def create_run(ctx: ToolContext, args: CreateEndpointArgs) -> EndpointCreated:
     # Refuse a name that is taken before creating anything for it.
     existing = describe_or_none(sm.describe_endpoint, EndpointName=name)
     if existing is not None and not _ours(sm, existing, token, cname):
+        info = fetch_endpoint(ctx, name)
+        if info is not None and _same_endpoint(ctx, args, info):  # already as asked: nothing to make
+            return EndpointCreated(
+                endpoint_name=name,
+                endpoint_arn=info.endpoint_arn,
+                status=info.status,
+                instance_type=args.instance_type,
+                instance_count=args.instance_count,
+                model_name=mname,
+                endpoint_config_name=cname,
+                image_uri=spec["Image"],
+                model_s3_uri=args.model_s3_uri,
+                role_arn=role,
+                cost_usd_per_hour=round((price(args.instance_type) or 0.0) * args.instance_count, 2),
+                created=[],
+                reused=[f"model {mname}", f"endpoint config {cname}", f"endpoint {name}"],
+                request_tag=token,
+            )
         raise _taken(f"endpoint {name}", name, f"({existing.get('EndpointStatus')}) and was not made by this request")
 
     model, made = _create_once(

@@ -56,8 +56,14 @@ def _delete_operations(info: EndpointInfo | None, config: str | None, models: li
 
 
 def delete_plan(ctx: ToolContext, args: EndpointArgs) -> Plan:
-    """What goes and the hourly spend that stops."""
+    """What goes and the hourly spend that stops; no AWS write for an endpoint already deleting."""
     info = require_endpoint(ctx, args.endpoint_name)
+    if info.status == "Deleting":
+        return Plan(
+            summary=f"endpoint {info.endpoint_name} is already being deleted; nothing to do",
+            cost_usd_per_hour=0.0,
+            facts={"status": info.status},
+        )
     _, config, models = _delete_targets(ctx, args.endpoint_name)
     changes = [f"DeleteEndpoint {info.endpoint_name} ({info.status}, {info.instance_count} x {info.instance_type})"]
     changes += [f"DeleteEndpointConfig {config}"] if config else []
@@ -97,7 +103,11 @@ def delete_run(ctx: ToolContext, args: EndpointArgs) -> EndpointDeleted:
     """DeleteEndpoint, then the endpoint config and model opsbot made for it. Safe to run again."""
     sm = ctx.clients.client("sagemaker")
     info, config, models = _delete_targets(ctx, args.endpoint_name)
-    deleted = []
+    deleted: list[str] = []
+    if info is not None and info.status == "Deleting":  # on its way out already: nothing to add
+        return EndpointDeleted(
+            endpoint_name=args.endpoint_name, deleted=[], already_gone=False, cost_usd_per_hour_saved=None
+        )
     if info is not None and _delete(sm.delete_endpoint, EndpointName=args.endpoint_name):
         deleted.append(f"endpoint {args.endpoint_name}")
     if config and _delete(sm.delete_endpoint_config, EndpointConfigName=config):
@@ -117,6 +127,8 @@ def delete_render(r: EndpointDeleted) -> str:
     """What was deleted and the spend that stopped."""
     if r.already_gone and not r.deleted:
         return f"endpoint {r.endpoint_name} was already deleted; nothing left to remove"
+    if not r.deleted:
+        return f"endpoint {r.endpoint_name} is already being deleted; nothing to do"
     saved = (
         f"; {money(r.cost_usd_per_hour_saved, per_hour=True)} no longer billed"
         if r.cost_usd_per_hour_saved is not None

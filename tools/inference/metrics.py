@@ -1,5 +1,5 @@
 """describe_endpoint: one endpoint with its last hour of CloudWatch metrics (invocations, errors,
-model latency, CPU and GPU utilisation)."""
+model latency, CPU and GPU utilisation) and the health verdict of get_endpoint_metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from tools.base import Effect, Risk, Tool, ToolContext
 from tools.catalog import catalog, money
 from tools.inference.endpoints import EndpointArgs, EndpointInfo, require_endpoint
+from tools.inference.health import EndpointHealth, endpoint_health, verdict_line
 
 METRIC_WINDOW = timedelta(hours=1)
 METRIC_PERIOD = 300
@@ -47,6 +48,7 @@ class EndpointDetail(BaseModel):
     metrics_end: datetime
     metrics: list[MetricSummary]
     notes: list[str]
+    health: EndpointHealth = Field(description="The verdict of get_endpoint_metrics over the same hour.")
 
 
 def _metrics(ctx: ToolContext, info: EndpointInfo, end: datetime) -> tuple[list[MetricSummary], list[str]]:
@@ -135,8 +137,21 @@ def describe_run(ctx: ToolContext, args: EndpointArgs) -> EndpointDetail:
     info = require_endpoint(ctx, args.endpoint_name)
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     metrics, notes = _metrics(ctx, info, end)
+    health = endpoint_health(ctx, info, int(METRIC_WINDOW.total_seconds() // 60))
+    neuron = {
+        v.variant_name for v in health.variants if v.accelerator == "neuron" and v.accelerator_percent is not None
+    }
+    notes = [n for n in notes if not any(n.startswith(f"{name}: ") for name in neuron)]
+    for v in health.variants:
+        if v.variant_name in neuron:
+            notes.append(f"{v.variant_name}: NeuronCores {v.accelerator_percent:g} % busy on average (neuron-monitor)")
     return EndpointDetail(
-        endpoint=info, metrics_start=end - METRIC_WINDOW, metrics_end=end, metrics=metrics, notes=notes
+        endpoint=info,
+        metrics_start=end - METRIC_WINDOW,
+        metrics_end=end,
+        metrics=metrics,
+        notes=notes,
+        health=health,
     )
 
 
@@ -184,14 +199,15 @@ def describe_render(r: EndpointDetail) -> str:
             lines += [_metric_line(m) for m in mine]
     lines.append(f"metrics {r.metrics_start:%H:%M}-{r.metrics_end:%H:%M} UTC")
     lines += [f"note: {n}" for n in r.notes]
+    lines.append(verdict_line(r.health))
     return "\n".join(line for line in lines if line)
 
 
 DESCRIBE_TOOL = Tool(
     name="describe_endpoint",
     description=(
-        "Describe one SageMaker endpoint: status, variants, instances, cost, and CloudWatch metrics for the "
-        "last hour (invocations, errors, model latency, CPU and GPU utilisation)."
+        "Describe one SageMaker endpoint: status, variants, instances, cost, CloudWatch metrics for the "
+        "last hour (invocations, errors, model latency, CPU and GPU utilisation) and a health verdict."
     ),
     label="describe an endpoint",
     phrasings=(

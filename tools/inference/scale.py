@@ -1,28 +1,74 @@
-"""scale_endpoint: change the instance count of an endpoint's one variant."""
+"""scale_endpoint: change the instance count of an endpoint's one variant.
+
+The count is absolute (``instance_count``) or relative to the variant's desired count now
+(``add_instances``: "add 2", "remove one"; ``scale_factor``: "double"), resolved before the
+plan so the approval binds the absolute target.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
 from tools.catalog import cost_change
 from tools.errors import ToolInputError
 from tools.inference.create import MAX_INSTANCES
 from tools.inference.endpoints import EndpointArgs, EndpointInfo, require_endpoint
-from tools.kinds import Count
+from tools.kinds import Count, Delta, Factor, stays_required
+from tools.relative import absolute_target, one_target
 
 
 class ScaleEndpointArgs(EndpointArgs):
-    """scale_endpoint's arguments."""
+    """scale_endpoint's arguments: the new count, or a change of the current one."""
+
+    model_config = ConfigDict(json_schema_extra=stays_required("instance_count"))
 
     instance_count: Annotated[
-        int,
+        int | None,
         Count("instance"),
-        Field(ge=1, le=MAX_INSTANCES, description="The instance count the endpoint should have."),
-    ]
+        Field(
+            default=None,
+            ge=1,
+            le=MAX_INSTANCES,
+            description="The instance count the endpoint should have (or give add_instances or scale_factor).",
+        ),
+    ] = None
+    add_instances: Annotated[
+        int | None,
+        Delta("instance", instead_of="instance_count"),
+        Field(
+            default=None,
+            ge=-MAX_INSTANCES,
+            le=MAX_INSTANCES,
+            description="Instead of instance_count (leave that out): instances to add (positive) or remove "
+            "(negative), e.g. 2 for 'add 2 instances', -1 for 'remove one'.",
+        ),
+    ] = None
+    scale_factor: Annotated[
+        float | None,
+        Factor("instance", instead_of="instance_count"),
+        Field(
+            default=None,
+            gt=0,
+            le=100,
+            description="Instead of instance_count: multiply the current count, e.g. 2 for 'double', 0.5 'halve'.",
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ScaleEndpointArgs:
+        one_target(self, "instance_count")
+        return self
+
+    @property
+    def target(self) -> int:
+        """The absolute count (set once resolved)."""
+        if self.instance_count is None:
+            raise ToolInputError("instance_count", None, "resolve the relative change first")
+        return self.instance_count
 
 
 class EndpointScaled(BaseModel):
@@ -67,39 +113,57 @@ def scale_request(info: EndpointInfo, count: int) -> dict[str, Any]:
     }
 
 
+def scale_resolve(ctx: ToolContext, args: ScaleEndpointArgs) -> ScaleEndpointArgs:
+    """A relative change made absolute from the variant's desired count now."""
+    _, _, desired = _scale_target(ctx, args)
+    return absolute_target(
+        args, "instance_count", desired, minimum=1, maximum=MAX_INSTANCES, what=f"{args.endpoint_name}'s instance count"
+    )
+
+
 def scale_plan(ctx: ToolContext, args: ScaleEndpointArgs) -> Plan:
-    """Old and new count and the change in hourly cost."""
-    info, old, _ = _scale_target(ctx, args)
-    new = args.instance_count
+    """Old and new count and the change in hourly cost; no AWS write when the endpoint already has (or is
+    already heading to) that count."""
+    info, old, desired = _scale_target(ctx, args)
+    new = args.target
     before, after = _costs(info, old, new)
     delta = round(after - before, 2) if before is not None and after is not None else None
+    facts = {
+        "old_count": old,
+        "new_count": new,
+        "cost_usd_per_hour_before": before,
+        "cost_usd_per_hour_after": after,
+        "cost_usd_per_hour_delta": delta,
+        "status": info.status,
+    }
+    if desired == new:
+        state = f"already has {new}" if old == new else f"is already scaling to {new} ({old} now)"
+        return Plan(
+            summary=f"endpoint {info.endpoint_name} {state} instance(s); nothing to change",
+            cost_usd_per_hour=after,
+            instance_type=info.instance_type,
+            instance_count=new,
+            facts=facts,
+        )
     warnings = []
     if info.status != "InService":
         warnings.append(f"endpoint is {info.status}; SageMaker accepts a new capacity only when it is InService")
-    if old == new:
-        warnings.append(f"{info.endpoint_name} already has {old} instance(s); nothing would change")
     update = AwsOperation(operation="sagemaker:UpdateEndpointWeightsAndCapacities", params=scale_request(info, new))
     return Plan(
         summary=f"scale endpoint {info.endpoint_name} ({info.instance_type}) from {old} to {new} instance(s)",
         changes=[
+            f"instances of {info.endpoint_name}: {old} -> {new} x {info.instance_type}",
             f"UpdateEndpointWeightsAndCapacities {info.endpoint_name}/{info.variants[0].variant_name}: "
-            f"DesiredInstanceCount {old} -> {new}"
+            f"DesiredInstanceCount {old} -> {new}",
         ],
-        aws_operations=[update] if old != new else [],
+        aws_operations=[update],
         cost_usd_per_hour=after,
         cost_note=cost_change(before, after)
         if delta is not None
         else f"{info.instance_type} is not in the price catalog",
         instance_type=info.instance_type,
         instance_count=new,
-        facts={
-            "old_count": old,
-            "new_count": new,
-            "cost_usd_per_hour_before": before,
-            "cost_usd_per_hour_after": after,
-            "cost_usd_per_hour_delta": delta,
-            "status": info.status,
-        },
+        facts=facts,
         warnings=warnings,
     )
 
@@ -108,7 +172,7 @@ def scale_run(ctx: ToolContext, args: ScaleEndpointArgs) -> EndpointScaled:
     """Set the variant's desired instance count; no call if it is already the target."""
     sm = ctx.clients.client("sagemaker")
     info, old, desired = _scale_target(ctx, args)
-    variant, new = info.variants[0].variant_name, args.instance_count
+    variant, new = info.variants[0].variant_name, args.target
     changed = desired != new
     if changed:
         try:
@@ -169,4 +233,5 @@ SCALE_TOOL = Tool(
     plan=scale_plan,
     run=scale_run,
     render=scale_render,
+    resolve=scale_resolve,
 )

@@ -30,7 +30,7 @@ from tools.config import SANDBOX_ACCOUNT_ID, Settings, UnsafeStateError, check_p
 from tools.guard import is_mutating
 from tools.sandbox.extensions import EXTENSION_MODULES, HANDLERS, Call, ExtensionError
 
-STATEFUL_SERVICES = ("s3", "sagemaker", "elasticache", "cloudwatch")
+STATEFUL_SERVICES = ("s3", "sagemaker", "elasticache", "cloudwatch", "iam", "ec2")
 # The demo account lives in us-east-1; other regions of the sandbox exist and start empty.
 SEED_REGION = "us-east-1"
 FAKE_CREDENTIALS = {

@@ -7,7 +7,7 @@ AWS reports engine version and parameter group). The handlers here answer those 
 moto's own replication group objects. A change puts the group in "modifying" and is completed
 by the next DescribeReplicationGroups, as if AWS had finished (no sleeps); until then other changes are refused
 with InvalidReplicationGroupState, as AWS does. Parameter groups: ``ext_cache_params``; the
-nodes' CloudWatch metrics: ``ext_cache_metrics``.
+nodes' CloudWatch metrics: ``ext_cache_metrics``; serverless caches: ``ext_cache_serverless``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from tools.catalog import catalog
 from tools.sandbox import ext_cache_params as params
+from tools.sandbox import ext_cache_serverless as serverless
+from tools.sandbox import ext_metrics  # noqa: F401  (registers CloudWatch statistics with percentiles)
 from tools.sandbox.ext_cache_metrics import publish
 from tools.sandbox.extensions import Call, ExtensionError, extension
 
@@ -27,6 +29,9 @@ DEFAULT_ENGINE_VERSION = {"valkey": "8.0", "redis": "7.1"}
 MAX_REPLICAS = 5
 NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
 SEED_GROUP = "kv-cache-prod"
+SEED_SERVERLESS = "expert-cache"
+# Mixtral's expert weights kept hot for the serving fleet: 12 GB stored, 20k ECPUs a second.
+SEED_SERVERLESS_WORKLOAD = {"stored_gb": 12.0, "ecpu_per_second": 20000.0}
 SEED_WORKLOAD = {
     # An LLM serving fleet's KV-cache blocks: 24 GiB of hot blocks do not fit in 19.7 GiB
     # (cache.r7g.xlarge less 25 % reserved), so the primary evicts and the hit rate sags.
@@ -393,7 +398,8 @@ def decrease_replica_count(call: Call) -> dict[str, Any]:
 
 # -------------------------------------------------------------------------------------- seed
 def seed(sandbox: Sandbox) -> None:
-    """kv-cache-prod: Valkey 8.0 on cache.r7g.xlarge, 1 shard with 2 replicas, and an hour of metrics."""
+    """kv-cache-prod: Valkey 8.0 on cache.r7g.xlarge, 1 shard with 2 replicas, and an hour of metrics;
+    expert-cache: a Valkey serverless cache holding 12 GB."""
     client = sandbox.client("elasticache")
     client.create_replication_group(
         ReplicationGroupId=SEED_GROUP,
@@ -410,3 +416,12 @@ def seed(sandbox: Sandbox) -> None:
     )
     params.store(sandbox.ext)["workloads"][SEED_GROUP] = dict(SEED_WORKLOAD)
     client.describe_replication_groups(ReplicationGroupId=SEED_GROUP)  # the nodes publish their first hour
+    client.create_serverless_cache(
+        ServerlessCacheName=SEED_SERVERLESS,
+        Description="MoE expert cache for mixtral-8x7b serving",
+        Engine="valkey",
+        MajorEngineVersion="8",
+        Tags=[{"Key": "team", "Value": "inference"}],
+    )
+    serverless.set_workload(sandbox.ext, SEED_SERVERLESS, **SEED_SERVERLESS_WORKLOAD)
+    client.describe_serverless_caches(ServerlessCacheName=SEED_SERVERLESS)  # available, first hour of metrics

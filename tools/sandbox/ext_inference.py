@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from moto.backends import get_backend
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig
 
+from tools.sandbox import ext_metrics  # noqa: F401  (registers CloudWatch statistics with percentiles)
 from tools.sandbox.extensions import Call, ExtensionError, extension
 
 if TYPE_CHECKING:
@@ -253,6 +254,12 @@ def update_weights_and_capacities(call: Call) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- seed
 NEURON_IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.30.0-neuronx-sdk2.20.1"
 GPU_IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.36.0-lmi18.0.0-cu128"
+# A latency distribution as SageMaker publishes it each minute: values around the mean (x mean) and
+# how many requests took that long (per 100). Median 0.87 x mean, p90 1.44 x, p99 2.11 x.
+LATENCY_SHAPE = (
+    (0.555, 5), (0.666, 10), (0.776, 15), (0.865, 20), (0.943, 15), (1.054, 12), (1.220, 10), (1.442, 6),
+    (1.775, 4), (2.108, 2), (2.662, 1),
+)  # fmt: skip
 SEED_ENDPOINTS: tuple[dict[str, Any], ...] = (
     {
         "name": "chat-prod",
@@ -260,8 +267,10 @@ SEED_ENDPOINTS: tuple[dict[str, Any], ...] = (
         "image": GPU_IMAGE,
         "model_data": "s3://checkpoints/chat-70b/release-2026-10/",
         "age_days": 21,
-        # invocations per minute, model latency (us), and utilisation summed over devices as CloudWatch does
-        "metrics": {"Invocations": 1200, "ModelLatency": 850_000, "Invocation5XXErrors": 1},
+        # per minute: invocations and errors; latency means in microseconds (SageMaker's unit)
+        "per_minute": {"Invocations": 1200, "Invocation4XXErrors": 6, "Invocation5XXErrors": 1},
+        "latency_us": {"ModelLatency": 850_000, "OverheadLatency": 9_000},
+        # utilisation summed over devices, as CloudWatch reports it for an endpoint instance
         "instance_metrics": {
             "CPUUtilization": 2300,
             "MemoryUtilization": 35,
@@ -275,33 +284,52 @@ SEED_ENDPOINTS: tuple[dict[str, Any], ...] = (
         "image": NEURON_IMAGE,
         "model_data": "s3://checkpoints/llama-3.1-8b-neuron/",
         "age_days": 9,
-        "metrics": {"Invocations": 300, "ModelLatency": 420_000, "Invocation5XXErrors": 0},
+        # 2.1 % of the requests fail with a 5XX: the demo's endpoint that is not healthy
+        "per_minute": {"Invocations": 300, "Invocation4XXErrors": 1, "Invocation5XXErrors": 6.3},
+        "latency_us": {"ModelLatency": 420_000, "OverheadLatency": 7_000},
         "instance_metrics": {"CPUUtilization": 770, "MemoryUtilization": 22},
+        # NeuronCore use as neuron-monitor publishes it (average over the instance's cores)
+        "neuron_metrics": {"NeuronCoreUtilization": 64},
     },
 )
 SEED_ROLE = "arn:aws:iam::{account}:role/opsbot-sagemaker-execution"
 VARIANT = "AllTraffic"
+NEURON_NAMESPACE = "NeuronMonitor"  # the default of the neuron_metrics_namespace setting
 
 
 def _seed_metrics(cloudwatch: Any, endpoint: str, spec: dict[str, Any], now: datetime) -> None:
-    """One hour of one-minute datapoints with a gentle deterministic wave."""
+    """One hour of one-minute datapoints with a gentle deterministic wave; latency as distributions."""
     dims = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": VARIANT}]
-    units = {"Invocations": "Count", "Invocation5XXErrors": "Count", "ModelLatency": "Microseconds"}
-    for namespace, metrics in (
-        ("AWS/SageMaker", spec["metrics"]),
-        ("/aws/sagemaker/Endpoints", spec["instance_metrics"]),
-    ):
-        data = [
-            {
-                "MetricName": name,
-                "Dimensions": dims,
-                "Timestamp": now - timedelta(minutes=minute),
-                "Value": float(base) * (1 + 0.1 * ((minute % 12) - 6) / 6),
-                "Unit": units.get(name, "Percent"),
-            }
-            for name, base in metrics.items()
-            for minute in range(1, 61)
-        ]
+    units = {"Invocations": "Count", "Invocation4XXErrors": "Count", "Invocation5XXErrors": "Count"}
+    by_namespace: dict[str, list[dict[str, Any]]] = {"AWS/SageMaker": [], "/aws/sagemaker/Endpoints": []}
+    for minute in range(1, 61):
+        wave = 1 + 0.1 * ((minute % 12) - 6) / 6
+        at = now - timedelta(minutes=minute)
+        point = {"Dimensions": dims, "Timestamp": at}
+        calls = spec["per_minute"]["Invocations"] * wave
+        for name, base in spec["per_minute"].items():
+            by_namespace["AWS/SageMaker"].append(
+                {**point, "MetricName": name, "Value": base * wave, "Unit": units[name]}
+            )
+        for name, mean in spec["latency_us"].items():
+            by_namespace["AWS/SageMaker"].append(
+                {
+                    **point,
+                    "MetricName": name,
+                    "Values": [round(mean * wave * x) for x, _ in LATENCY_SHAPE],
+                    "Counts": [round(calls * share / 100, 2) for _, share in LATENCY_SHAPE],
+                    "Unit": "Microseconds",
+                }
+            )
+        for name, base in spec["instance_metrics"].items():
+            by_namespace["/aws/sagemaker/Endpoints"].append(
+                {**point, "MetricName": name, "Value": float(base) * wave, "Unit": "Percent"}
+            )
+        for name, base in spec.get("neuron_metrics", {}).items():
+            by_namespace.setdefault(NEURON_NAMESPACE, []).append(
+                {**point, "MetricName": name, "Value": float(base) * wave, "Unit": "Percent"}
+            )
+    for namespace, data in by_namespace.items():
         for start in range(0, len(data), 1000):
             cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + 1000])
 

@@ -5,6 +5,10 @@ deterministic offerings per request (fewer for large requests, none above 128 in
 same search on the same day gives the same offering ids. Upfront fees are the catalog's
 on-demand price for the whole reservation less a discount that grows with the lead time.
 CreateTrainingPlan only accepts an offering that a search returned.
+
+UltraServers: a search by UltraServerType/UltraServerCount (ml.u-p6e-gb200x36 or x72, the catalog's)
+offers whole UltraServers; their instance type (ml.p6e-gb200.36xlarge) is not offered instance by
+instance, as AWS sells it only as UltraServers.
 """
 
 from __future__ import annotations
@@ -50,15 +54,28 @@ def _first_start(after: datetime) -> datetime:
 
 @extension("sagemaker", "SearchTrainingPlanOfferings")
 def search_training_plan_offerings(call: Call) -> dict[str, Any]:
-    """SearchTrainingPlanOfferings for instances (UltraServers are not offered in the sandbox)."""
+    """SearchTrainingPlanOfferings for instances, or for whole UltraServers."""
     p = call.params
-    instance_type, count, hours = p.get("InstanceType"), p.get("InstanceCount"), p.get("DurationHours")
+    hours = p.get("DurationHours")
+    ultra = None
+    if p.get("UltraServerType"):
+        if p.get("InstanceType") or p.get("InstanceCount"):
+            raise ExtensionError("ValidationException", "Give InstanceType and InstanceCount, or UltraServerType.")
+        ultra = catalog().ultraserver(p["UltraServerType"])
+        if ultra is None:
+            known = ", ".join(u.name for u in catalog().ultraservers)
+            raise ExtensionError(
+                "ValidationException", f"Unknown UltraServerType {p['UltraServerType']}; known: {known}."
+            )
+        instance_type, count = ultra.instance_type, int(p.get("UltraServerCount") or 1) * ultra.instance_count
+    else:
+        instance_type, count = p.get("InstanceType"), p.get("InstanceCount")
     if not instance_type or not count or not hours:
         raise ExtensionError("ValidationException", "InstanceType, InstanceCount and DurationHours are required.")
     check_enum(instance_type, "ReservedCapacityInstanceType", "instanceType")
     targets = list(p.get("TargetResources") or ["hyperpod-cluster"])
     row = catalog().get(instance_type)
-    if row is None:
+    if row is None or (ultra is None and catalog().ultraservers_of(instance_type)):
         return {"TrainingPlanOfferings": []}
     days = math.ceil(hours / 24)  # capacity is reserved in whole days
     earliest = max(as_datetime(p["StartTimeAfter"]), now()) if p.get("StartTimeAfter") else now()
@@ -71,7 +88,8 @@ def search_training_plan_offerings(call: Call) -> dict[str, Any]:
         if end_before and end > end_before:
             continue
         fee = row.price_usd_per_hour * count * days * 24 * factor
-        offering_id = "tpo-" + short_hash(instance_type, count, days, start.isoformat(), *targets, length=24)
+        sold_as = (ultra.name,) if ultra else ()
+        offering_id = "tpo-" + short_hash(instance_type, count, days, start.isoformat(), *targets, *sold_as, length=24)
         zone = f"{call.region}{'abc'[index]}"
         offering = {
             "TrainingPlanOfferingId": offering_id,
@@ -82,7 +100,12 @@ def search_training_plan_offerings(call: Call) -> dict[str, Any]:
             "CurrencyCode": "USD",
             "ReservedCapacityOfferings": [
                 {
-                    "ReservedCapacityType": "Instance",
+                    "ReservedCapacityType": "UltraServer" if ultra else "Instance",
+                    **(
+                        {"UltraServerType": ultra.name, "UltraServerCount": count // ultra.instance_count}
+                        if ultra
+                        else {}
+                    ),
                     "InstanceType": instance_type,
                     "InstanceCount": count,
                     "AvailabilityZone": zone,
@@ -182,7 +205,8 @@ def create_training_plan(call: Call) -> dict[str, Any]:
         "ReservedCapacitySummaries": [
             {
                 "ReservedCapacityArn": arn(call, "reserved-capacity", short_hash(plan_arn, length=16)),
-                "ReservedCapacityType": "Instance",
+                "ReservedCapacityType": reserved["ReservedCapacityType"],
+                **{k: reserved[k] for k in ("UltraServerType", "UltraServerCount") if k in reserved},
                 "InstanceType": reserved["InstanceType"],
                 "TotalInstanceCount": reserved["InstanceCount"],
                 "Status": "Pending",

@@ -40,6 +40,7 @@ class Call:
 
 # The modules that register extensions and seed the demo account, in seeding order.
 EXTENSION_MODULES = (
+    "tools.sandbox.ext_account",
     "tools.sandbox.ext_training",
     "tools.sandbox.ext_inference",
     "tools.sandbox.ext_cache",

@@ -1,7 +1,10 @@
 """create_hyperpod_cluster: create a Slurm or EKS HyperPod cluster, once per request.
 
 Instance groups that run on a training plan add no hourly spend (the plan's capacity is prepaid);
-their list price is kept in the plan's facts as ``on_demand_equivalent_usd_per_hour``.
+their list price is kept in the plan's facts as ``on_demand_equivalent_usd_per_hour``. The plan checks
+what a real create needs (``readiness``): the lifecycle script, the execution role, the subnets and
+security groups, and EFA for the instance types that use it; a missing piece refuses the plan.
+A cluster of that name with that spec already there is a plan with nothing to do.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tools.aws import create_once
 from tools.base import AwsOperation, Effect, Plan, PlannedGroup, Risk, Tool, ToolArgs, ToolContext
-from tools.catalog import catalog, check_instance_type, instance_type_for, money, price, price_source
+from tools.catalog import catalog, check_instance_type, instance_type_for, money, price, price_notes, price_source
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
 from tools.training.clusters import (
@@ -27,10 +30,15 @@ from tools.training.clusters import (
     orchestrator_of,
 )
 from tools.training.common import is_own_attempt
+from tools.training.readiness import check_lifecycle, check_network, check_role
 from tools.validation import S3Uri, SageMakerName, sagemaker_name
 
 ON_CREATE_SCRIPT = "on_create.sh"
 EKS_ARN = re.compile(r"^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+MAX_VPC_IDS = 16  # VpcConfig takes at most 16 subnets and 5 security groups
+MAX_SECURITY_GROUPS = 5
 TRAINING_PLAN_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:training-plan/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}$"
 )
@@ -100,6 +108,46 @@ class CreateClusterArgs(ClusterArgs):
         ArgKind(Kind.ARN, of="training_plan"),
         Field(default=None, description="Run the instances on this training plan's reserved capacity."),
     ] = None
+    subnet_ids: Annotated[
+        list[str] | None,
+        ArgKind(Kind.ID, of="subnet"),
+        Field(
+            default=None,
+            min_length=1,
+            max_length=MAX_VPC_IDS,
+            description='VPC subnets for the instances, e.g. ["subnet-0abc..."] (with security_group_ids); '
+            "without them the cluster uses SageMaker's own VPC.",
+        ),
+    ] = None
+    security_group_ids: Annotated[
+        list[str] | None,
+        ArgKind(Kind.ID, of="security_group"),
+        Field(
+            default=None,
+            min_length=1,
+            max_length=MAX_SECURITY_GROUPS,
+            description="Security groups for the instances (with subnet_ids); for EFA instance types one must "
+            "allow all traffic to and from itself.",
+        ),
+    ] = None
+
+    @field_validator("subnet_ids")
+    @classmethod
+    def _subnets(cls, value: list[str] | None) -> list[str] | None:
+        for i, item in enumerate(value or []):
+            if not SUBNET_ID.match(item):
+                raise ToolInputError(f"subnet_ids[{i}]", item, "expected a subnet id like subnet-0123456789abcdef0")
+        return value
+
+    @field_validator("security_group_ids")
+    @classmethod
+    def _security_groups(cls, value: list[str] | None) -> list[str] | None:
+        for i, item in enumerate(value or []):
+            if not SECURITY_GROUP_ID.match(item):
+                raise ToolInputError(
+                    f"security_group_ids[{i}]", item, "expected a security group id like sg-0123456789abcdef0"
+                )
+        return value
 
     @field_validator("eks_cluster_arn")
     @classmethod
@@ -152,6 +200,9 @@ class CreateClusterArgs(ClusterArgs):
             raise ToolInputError("eks_cluster_arn", None, "required when orchestrator is eks: the EKS cluster's ARN")
         if self.orchestrator == "slurm" and self.eks_cluster_arn is not None:
             raise ToolInputError("eks_cluster_arn", self.eks_cluster_arn, "only allowed when orchestrator is eks")
+        if bool(self.subnet_ids) != bool(self.security_group_ids):
+            missing = "security_group_ids" if self.subnet_ids else "subnet_ids"
+            raise ToolInputError(missing, None, "a VPC needs both subnet_ids and security_group_ids")
         return self
 
     def groups(self) -> list[tuple[str, str, int]]:
@@ -200,6 +251,8 @@ def create_request(ctx: ToolContext, args: CreateClusterArgs) -> dict[str, Any]:
             group["TrainingPlanArn"] = args.training_plan_arn
         groups.append(group)
     request: dict[str, Any] = {"ClusterName": args.cluster_name, "InstanceGroups": groups, "NodeRecovery": "Automatic"}
+    if args.subnet_ids and args.security_group_ids:
+        request["VpcConfig"] = {"SecurityGroupIds": list(args.security_group_ids), "Subnets": list(args.subnet_ids)}
     if args.orchestrator == "eks":
         request["Orchestrator"] = {"Eks": {"ClusterArn": args.eks_cluster_arn}}
     tags = ctx.request_tags()
@@ -209,11 +262,11 @@ def create_request(ctx: ToolContext, args: CreateClusterArgs) -> dict[str, Any]:
 
 
 def create_operation(request: dict[str, Any]) -> AwsOperation:
-    """CreateCluster, pinned to the cluster's name and groups."""
-    return AwsOperation(
-        operation="sagemaker:CreateCluster",
-        params={"ClusterName": request["ClusterName"], "InstanceGroups": request["InstanceGroups"]},
-    )
+    """CreateCluster, pinned to the cluster's name, groups and network."""
+    params = {"ClusterName": request["ClusterName"], "InstanceGroups": request["InstanceGroups"]}
+    if "VpcConfig" in request:
+        params["VpcConfig"] = request["VpcConfig"]
+    return AwsOperation(operation="sagemaker:CreateCluster", params=params)
 
 
 def _planned_groups(args: CreateClusterArgs) -> list[GroupInfo]:
@@ -238,9 +291,47 @@ def _same_spec(described: dict[str, Any], args: CreateClusterArgs) -> bool:
     return have == set(args.groups()) and orchestrator_of(described)[0] == args.orchestrator
 
 
+def _existing_plan(args: CreateClusterArgs, existing: dict[str, Any], groups: list[GroupInfo]) -> Plan:
+    """A cluster of this name is there: with this spec there is nothing to do; with another, refuse now
+    (the run would refuse after someone approved it)."""
+    status = existing["ClusterStatus"]
+    if not _same_spec(existing, args):
+        have = ", ".join(
+            f"{g['InstanceGroupName']} {g.get('TargetCount')} x {g['InstanceType']}" for g in existing["InstanceGroups"]
+        )
+        raise ToolInputError(
+            "cluster_name",
+            args.cluster_name,
+            f"a HyperPod cluster with this name already exists ({status}: {have}); choose another name, or use "
+            "scale_hyperpod_cluster to resize it",
+        )
+    total = sum(g.target_count for g in groups)
+    return Plan(
+        summary=f"HyperPod cluster {args.cluster_name} already exists with this spec ({status}); nothing to create",
+        cost_usd_per_hour=round(sum(g.cost_usd_per_hour or 0.0 for g in groups), 2),
+        instance_type=groups[0].instance_type,
+        instance_count=total,
+        facts={"exists": True, "status": status, "cluster_arn": existing["ClusterArn"]},
+    )
+
+
 def plan_create(ctx: ToolContext, args: CreateClusterArgs) -> Plan:
-    """The groups, lifecycle scripts, role and hourly cost; warns when the name is taken."""
+    """The groups, lifecycle scripts, role, network and hourly cost, after checking that a real create has
+    what it needs; nothing to do when the cluster already exists with this spec."""
     groups = _planned_groups(args)
+    existing = describe_cluster(ctx, args.cluster_name)
+    if existing is not None:
+        return _existing_plan(args, existing, groups)
+    lifecycle = lifecycle_uri(ctx, args)
+    lifecycle_field = (
+        "lifecycle_s3_uri" if args.lifecycle_s3_uri else "lifecycle_s3_uri (OPSBOT_HYPERPOD_LIFECYCLE_S3_URI)"
+    )
+    types = [g.instance_type for g in groups]
+    checks = [
+        check_lifecycle(ctx, lifecycle, ON_CREATE_SCRIPT, lifecycle_field),
+        check_role(ctx, ctx.sagemaker_role_arn),
+        *check_network(ctx, args.subnet_ids, args.security_group_ids, types),
+    ]
     hourly = sum(g.cost_usd_per_hour or 0.0 for g in groups)
     list_price = sum((g.price_usd_per_hour or 0.0) * g.target_count for g in groups)
     costliest = max(groups, key=lambda g: (g.price_usd_per_hour or 0.0) * g.target_count)
@@ -252,30 +343,27 @@ def plan_create(ctx: ToolContext, args: CreateClusterArgs) -> Plan:
             f"{money(g.price_usd_per_hour, per_hour=True)} each"
             for g in groups
         ),
-        f"lifecycle scripts: {lifecycle_uri(ctx, args).rstrip('/')}/{ON_CREATE_SCRIPT}",
+        f"lifecycle scripts: {lifecycle.rstrip('/')}/{ON_CREATE_SCRIPT}",
         f"execution role: {ctx.sagemaker_role_arn}",
+        *(f"check {c.line()}" for c in checks),
         f"cost: {money(hourly, per_hour=True)} added while the cluster exists (all groups, {price_source()})",
     ]
-    warnings = []
+    notes = price_notes(types)
+    estimated = [t for t in dict.fromkeys(types) if price_notes([t])]
+    warnings = [f"{t} has no published on-demand price: its cost is an estimate (see the cost note)" for t in estimated]
+    warnings += [f"{c.name} not checked: {c.detail}" for c in checks if c.ok is None]
     if args.training_plan_arn:
         changes.append(
             f"capacity from training plan {args.training_plan_arn} "
             f"(prepaid; list price {money(list_price, per_hour=True)})"
         )
-    existing = describe_cluster(ctx, args.cluster_name)
-    if existing is not None:
-        outcome = (
-            "it has this spec, so the run returns it unchanged"
-            if _same_spec(existing, args)
-            else ("with another spec: the run will refuse")
-        )
-        warnings.append(f"cluster {args.cluster_name} already exists ({existing['ClusterStatus']}); {outcome}")
+    cost_note = f"runs until deleted; {price_source()}" + "".join(f"; {n}" for n in notes)
     return Plan(
         summary=f"create HyperPod cluster {args.cluster_name}: {total} instance(s), {money(hourly, per_hour=True)}",
         changes=changes,
         aws_operations=[create_operation(create_request(ctx, args))],
         cost_usd_per_hour=round(hourly, 2),
-        cost_note=f"runs until deleted; {price_source()}",
+        cost_note=cost_note,
         instance_type=costliest.instance_type,
         instance_count=total,
         instance_groups=[
@@ -289,11 +377,15 @@ def plan_create(ctx: ToolContext, args: CreateClusterArgs) -> Plan:
                 for g in groups
             ],
             "instance_types": sorted({g.instance_type for g in groups}),
-            "lifecycle_s3_uri": lifecycle_uri(ctx, args),
+            "lifecycle_s3_uri": lifecycle,
             "execution_role_arn": ctx.sagemaker_role_arn,
             "training_plan_arn": args.training_plan_arn,
+            "vpc": {"subnet_ids": args.subnet_ids, "security_group_ids": args.security_group_ids}
+            if args.subnet_ids
+            else None,
+            "readiness": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
             "on_demand_equivalent_usd_per_hour": round(list_price, 2),
-            "exists": existing is not None,
+            "exists": False,
         },
         warnings=warnings,
     )

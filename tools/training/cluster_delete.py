@@ -30,9 +30,15 @@ class ClusterDeleted(BaseModel):
 
 
 def plan_delete(ctx: ToolContext, args: ClusterArgs) -> Plan:
-    """What is terminated and the hourly spend that stops."""
+    """What is terminated and the hourly spend that stops; no AWS write for a cluster already deleting."""
     details = cluster_details(ctx, describe_required(ctx, args.cluster_name))
     nodes = sum(g.current_count for g in details.groups)
+    if details.status == "Deleting":
+        return Plan(
+            summary=f"HyperPod cluster {args.cluster_name} is already being deleted; nothing to do",
+            cost_usd_per_hour=0.0,
+            facts={"cluster_arn": details.cluster_arn, "status": details.status},
+        )
     return Plan(
         summary=f"delete HyperPod cluster {args.cluster_name} and its {nodes} instance(s)",
         changes=[

@@ -1,15 +1,21 @@
-"""scale_hyperpod_cluster: resize one instance group of a HyperPod cluster."""
+"""scale_hyperpod_cluster: resize one instance group of a HyperPod cluster.
+
+The count is absolute (``instance_count``) or relative to the group's target count now
+(``add_instances``: "add 4 nodes", "remove a node"; ``scale_factor``: "double"), resolved
+before the plan so the approval binds the absolute target.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools.base import AwsOperation, Effect, Plan, PlannedGroup, Risk, Tool, ToolContext
 from tools.catalog import cost_change, money, price_source
 from tools.errors import ToolInputError
-from tools.kinds import Count, Name
+from tools.kinds import Count, Delta, Factor, Name, stays_required
+from tools.relative import absolute_target, one_target
 from tools.training.clusters import DEFAULT_GROUP, MAX_GROUP_INSTANCES, ClusterArgs, describe_required, group_cost
 from tools.validation import SageMakerName
 
@@ -30,6 +36,8 @@ GROUP_UPDATE_FIELDS = (
 class ScaleClusterArgs(ClusterArgs):
     """scale_hyperpod_cluster's arguments."""
 
+    model_config = ConfigDict(json_schema_extra=stays_required("instance_count"))
+
     group_name: Annotated[
         str,
         Name("instance_group"),
@@ -37,10 +45,48 @@ class ScaleClusterArgs(ClusterArgs):
         Field(default=DEFAULT_GROUP, description="Instance group to resize."),
     ] = DEFAULT_GROUP
     instance_count: Annotated[
-        int,
+        int | None,
         Count("instance"),
-        Field(ge=1, le=MAX_GROUP_INSTANCES, description="New total number of instances in the group."),
-    ]
+        Field(
+            default=None,
+            ge=1,
+            le=MAX_GROUP_INSTANCES,
+            description="New total number of instances in the group (or give add_instances or scale_factor).",
+        ),
+    ] = None
+    add_instances: Annotated[
+        int | None,
+        Delta("instance", instead_of="instance_count"),
+        Field(
+            default=None,
+            ge=-MAX_GROUP_INSTANCES,
+            le=MAX_GROUP_INSTANCES,
+            description="Instead of instance_count (leave that out): instances to add (positive) or remove "
+            "(negative) from the group, e.g. 4 for 'add 4 nodes', -1 for 'remove a node'.",
+        ),
+    ] = None
+    scale_factor: Annotated[
+        float | None,
+        Factor("instance", instead_of="instance_count"),
+        Field(
+            default=None,
+            gt=0,
+            le=100,
+            description="Instead of instance_count: multiply the group's current count, e.g. 2 for 'double'.",
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ScaleClusterArgs:
+        one_target(self, "instance_count")
+        return self
+
+    @property
+    def target(self) -> int:
+        """The absolute count (set once resolved)."""
+        if self.instance_count is None:
+            raise ToolInputError("instance_count", None, "resolve the relative change first")
+        return self.instance_count
 
 
 class ClusterScaled(BaseModel):
@@ -91,37 +137,49 @@ def update_request(described: dict[str, Any], group_name: str, count: int) -> di
     return {"ClusterName": described["ClusterName"], "InstanceGroups": [spec]}
 
 
+def resolve_scale(ctx: ToolContext, args: ScaleClusterArgs) -> ScaleClusterArgs:
+    """A relative change made absolute from the group's target count now."""
+    _, _, old = _scale_target(ctx, args)
+    what = f"{args.cluster_name}/{args.group_name}'s instance count"
+    return absolute_target(args, "instance_count", old, minimum=1, maximum=MAX_GROUP_INSTANCES, what=what)
+
+
 def plan_scale(ctx: ToolContext, args: ScaleClusterArgs) -> Plan:
-    """Old and new size of the group and the change in its hourly cost."""
+    """Old and new size of the group and the change in its hourly cost; no AWS write when the group
+    already has that count."""
     described, group, old = _scale_target(ctx, args)
-    itype = group["InstanceType"]
-    before, after = _scale_costs(group, old, args.instance_count)
+    itype, new = group["InstanceType"], args.target
+    before, after = _scale_costs(group, old, new)
     delta = None if before is None or after is None else round(after - before, 2)
     warnings = []
     if described["ClusterStatus"] != "InService":
         warnings.append(f"cluster is {described['ClusterStatus']}; AWS accepts updates only when it is InService")
-    if old == args.instance_count:
-        warnings.append(f"group {args.group_name} already has {old} instance(s); the run changes nothing")
-    request = update_request(described, args.group_name, args.instance_count)
+    request = update_request(described, args.group_name, new)
+    unchanged = old == new
+    summary = (
+        f"group {args.group_name} of {args.cluster_name} already has {old} x {itype}; nothing to change"
+        if unchanged
+        else f"scale {args.cluster_name}/{args.group_name} from {old} to {new} x {itype}"
+    )
     return Plan(
-        summary=f"scale {args.cluster_name}/{args.group_name} from {old} to {args.instance_count} x {itype}",
-        changes=[
-            f"group {args.group_name} of {args.cluster_name}: {old} -> {args.instance_count} x {itype}",
+        summary=summary,
+        changes=[]
+        if unchanged
+        else [
+            f"group {args.group_name} of {args.cluster_name}: {old} -> {new} x {itype}",
             f"cost: {money(after, per_hour=True)} for the group after scaling (was {money(before, per_hour=True)}; "
             f"{money(delta, per_hour=True, signed=True)})",
         ],
-        aws_operations=[AwsOperation(operation="sagemaker:UpdateCluster", params=request)]
-        if old != args.instance_count
-        else [],
+        aws_operations=[] if unchanged else [AwsOperation(operation="sagemaker:UpdateCluster", params=request)],
         cost_usd_per_hour=after,
         cost_note=f"the group's spend after scaling; {price_source()}",
         instance_type=itype,
-        instance_count=args.instance_count,
-        instance_groups=[PlannedGroup(name=args.group_name, instance_type=itype, instance_count=args.instance_count)],
+        instance_count=new,
+        instance_groups=[PlannedGroup(name=args.group_name, instance_type=itype, instance_count=new)],
         facts={
             "old_instance_count": old,
-            "new_instance_count": args.instance_count,
-            "instance_count_delta": args.instance_count - old,
+            "new_instance_count": new,
+            "instance_count_delta": new - old,
             "cost_usd_per_hour_before": before,
             "cost_usd_per_hour_delta": delta,
             "cluster_status": described["ClusterStatus"],
@@ -135,16 +193,16 @@ def run_scale(ctx: ToolContext, args: ScaleClusterArgs) -> ClusterScaled:
     """UpdateCluster with the group's new count; no call when it already has that count."""
     sm = ctx.clients.client("sagemaker")
     described, group, old = _scale_target(ctx, args)
-    changed = old != args.instance_count
+    changed = old != args.target
     if changed:
-        sm.update_cluster(**update_request(described, args.group_name, args.instance_count))
-    before, after = _scale_costs(group, old, args.instance_count)
+        sm.update_cluster(**update_request(described, args.group_name, args.target))
+    before, after = _scale_costs(group, old, args.target)
     return ClusterScaled(
         cluster_name=args.cluster_name,
         group_name=args.group_name,
         instance_type=group["InstanceType"],
         old_count=old,
-        new_count=args.instance_count,
+        new_count=args.target,
         changed=changed,
         status="Updating" if changed else described["ClusterStatus"],
         cost_usd_per_hour_before=before,
@@ -190,4 +248,5 @@ SCALE_TOOL = Tool(
     plan=plan_scale,
     run=run_scale,
     render=render_scale,
+    resolve=resolve_scale,
 )

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from tools.aws import create_once
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
-from tools.catalog import instance_type_for, money, price, price_source
+from tools.catalog import instance_type_for, money, price, price_notes, price_source
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
 from tools.training.common import default_training_image, is_own_attempt
@@ -148,15 +148,31 @@ def _same_spec(described: dict[str, Any], request: dict[str, Any]) -> bool:
 
 
 def plan_launch(ctx: ToolContext, args: LaunchJobArgs) -> Plan:
-    """The job's size, image, data, time limit and worst-case cost; warns when the name is taken."""
+    """The job's size, image, data, time limit and worst-case cost; nothing to do when the same job exists,
+    refused when the name is taken by another."""
     hourly, total = _costs(args.instance_type, args.instance_count, args.max_runtime_hours)
     request = launch_request(ctx, args)
     image = request["AlgorithmSpecification"]["TrainingImage"]
-    warnings = []
+    warnings = [
+        f"{args.instance_type} has no published on-demand price: its cost is an estimate ({n})"
+        for n in price_notes([args.instance_type])
+    ]
     existing = describe_job(ctx, args.job_name)
     if existing is not None:
-        outcome = "the run returns it" if _same_spec(existing, request) else "names are never reused: the run refuses"
-        warnings.append(f"training job {args.job_name} already exists ({existing['TrainingJobStatus']}); {outcome}")
+        status = existing["TrainingJobStatus"]
+        if not _same_spec(existing, request):
+            raise ToolInputError(
+                "job_name",
+                args.job_name,
+                f"a training job with this name already exists ({status}) and names are never reused; "
+                "choose a new name",
+            )
+        return Plan(
+            summary=f"training job {args.job_name} already exists with this spec ({status}); nothing to launch",
+            instance_type=args.instance_type,
+            instance_count=args.instance_count,
+            facts={"exists": True, "status": status},
+        )
     launch = AwsOperation(
         operation="sagemaker:CreateTrainingJob",
         params={"TrainingJobName": args.job_name, "ResourceConfig": request["ResourceConfig"]},
@@ -185,7 +201,7 @@ def plan_launch(ctx: ToolContext, args: LaunchJobArgs) -> Plan:
             "input_s3_uri": args.input_s3_uri,
             "output_s3_uri": args.output_s3_uri,
             "max_runtime_hours": args.max_runtime_hours,
-            "exists": existing is not None,
+            "exists": False,
         },
         warnings=warnings,
     )

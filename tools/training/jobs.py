@@ -61,7 +61,8 @@ class JobDetails(BaseModel):
     model_artifacts: str | None = None
 
 
-def _details(described: dict[str, Any]) -> JobDetails:
+def details_of(described: dict[str, Any]) -> JobDetails:
+    """A DescribeTrainingJob answer as JobDetails."""
     resources = described.get("ResourceConfig", {})
     itype, count = resources.get("InstanceType"), resources.get("InstanceCount")
     started, ended = described.get("TrainingStartTime"), described.get("TrainingEndTime")
@@ -98,12 +99,36 @@ def _details(described: dict[str, Any]) -> JobDetails:
     )
 
 
+def job_row(details: JobDetails) -> dict[str, Any]:
+    """The fields of a job a listing shows: running jobs carry their spend per hour and time left."""
+    running = details.status in ACTIVE
+    remaining = (
+        round(max(details.max_runtime_hours - details.elapsed_hours, 0.0), 2)
+        if running and details.max_runtime_hours
+        else None
+    )
+    return {
+        "job_name": details.job_name,
+        "status": details.status,
+        "secondary_status": details.secondary_status,
+        "created_at": details.created_at,
+        "ended_at": details.ended_at,
+        "instance_type": details.instance_type,
+        "instance_count": details.instance_count,
+        "elapsed_hours": details.elapsed_hours,
+        "cost_usd_per_hour": details.cost_usd_per_hour if running else None,
+        "cost_usd_so_far": details.cost_usd_so_far,
+        "max_runtime_hours": details.max_runtime_hours,
+        "remaining_hours": remaining,
+    }
+
+
 def job_details(ctx: ToolContext, name: str) -> JobDetails:
     """The job ``name``, or a ToolInputError saying there is none."""
     described = describe_job(ctx, name)
     if described is None:
         raise ToolInputError("job_name", name, f"no training job with this name in {ctx.account}/{ctx.region}")
-    return _details(described)
+    return details_of(described)
 
 
 def run_describe(ctx: ToolContext, args: JobArgs) -> JobDetails:
@@ -142,10 +167,16 @@ class JobStopped(BaseModel):
 
 
 def plan_stop(ctx: ToolContext, args: JobArgs) -> Plan:
-    """What stopping loses and saves; nothing to do for a job that is not running."""
+    """What stopping loses and saves; no AWS write for a job that is not running."""
     details = job_details(ctx, args.job_name)
     running = details.status in ACTIVE
     saved = details.cost_usd_per_hour if running else 0.0
+    if not running:
+        return Plan(
+            summary=f"training job {args.job_name} is {details.status}, not running; nothing to stop",
+            cost_usd_per_hour=0.0,
+            facts={"status": details.status, "instances_released": 0, "cost_usd_per_hour_saved": 0.0},
+        )
     stop = AwsOperation(operation="sagemaker:StopTrainingJob", params={"TrainingJobName": args.job_name})
     return Plan(
         summary=f"stop training job {args.job_name} ({details.status}, {details.elapsed_hours:.2f} h in)",
@@ -160,11 +191,10 @@ def plan_stop(ctx: ToolContext, args: JobArgs) -> Plan:
         facts={
             "status": details.status,
             "instance_type": details.instance_type,
-            "instances_released": details.instance_count if running else 0,
+            "instances_released": details.instance_count,
             "elapsed_hours": details.elapsed_hours,
             "cost_usd_per_hour_saved": saved,
         },
-        warnings=[] if running else [f"job is {details.status}, not running; the run changes nothing"],
     )
 
 

@@ -1,5 +1,9 @@
 """Training plan tools: search reserved-capacity offerings and buy one.
 
+Instance types that come only in UltraServers (ml.p6e-gb200.36xlarge) are searched by UltraServer:
+18 instances are one ml.u-p6e-gb200x72; an UltraServer type may also be named directly, and then
+``instance_count`` counts UltraServers.
+
 AWS has no call that describes an offering by id, so ``search_training_plans`` remembers the
 offerings it showed (``OPSBOT_HOME/training/offerings.json``, per account and region) and
 ``purchase_training_plan`` prices its plan from there: an offering nobody searched for cannot
@@ -15,11 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tools.aws import create_once, describe_or_none
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext
-from tools.catalog import catalog, check_instance_type, money, price, price_source
+from tools.catalog import UltraServer, catalog, check_instance_type, money, normalise_instance_type, price, price_source
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
 from tools.validation import SageMakerName
@@ -94,10 +98,21 @@ class SearchPlansArgs(ToolArgs):
     """search_training_plans' arguments."""
 
     instance_type: Annotated[
-        str, InstanceType("training"), Field(description="Instance type to reserve, e.g. ml.trn2.48xlarge.")
+        str,
+        InstanceType("training"),
+        Field(
+            description="Instance type to reserve, e.g. ml.trn2.48xlarge, or an UltraServer type such as "
+            "ml.u-p6e-gb200x72."
+        ),
     ]
     instance_count: Annotated[
-        int, Count("instance"), Field(ge=1, le=MAX_PLAN_INSTANCES, description="Number of instances to reserve.")
+        int,
+        Count("instance"),
+        Field(
+            ge=1,
+            le=MAX_PLAN_INSTANCES,
+            description="Number of instances to reserve (of UltraServers, for an UltraServer type).",
+        ),
     ]
     duration_hours: Annotated[
         int,
@@ -113,13 +128,42 @@ class SearchPlansArgs(ToolArgs):
     @field_validator("instance_type")
     @classmethod
     def _type(cls, value: str) -> str:
+        name = normalise_instance_type(value, "training")
+        if catalog().ultraserver(name) is not None:
+            return name
         row = check_instance_type(value, "training")
         if row.name not in RESERVABLE:
-            allowed = ", ".join(sorted(i.name for i in catalog().for_use("training") if i.name in RESERVABLE))
+            allowed = ", ".join(
+                [*sorted(i.name for i in catalog().for_use("training") if i.name in RESERVABLE)]
+                + [u.name for u in catalog().ultraservers]
+            )
             raise ToolInputError(
                 "instance_type", value, f"training plans are not sold for {row.name}; allowed: {allowed}"
             )
         return row.name
+
+    @model_validator(mode="after")
+    def _whole_ultraservers(self) -> SearchPlansArgs:
+        self.ultraserver()  # refuses a count that no UltraServer makes
+        return self
+
+    def ultraserver(self) -> tuple[UltraServer, int] | None:
+        """(UltraServer type, how many) when the capacity is sold by UltraServer, else None."""
+        named = catalog().ultraserver(self.instance_type)
+        if named is not None:
+            return named, self.instance_count
+        kinds = catalog().ultraservers_of(self.instance_type)
+        if not kinds:
+            return None
+        for kind in reversed(kinds):  # the largest UltraServer that makes the count
+            if self.instance_count % kind.instance_count == 0:
+                return kind, self.instance_count // kind.instance_count
+        sizes = " or ".join(f"{u.instance_count} ({u.name})" for u in kinds)
+        raise ToolInputError(
+            "instance_count",
+            self.instance_count,
+            f"{self.instance_type} is sold by UltraServer: a multiple of {sizes} instances",
+        )
 
 
 class Offering(BaseModel):
@@ -135,6 +179,8 @@ class Offering(BaseModel):
     upfront_fee_usd: float
     currency: str
     target_resources: list[str]
+    ultraserver_type: str | None = None
+    ultraserver_count: int | None = None
     on_demand_usd: float | None = Field(description="What the same instance-hours cost on demand.")
     saving_pct: float | None = Field(description="Saving against on-demand, in percent.")
     effective_usd_per_hour: float = Field(description="Upfront fee / duration: the plan's hourly equivalent.")
@@ -160,6 +206,8 @@ def _offering(raw: dict[str, Any]) -> Offering:
         offering_id=raw["TrainingPlanOfferingId"],
         instance_type=itype,
         instance_count=count,
+        ultraserver_type=reserved.get("UltraServerType"),
+        ultraserver_count=reserved.get("UltraServerCount"),
         availability_zone=reserved.get("AvailabilityZone"),
         start=reserved.get("StartTime"),
         end=reserved.get("EndTime"),
@@ -176,20 +224,29 @@ def _offering(raw: dict[str, Any]) -> Offering:
 def run_search(ctx: ToolContext, args: SearchPlansArgs) -> OfferingList:
     """The offerings for the request, remembered so that one of them can be bought."""
     sm = ctx.clients.client("sagemaker")
+    by_ultraserver = args.ultraserver()
+    size: dict[str, Any] = (
+        {"UltraServerType": by_ultraserver[0].name, "UltraServerCount": by_ultraserver[1]}
+        if by_ultraserver
+        else {"InstanceType": args.instance_type, "InstanceCount": args.instance_count}
+    )
     response = sm.search_training_plan_offerings(
-        InstanceType=args.instance_type,
-        InstanceCount=args.instance_count,
-        DurationHours=args.duration_hours,
-        TargetResources=[args.target],
+        **size, DurationHours=args.duration_hours, TargetResources=[args.target]
     )
     offerings = sorted(
         (_offering(o) for o in response.get("TrainingPlanOfferings", [])),
         key=lambda o: (o.start is None, o.start or datetime.min, o.upfront_fee_usd),
     )
     remember_offerings(ctx, offerings)
+    instance_type, instance_count = args.instance_type, args.instance_count
+    if by_ultraserver:
+        instance_type, instance_count = (
+            by_ultraserver[0].instance_type,
+            by_ultraserver[1] * by_ultraserver[0].instance_count,
+        )
     return OfferingList(
-        instance_type=args.instance_type,
-        instance_count=args.instance_count,
+        instance_type=instance_type,
+        instance_count=instance_count,
         duration_hours=args.duration_hours,
         offerings=offerings,
     )
@@ -207,9 +264,10 @@ def render_search(r: OfferingList) -> str:
     lines = [f"{len(r.offerings)} offering(s) for {head}:"]
     for o in r.offerings:
         saving = f", {o.saving_pct:g}% under on-demand" if o.saving_pct is not None else ""
+        ultra = f", {o.ultraserver_count} x {o.ultraserver_type}" if o.ultraserver_type else ""
         lines.append(
-            f"- {o.offering_id}: {_when(o.start)} -> {_when(o.end)} ({o.duration_hours} h, {o.availability_zone}), "
-            f"upfront {money(o.upfront_fee_usd)} {o.currency}{saving}"
+            f"- {o.offering_id}: {_when(o.start)} -> {_when(o.end)} ({o.duration_hours} h, {o.availability_zone}"
+            f"{ultra}), upfront {money(o.upfront_fee_usd)} {o.currency}{saving}"
         )
     return "\n".join(lines)
 
@@ -267,11 +325,23 @@ def purchase_request(ctx: ToolContext, args: PurchasePlanArgs) -> dict[str, Any]
 def plan_purchase(ctx: ToolContext, args: PurchasePlanArgs) -> Plan:
     """The reservation and its upfront fee, from the offering a search showed."""
     offering = recall_offering(ctx, args.offering_id)
-    warnings = []
     existing = describe_or_none(ctx.clients.client("sagemaker").describe_training_plan, TrainingPlanName=args.plan_name)
     if existing is not None:
-        outcome = "it matches this offering: the run returns it" if _matches(existing, offering) else "the run refuses"
-        warnings.append(f"training plan {args.plan_name} already exists ({existing['Status']}); {outcome}")
+        if not _matches(existing, offering):
+            raise ToolInputError(
+                "plan_name",
+                args.plan_name,
+                f"a training plan with this name already exists ({existing['Status']}) for other capacity; pick a "
+                "new name",
+            )
+        return Plan(
+            summary=f"training plan {args.plan_name} already reserves this capacity ({existing['Status']}); "
+            "nothing more to buy",
+            cost_usd_total=0.0,
+            instance_type=offering.instance_type,
+            instance_count=offering.instance_count,
+            facts={"exists": True, "status": existing["Status"], "upfront_fee_usd": 0.0},
+        )
     buy = AwsOperation(
         operation="sagemaker:CreateTrainingPlan",
         params={"TrainingPlanName": args.plan_name, "TrainingPlanOfferingId": args.offering_id},
@@ -305,9 +375,9 @@ def plan_purchase(ctx: ToolContext, args: PurchasePlanArgs) -> Plan:
             "availability_zone": offering.availability_zone,
             "target_resources": offering.target_resources,
             "on_demand_equivalent_usd": offering.on_demand_usd,
-            "exists": existing is not None,
+            "exists": False,
         },
-        warnings=[*warnings, "a training plan cannot be cancelled once bought"],
+        warnings=["a training plan cannot be cancelled once bought"],
     )
 
 

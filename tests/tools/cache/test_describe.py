@@ -18,7 +18,7 @@ def test_catalog_entries() -> None:
     assert tools["describe_cache"].effect is Effect.READ and tools["recommend_cache_tuning"].effect is Effect.READ
     assert (tools["tune_cache"].effect, tools["tune_cache"].risk) == (Effect.WRITE, Risk.MEDIUM)
     schema = tools["tune_cache"].json_schema()
-    assert set(schema["properties"]) == {"cache_id", "node_type", "replica_count", "parameters"}
+    assert set(schema["properties"]) == {"cache_id", "node_type", "replica_count", "add_replicas", "parameters"}
     assert all(p.get("description") for p in schema["properties"].values())
     assert set(tools["recommend_cache_tuning"].json_schema()["properties"]) == {"cache_id", "workload"}
 

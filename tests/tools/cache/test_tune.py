@@ -274,3 +274,26 @@ def test_without_a_grant_the_guard_blocks_the_write(ctx) -> None:
     with pytest.raises(MutationBlockedError):
         tool.run(ctx, args)
     assert describe(ctx)["node_type"] == "cache.r7g.xlarge"
+
+
+def test_add_two_replicas_is_planned_as_two_to_four(ctx) -> None:
+    # GIVEN kv-cache-prod with 2 replicas per shard WHEN asked to add 2
+    plan = runtime.plan("tune_cache", {"cache_id": "kv-cache-prod", "add_replicas": 2}, ctx)
+    # THEN the plan binds 4 replicas and shows 2 -> 4
+    assert plan.args == {"cache_id": "kv-cache-prod", "replica_count": 4}
+    assert plan.facts["resolved_from"] == {"add_replicas": 2}
+    assert "replicas_per_node_group: 2 -> 4" in plan.changes
+    assert [op.operation for op in plan.aws_operations] == ["elasticache:IncreaseReplicaCount"]
+
+
+def test_removing_more_replicas_than_there_are_is_refused(ctx) -> None:
+    with pytest.raises(ToolInputError) as err:
+        runtime.plan("tune_cache", {"cache_id": "kv-cache-prod", "add_replicas": -3}, ctx)
+    assert err.value.field == "add_replicas" and "is 2 now, so that makes -1" in str(err.value)
+
+
+def test_tuning_a_cache_to_its_current_settings_plans_no_operation(ctx) -> None:
+    # GIVEN kv-cache-prod on cache.r7g.xlarge with 2 replicas WHEN tuned to exactly that
+    plan = runtime.plan("tune_cache", {"cache_id": "kv-cache-prod", "node_type": "r7g.xlarge", "replica_count": 2}, ctx)
+    # THEN nothing is planned, so nothing is filed
+    assert plan.aws_operations == [] and "nothing to change" in plan.summary

@@ -112,6 +112,21 @@ def _cells(*values: str | None) -> dict[str, Any]:
     return {"Data": [{"VarCharValue": v} if v is not None else {} for v in values]}
 
 
+def _aggregate(athena: Stubber, objects: int, total: int, execution: str = "q-2") -> None:
+    """The aggregate query that counts and sums the whole match: started, finished, one row."""
+    athena.add_response("start_query_execution", {"QueryExecutionId": execution})
+    done = _execution("SUCCEEDED")
+    done["QueryExecution"]["QueryExecutionId"] = execution
+    athena.add_response("get_query_execution", done, {"QueryExecutionId": execution})
+    columns = {"ColumnInfo": [{"Name": "objects", "Type": "bigint"}, {"Name": "bytes", "Type": "bigint"}]}
+    rows = [_cells("objects", "bytes"), _cells(str(objects), str(total))]
+    athena.add_response(
+        "get_query_results",
+        {"ResultSet": {"ResultSetMetadata": columns, "Rows": rows}},
+        {"QueryExecutionId": execution, "MaxResults": 1000},
+    )
+
+
 HEADER = _cells("key", "size", "last_modified_date", "storage_class", "object_tags")
 COLUMNS = {"ColumnInfo": [{"Name": n, "Type": "varchar"} for n in ("key", "size", "last_modified_date", "storage_class",
                                                                   "object_tags")]}  # fmt: skip
@@ -152,6 +167,8 @@ def test_query_runs_on_athena_with_bound_parameters(live: Any, clock: FakeClock)
     stubs["athena"].add_response(
         "get_query_results", page2, {"QueryExecutionId": "q-1", "MaxResults": 1000, "NextToken": "t2"}
     )
+    # AND the aggregate query counts every match (more than the rows returned)
+    _aggregate(stubs["athena"], 7, 9_500_000_000)
     # WHEN the query runs
     result = run_query(ctx, args)
     # THEN the rows are typed, and the result carries the SQL, its parameters and Athena's statistics
@@ -161,7 +178,9 @@ def test_query_runs_on_athena_with_bound_parameters(live: Any, clock: FakeClock)
     ]
     assert result.engine == "athena" and result.sql == sql and result.query_execution_id == "q-1"
     assert result.parameters == ["training-data", 1_000_000_000, "pii", "pii", "it's"]
-    assert result.data_scanned_bytes == 4096 and result.row_count == 2
+    assert result.data_scanned_bytes == 2 * 4096 and result.row_count == 2
+    assert (result.matched_count, result.total_size_bytes, result.limit_reached) == (7, 9_500_000_000, True)
+    assert result.aggregate_sql.startswith("SELECT COUNT(*) AS objects, COALESCE(SUM(size), 0) AS bytes")
     assert clock.slept == [0.5, 1.0]  # polled with a growing delay, never really sleeping
 
 
@@ -174,6 +193,7 @@ def test_results_stop_at_the_limit(live: Any, clock: FakeClock) -> None:
     stubs["athena"].add_response(
         "get_query_results", {"ResultSet": {"ResultSetMetadata": COLUMNS, "Rows": rows}, "NextToken": "more"}
     )
+    _aggregate(stubs["athena"], 3, 3)
     result = run_query(ctx, QueryS3MetadataArgs(bucket="training-data", limit=2))
     assert [r.key for r in result.rows] == ["k0", "k1"] and result.limit_reached
 

@@ -24,7 +24,7 @@ def test_both_tools_are_in_the_registry_with_their_effect_and_risk() -> None:
     names = set(query.json_schema()["properties"])
     assert names == {
         "bucket", "prefix", "min_size_bytes", "max_size_bytes", "modified_after", "modified_before",
-        "storage_class", "content_type", "tags", "limit",
+        "storage_class", "content_type", "tags", "order_by", "descending", "limit",
     }  # fmt: skip
     assert all(p.get("description") for p in query.json_schema()["properties"].values())
     assert set(enable.json_schema()["properties"]) == {"bucket"}
@@ -42,7 +42,45 @@ def test_done_when_objects_over_1gb_and_the_sql(ctx: Any) -> None:
     assert "size >= ?" in result["sql"] and '"b_training-data"."inventory"' in result["sql"]
     assert result["parameters"] == ["training-data", 1_000_000_000]
     assert result["engine"] == "duckdb-sandbox"
-    assert result["total_size_bytes"] == sum(r["size_bytes"] for r in result["rows"])
+    assert result["total_size_bytes"] == result["returned_bytes"] == sum(r["size_bytes"] for r in result["rows"])
+    assert result["matched_count"] == len(expected)
+
+
+def test_done_when_the_five_largest_checkpoints_and_the_totals_of_all_144(ctx: Any) -> None:
+    # GIVEN checkpoints: 3 runs x 8 steps x (4 shards + optimizer + trainer state) = 144 objects
+    sizes = nominal_sizes(ctx, "checkpoints")
+    assert len(sizes) == 144
+    # WHEN the five largest are asked for
+    outcome = runtime.run_read("query_s3_metadata", {"bucket": "checkpoints", "order_by": "size", "limit": 5}, ctx)
+    result = outcome.result
+    # THEN they are the five largest, largest first
+    largest = sorted(sizes.values(), reverse=True)[:5]
+    assert [r["size_bytes"] for r in result["rows"]] == largest
+    # AND the count and total are of all 144 (the aggregate query), not of the five returned
+    assert (result["matched_count"], result["total_size_bytes"]) == (144, sum(sizes.values()))
+    assert result["total_size_bytes"] == 6_434_958_452_408 and result["returned_bytes"] == sum(largest)
+    assert "ORDER BY size DESC, key" in result["sql"] and "COUNT(*)" in result["aggregate_sql"]
+    assert outcome.text.startswith("144 objects in s3://checkpoints match, 6.43 TB in total (6,434,958,452,408 bytes)")
+    assert "the 5 shown, largest first" in outcome.text.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("order", "descending", "key"),
+    [
+        ("size", False, "size_bytes"),
+        ("key", None, "key"),
+        ("key", True, "key"),
+        ("last_modified", None, "last_modified"),
+    ],
+)
+def test_rows_come_in_the_order_asked(ctx: Any, order: str, descending: bool | None, key: str) -> None:
+    args: dict[str, Any] = {"bucket": "corpus-raw", "order_by": order, "limit": 20}
+    if descending is not None:
+        args["descending"] = descending
+    rows = query(ctx, **args)["rows"]
+    values = [r[key] for r in rows]
+    natural = order != "key"
+    assert values == sorted(values, reverse=descending if descending is not None else natural)
 
 
 def test_filters_combine(ctx: Any) -> None:
@@ -82,6 +120,7 @@ def test_storage_class_filter_finds_archived_objects(ctx: Any) -> None:
 def test_limit_caps_the_rows_and_says_so(ctx: Any) -> None:
     result = query(ctx, bucket="checkpoints", limit=5)
     assert result["row_count"] == 5 and result["limit_reached"] and result["sql"].endswith("LIMIT 5")
+    assert result["matched_count"] == 144
 
 
 def test_injection_shaped_values_are_data(ctx: Any) -> None:
@@ -102,8 +141,9 @@ def test_bait_objects_are_returned_as_data_and_rendered_on_one_line(ctx: Any) ->
 def test_render_lists_objects_then_the_sql(ctx: Any) -> None:
     text = runtime.run_read("query_s3_metadata", {"bucket": "checkpoints", "limit": 2}, ctx).text
     lines = text.splitlines()
-    assert lines[0].startswith("2 objects in s3://checkpoints") and "limit reached" in lines[0]
+    assert lines[0].startswith("144 objects in s3://checkpoints match") and "the 2 shown, newest first" in lines[0]
     assert "SQL run on DuckDB" in text and "LIMIT 2" in text and "parameters ['checkpoints']" in text
+    assert "and for the totals:" in text
 
 
 def test_render_escapes_control_characters_in_keys(ctx: Any) -> None:
@@ -111,8 +151,9 @@ def test_render_escapes_control_characters_in_keys(ctx: Any) -> None:
 
     row = S3ObjectRow(key="a\nFAKE LINE", size_bytes=1, last_modified="2025-01-01T00:00:00Z", tags={"t": "x\ry"})
     result = S3MetadataQueryResult(
-        bucket="b", engine="athena", table="t", sql="SELECT 1", parameters=[], row_count=1,
-        total_size_bytes=1, limit=10, limit_reached=False, rows=[row],
+        bucket="b", engine="athena", table="t", sql="SELECT 1", parameters=[], aggregate_sql="SELECT 2",
+        order_by="key", descending=False, row_count=1, returned_bytes=1, matched_count=1, total_size_bytes=1,
+        limit=10, limit_reached=False, rows=[row],
     )  # fmt: skip
     text = render_query(result)
     assert "a\\x0aFAKE LINE" in text and "x\\x0dy" in text
@@ -181,7 +222,7 @@ def test_s3_uri_and_dates_are_normalised() -> None:
             "modified_before": "2025-06-02T10:00:00+02:00",
         },
     )
-    f = args.filters()
+    f = args.query_filters()
     assert f.bucket == "training-data"
     assert f.modified_after == datetime(2025, 6, 1) and f.modified_before == datetime(2025, 6, 2, 8)
 
@@ -202,7 +243,7 @@ def test_human_bytes_uses_decimal_units() -> None:
     ],
 )
 def test_sizes_and_tags_written_as_text_are_read(raw: dict, expected: dict) -> None:
-    filters = runtime.parse_args(get_tool("query_s3_metadata"), {"bucket": "corpus-raw", **raw}).filters()
+    filters = runtime.parse_args(get_tool("query_s3_metadata"), {"bucket": "corpus-raw", **raw}).query_filters()
     assert {k: getattr(filters, k) for k in expected} == expected
 
 

@@ -174,3 +174,67 @@ def test_content_type_suffixes_are_safe_like_patterns() -> None:
     for suffixes in CONTENT_TYPE_SUFFIXES.values():
         for suffix in suffixes:
             assert suffix.startswith(".") and "%" not in suffix and "_" not in suffix and suffix == suffix.lower()
+
+
+# -------------------------------------------------------------------- order, totals and groups
+def _rows_of(query, rows) -> list[tuple]:
+    con = duckdb.connect()
+    cols = ", ".join(f'"{n}" {t}' for n, t in INVENTORY_COLUMNS)
+    con.execute(f'CREATE TABLE "inventory" ({cols})')
+    con.executemany(f'INSERT INTO "inventory" VALUES ({", ".join("?" for _ in INVENTORY_COLUMNS)})', rows)
+    return con.execute(query.sql.replace(query.table, '"inventory"'), query.values()).fetchall()
+
+
+ROWS = [
+    _row("a/x/1.parquet", size=5, object_tags={"split": "train"}),
+    _row("a/x/2.jsonl.gz", size=7, object_tags={"split": "val"}),
+    _row("a/y/3.parquet", size=11),
+    _row("top.txt", size=2),
+    _row("b/4.parquet", size=3, storage="GLACIER", object_tags={"split": "train"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("order", "descending", "keys"),
+    [
+        ("size", True, ["a/y/3.parquet", "a/x/2.jsonl.gz", "a/x/1.parquet", "b/4.parquet", "top.txt"]),
+        ("size", False, ["top.txt", "b/4.parquet", "a/x/1.parquet", "a/x/2.jsonl.gz", "a/y/3.parquet"]),
+        ("key", False, ["a/x/1.parquet", "a/x/2.jsonl.gz", "a/y/3.parquet", "b/4.parquet", "top.txt"]),
+    ],
+)
+def test_rows_are_ordered_as_asked(order: str, descending: bool, keys: list[str]) -> None:
+    q = _build(order_by=order, descending=descending)
+    assert [r[0] for r in _rows_of(q, ROWS)] == keys
+
+
+def test_the_aggregate_counts_and_sums_the_whole_match_whatever_the_limit() -> None:
+    from tools.data.sql import build_aggregate_query
+
+    q = build_aggregate_query(InventoryFilters(bucket="training-data", min_size_bytes=4, limit=1), CATALOG, "b")
+    assert "LIMIT" not in q.sql and q.values() == ["training-data", 4]
+    assert _rows_of(q, ROWS) == [(3, 23)]
+
+
+@pytest.mark.parametrize(
+    ("group_by", "extra", "expected"),
+    [
+        ("storage_class", {}, {"STANDARD": (4, 25), "GLACIER": (1, 3)}),
+        ("prefix", {"prefix_depth": 1}, {"a/": (3, 23), "b/": (1, 3), "": (1, 2)}),
+        ("prefix", {"prefix_depth": 2}, {"a/x/": (2, 12), "a/y/": (1, 11), "b/": (1, 3), "": (1, 2)}),
+        ("tag", {"tag_key": "split"}, {"train": (2, 8), "val": (1, 7), None: (2, 13)}),
+        ("content_type", {}, {"parquet": (3, 19), "gz": (1, 7), "txt": (1, 2)}),
+    ],
+)
+def test_groups_mean_what_they_say_on_duckdb(group_by: str, extra: dict, expected: dict) -> None:
+    from tools.data.sql import build_summary_query
+
+    q = build_summary_query(InventoryFilters(bucket="training-data"), CATALOG, "b", group_by, **extra)
+    assert {k: (n, b) for k, n, b in _rows_of(q, ROWS)} == expected
+    assert "GROUP BY 1" in q.sql and q.sql.rstrip().endswith("LIMIT 100")
+
+
+def test_a_tag_key_to_group_by_is_bound_not_written() -> None:
+    from tools.data.sql import build_summary_query
+
+    q = build_summary_query(InventoryFilters(bucket="training-data"), CATALOG, "b", "tag", tag_key=NASTY)
+    assert NASTY not in q.sql and q.values() == [NASTY, NASTY, "training-data"]

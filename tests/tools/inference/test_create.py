@@ -89,9 +89,7 @@ def test_create_request_fields(live_ctx) -> None:
             },
             {"ModelName": "llama70b-model"},
         )
-        not_found(
-            stub, "describe_endpoint_config", "endpoint configuration", {"EndpointConfigName": "llama70b-config"}
-        )
+        not_found(stub, "describe_endpoint_config", "endpoint configuration", {"EndpointConfigName": "llama70b-config"})
         stub.add_response(
             "create_endpoint_config",
             {"EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint-config/x-config"},
@@ -165,8 +163,9 @@ def test_a_resumed_create_reuses_what_its_first_attempt_made(ctx) -> None:
 
 def test_create_refuses_a_name_taken_by_another_endpoint(ctx) -> None:
     args = dict(CREATE_ARGS, endpoint_name="chat-prod")
-    plan = runtime.plan("create_inference_endpoint", args, ctx)
-    assert any("already exists" in w for w in plan.warnings)
+    # THEN the plan refuses it already (nobody is asked to approve a create that cannot happen)
+    with pytest.raises(ToolInputError, match="endpoint chat-prod already exists"):
+        runtime.plan("create_inference_endpoint", args, ctx)
     rec = record(ctx)
     with pytest.raises(ToolInputError, match="endpoint chat-prod already exists"):
         runtime.run_approved(

@@ -9,13 +9,14 @@ from tools.errors import ToolInputError
 from tools.registry import get_tool, tools_for_domain
 
 
-def test_the_inference_domain_has_the_six_catalog_tools() -> None:
+def test_the_inference_domain_has_the_seven_catalog_tools() -> None:
     names = {t.name for t in tools_for_domain("inference") if t.domain == "inference"}
     assert names == {
         "recommend_inference_instance",
         "create_inference_endpoint",
         "list_endpoints",
         "describe_endpoint",
+        "get_endpoint_metrics",
         "scale_endpoint",
         "delete_endpoint",
     }

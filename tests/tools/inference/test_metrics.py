@@ -23,11 +23,24 @@ def test_describe_endpoint_reports_the_last_hour_of_metrics(ctx) -> None:
     assert "invocations:" in out.text and "GPU:" in out.text and "per GPU" in out.text
 
 
-def test_describe_inf2_endpoint_says_accelerator_use_is_not_in_cloudwatch(ctx) -> None:
+def test_describe_inf2_endpoint_shows_neuron_use_from_neuron_monitor(ctx) -> None:
+    # GIVEN llama8b-inf2, whose NeuronCore use neuron-monitor publishes (SageMaker publishes none)
     out = runtime.run_read("describe_endpoint", {"endpoint_name": "llama8b-inf2"}, ctx)
     metrics = {m["metric"] for m in out.result["metrics"]}
     assert "CPUUtilization" in metrics and "GPUUtilization" not in metrics
+    # THEN the notes give it, and the verdict line ends the description
+    assert any("NeuronCores" in n and "neuron-monitor" in n for n in out.result["notes"])
+    assert out.text.splitlines()[-1] == "health: unhealthy: 5XX 2.1 % over the last hour, above 1 %"
+
+
+def test_describe_inf2_endpoint_without_neuron_metrics_says_where_to_publish_them(ctx, monkeypatch) -> None:
+    # GIVEN the Neuron namespace setting points where nothing is published
+    monkeypatch.setattr(ctx.settings, "neuron_metrics_namespace", "Elsewhere")
+    out = runtime.run_read("describe_endpoint", {"endpoint_name": "llama8b-inf2"}, ctx)
+    # THEN describe says accelerator use is not in CloudWatch, and the health notes where it is looked for
     assert any("no accelerator utilisation" in n for n in out.result["notes"])
+    variant = out.result["health"]["variants"][0]
+    assert variant["accelerator_percent"] is None and "namespace Elsewhere" in variant["notes"][0]
 
 
 def test_describe_a_missing_endpoint_names_it(ctx) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -9,8 +10,9 @@ from botocore.stub import Stubber
 
 from tests.tools.helpers import approve_and_run, grant_for, record
 from tests.tools.inference.stubs import LIVE_ACCOUNT
-from tools import runtime
-from tools.errors import NotFoundError, ToolInputError
+from tools import guard, runtime
+from tools.errors import MutationBlockedError, NotFoundError, ToolInputError
+from tools.registry import get_tool
 
 
 # ------------------------------------------------------------------------------------- scale_endpoint
@@ -34,12 +36,56 @@ def test_scale_endpoint_on_the_sandbox(ctx) -> None:
 
 
 def test_scale_to_the_current_count_makes_no_call(ctx) -> None:
+    # GIVEN llama8b-inf2 with 1 instance WHEN it is scaled to 1
     rec = record(ctx)
     args = {"endpoint_name": "llama8b-inf2", "instance_count": 1}
     plan, out = approve_and_run(ctx, "scale_endpoint", args)
-    assert plan.facts["cost_usd_per_hour_delta"] == 0 and any("nothing would change" in w for w in plan.warnings)
+    # THEN the plan has no AWS operation (so nobody is asked to approve it) and says why
+    assert plan.aws_operations == [] and plan.facts["cost_usd_per_hour_delta"] == 0
+    assert plan.summary == "endpoint llama8b-inf2 already has 1 instance(s); nothing to change"
     assert rec.writes() == [] and out.result["changed"] is False
     assert "nothing changed" in out.text
+
+
+def test_a_relative_change_becomes_the_absolute_target_before_the_plan(ctx) -> None:
+    # GIVEN chat-prod with 1 instance WHEN asked to add 2, or to double
+    rec = record(ctx)
+    plan = runtime.plan("scale_endpoint", {"endpoint_name": "chat-prod", "add_instances": 2}, ctx)
+    # THEN the plan (and what an approval binds) is the absolute count, and says what was asked
+    assert plan.args == {"endpoint_name": "chat-prod", "instance_count": 3}
+    assert plan.facts["resolved_from"] == {"add_instances": 2}
+    assert plan.changes[0] == "instances of chat-prod: 1 -> 3 x ml.p6-b200.48xlarge"
+    assert plan.aws_operations[0].params["DesiredWeightsAndCapacities"][0]["DesiredInstanceCount"] == 3
+    doubled = runtime.plan("scale_endpoint", {"endpoint_name": "chat-prod", "scale_factor": 2}, ctx)
+    assert doubled.args["instance_count"] == 2 and doubled.facts["resolved_from"] == {"scale_factor": 2.0}
+    assert runtime.resolve_args("scale_endpoint", {"endpoint_name": "chat-prod", "scale_factor": 2}, ctx) == {
+        "endpoint_name": "chat-prod",
+        "instance_count": 2,
+    }
+    # AND planning wrote nothing
+    assert rec.writes() == []
+
+
+def test_an_approved_relative_change_runs_its_absolute_target(ctx) -> None:
+    # GIVEN an approval of "add 2" to chat-prod (1 instance)
+    _, out = approve_and_run(ctx, "scale_endpoint", {"endpoint_name": "chat-prod", "add_instances": 2})
+    # THEN it runs 1 -> 3
+    assert (out.result["old_count"], out.result["new_count"]) == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "says"),
+    [
+        ({"add_instances": -1}, "add_instances", "is 1 now, so that makes 0; allowed: 1 to"),
+        ({"scale_factor": 0.5}, "scale_factor", "1 x 0.5 = 0.5 is not a whole number"),
+        ({"instance_count": 2, "add_instances": 1}, "add_instances", "not both"),
+        ({}, "instance_count", "give instance_count"),
+    ],
+)
+def test_a_relative_change_that_cannot_be_made_is_refused_naming_it(ctx, args, field, says) -> None:
+    with pytest.raises(ToolInputError) as err:
+        runtime.plan("scale_endpoint", {"endpoint_name": "chat-prod", **args}, ctx)
+    assert err.value.field == field and says in str(err.value)
 
 
 def test_scale_request_fields(live_ctx) -> None:
@@ -96,3 +142,21 @@ def test_scale_bad_input(ctx) -> None:
     assert err.value.field == "endpoint_name"
     with pytest.raises(NotFoundError):
         runtime.plan("scale_endpoint", {"endpoint_name": "missing", "instance_count": 2}, ctx)
+
+
+def test_an_approved_relative_change_runs_only_the_target_it_was_approved_for(ctx) -> None:
+    # GIVEN "add 2" to chat-prod approved while it had 1 instance: the plan pins DesiredInstanceCount 3
+    raw = {"endpoint_name": "chat-prod", "add_instances": 2}
+    plan = runtime.plan("scale_endpoint", raw, ctx)
+    args = runtime.args_dict(runtime.parse_args(get_tool("scale_endpoint"), raw))
+    call = guard.call_hash("scale_endpoint", args, ctx.account, ctx.region, ctx.requester or "", ctx.thread or "")
+    grant = guard.Grant.for_operations("ap-rel", call, plan.aws_operations, time.time() + 60)
+    # AND someone else scales it to 2 before the approved request runs
+    approve_and_run(ctx, "scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2}, approval_id="ap-other")
+    runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx)  # settles at 2
+    # WHEN it runs, "add 2" now means 4, which is not what was approved
+    with pytest.raises(MutationBlockedError, match="DesiredWeightsAndCapacities"):
+        runtime.run_approved("scale_endpoint", raw, ctx, grant)
+    # THEN the guard stopped it: the endpoint keeps the 2 instances it had
+    detail = runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx).result["endpoint"]
+    assert detail["instance_count"] == 2

@@ -39,7 +39,7 @@ def test_8b_bf16_8k_fits_the_smallest_inf2(ctx) -> None:
         "2 (K and V) x 32 layers x 8 KV heads x 128 head dim x 2 bytes x 8,192 tokens = 1,073,741,824 bytes" in out.text
     )
     assert "0.90 x 32 GiB = 28.80 GiB >= 17.49 GiB: fits" in out.text
-    assert "cheapest fitting option: 1 x ml.inf2.xlarge at $0.99/h" in out.text
+    assert "cheapest fitting option: 1 x ml.inf2.xlarge at $0.99/h, tensor parallel 2" in out.text
     assert "usable accelerator memory 90%" in out.text and "overhead 10%" in out.text
 
 
@@ -80,9 +80,11 @@ def test_replicas_only_when_no_single_instance_fits(ctx) -> None:
     assert r["instance_count"] > 1
     assert all(not o["fits_one"] for o in r["options"])
     assert "no single instance fits" in r["verdict"]
-    # Each replica: (130.39 GiB + 10 GiB x ceil(256/15)=18) x 1.1 = 341.42 GiB <= 345.6 (inf2.48xlarge)
-    assert (r["instance_type"], r["instance_count"]) == ("ml.inf2.48xlarge", 15)
-    assert r["cost_usd_per_hour"] == round(15 * 16.88, 2)
+    # inf2.48xlarge shards over 16 NeuronCores (230.4 GiB) and holds the 8 KV heads twice: 20 GiB a
+    # sequence, so (130.39 + 20 k) x 1.1 <= 230.4 allows k = 3 and 86 replicas, more than 64.
+    # p6-b200: (130.39 GiB + 10 GiB x ceil(256/3)=86) x 1.1 = 1,089.43 GiB <= 1,296: 3 replicas
+    assert (r["instance_type"], r["instance_count"], r["tensor_parallel_degree"]) == ("ml.p6-b200.48xlarge", 3, 8)
+    assert r["cost_usd_per_hour"] == round(3 * 142.42, 2)
 
 
 def test_a_single_fit_beats_cheaper_replicas(ctx) -> None:
@@ -117,7 +119,70 @@ def test_plan_is_a_read_with_no_spend(ctx) -> None:
     plan = runtime.plan("recommend_inference_instance", {"model_params_billion": 70}, ctx)
     assert plan.effect == "read" and plan.operation_names() == []
     assert plan.cost_usd_per_hour is None
-    assert plan.facts["recommended_instance_type"] == "ml.inf2.24xlarge"
+    assert plan.facts["recommended_instance_type"] == "ml.inf2.48xlarge"
+    assert plan.facts["recommended_tensor_parallel_degree"] == 16
+
+
+def test_mixtral_by_name_holds_every_expert_in_its_own_shape(ctx) -> None:
+    # GIVEN mixtral-8x7b, 4k context, 16 sequences
+    # Hand arithmetic (Mixtral's config: 32 layers, 32 heads, 8 KV heads, head dim 128; 46.7B total):
+    #   weights  = 46.7e9 x 2 B = 93.4e9 B = 86.9852 GiB (all experts, though 12.9B are active)
+    #   KV       = 2 x 32 x 8 x 128 x 2 B x 4096 = 536,870,912 B = 0.5 GiB a sequence, 8 GiB for 16
+    #   overhead = 0.1 x 94.985 = 9.499; needed 104.48 GiB
+    #   inf2.24xlarge: 12 NeuronCores, 12 does not divide 32 heads, 8 does: 0.9 x 192 x 8/12 = 115.2 GiB
+    out = _run(ctx, model="mixtral-8x7b", context_length=4096, concurrency=16)
+    r = out.result
+    # THEN the sizing uses the total parameters and Mixtral's own shape
+    assert (r["model"], r["model_params_billion"], r["active_params_billion"]) == ("mixtral-8x7b", 46.7, 12.9)
+    shape = r["shape"]
+    assert (shape["layers"], shape["attention_heads"], shape["kv_heads"], shape["head_dim"]) == (32, 32, 8, 128)
+    assert "mistralai/Mixtral-8x7B-v0.1" in r["shape_note"]
+    assert (r["weights_gib"], r["kv_total_gib"], r["required_gib"]) == (86.99, 8.0, 104.48)
+    # AND the pick is the Inf2 that holds it, with the degree and why
+    assert (r["instance_type"], r["instance_count"], r["tensor_parallel_degree"]) == ("ml.inf2.24xlarge", 1, 8)
+    option = next(o for o in r["options"] if o["instance_type"] == "ml.inf2.24xlarge")
+    assert option["usable_gib"] == 115.2
+    assert "8 of 12 NeuronCores: 8 is the largest count up to 12 that divides the 32 attention heads" in out.text
+    assert "every expert is held, though 12.9B are active" in out.text
+
+
+def test_a_70b_model_on_inf2_goes_to_the_48xlarge_with_16_cores(ctx) -> None:
+    # GIVEN Llama 3.1 70B (64 heads): inf2.24xlarge can only use 8 of its 12 cores (115.2 GiB < 147.40)
+    r = _run(ctx, model="llama-3.1-70b").result
+    # THEN it goes where a Neuron user deploys it: inf2.48xlarge, 16 of 24 NeuronCores (230.4 GiB)
+    assert (r["instance_type"], r["tensor_parallel_degree"]) == ("ml.inf2.48xlarge", 16)
+    small = next(o for o in r["options"] if o["instance_type"] == "ml.inf2.24xlarge")
+    assert (small["tensor_parallel_degree"], small["fits_one"]) == (8, False)
+    # AND the KV heads (8) are held twice over 16 cores, so the 48xlarge needs a little more
+    big = next(o for o in r["options"] if o["instance_type"] == "ml.inf2.48xlarge")
+    assert big["kv_replication"] == 2.0 and big["required_gib"] > r["required_gib"]
+
+
+def test_deepseek_caches_its_mla_latent_not_per_head_keys(ctx) -> None:
+    # GIVEN DeepSeek-V3 in fp8: 671 GiB-ish of weights; MLA caches (512 + 64) values per token and layer
+    out = _run(ctx, model="deepseek-v3", dtype="fp8", context_length=8192)
+    r = out.result
+    # KV = 576 x 61 layers x 1 B x 8192 = 287,834,112 B = 0.2681 GiB a sequence (not 2 x 128 x 128 x 61 ...)
+    assert r["kv_per_sequence_gib"] == 0.2681
+    assert "MLA latent cache: (512 latent + 64 RoPE key) x 61 layers" in out.text
+    assert (r["instance_type"], r["tensor_parallel_degree"]) == ("ml.p6-b200.48xlarge", 8)
+    # AND the latent is held whole on each of the 8 GPUs
+    pick = next(o for o in r["options"] if o["instance_type"] == "ml.p6-b200.48xlarge")
+    assert pick["kv_replication"] == 8.0
+
+
+def test_raw_shape_numbers_override_the_table() -> None:
+    r = recommend(RecommendArgs(model_params_billion=7, layers=28, attention_heads=28, kv_heads=4, head_dim=128))
+    assert (r.shape.layers, r.shape.attention_heads, r.shape.kv_heads) == (28, 28, 4)
+    assert "given: layers 28" in r.shape_note
+    # 28 heads and 4 KV heads: p6-b200 can use 4 of its 8 GPUs
+    gpu = next(o for o in r.options if o.instance_type == "ml.p6-b200.48xlarge")
+    assert gpu.tensor_parallel_degree == 4
+
+
+def test_a_model_is_found_by_alias_and_spelling() -> None:
+    assert RecommendArgs(model="Llama 3.3 70B Instruct").model == "llama-3.1-70b"
+    assert RecommendArgs(model="meta-llama/Llama-3.1-8B").model == "llama-3.1-8b"
 
 
 @pytest.mark.parametrize(
@@ -128,6 +193,9 @@ def test_plan_is_a_read_with_no_spend(ctx) -> None:
         ({"model_params_billion": 8, "context_length": 0}, "context_length"),
         ({"model_params_billion": 8, "concurrency": 0}, "concurrency"),
         ({}, "model_params_billion"),
+        ({"model": "gpt-5"}, "model"),
+        ({"model": "mixtral-8x7b", "model_params_billion": 56}, "model_params_billion"),
+        ({"model_params_billion": 8, "attention_heads": 32, "kv_heads": 5}, "kv_heads"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(ctx, args, field) -> None:

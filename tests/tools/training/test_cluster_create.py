@@ -6,7 +6,16 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.tools.helpers import approve_and_run, lose_first_answer, record
-from tests.tools.training.sandbox import LIFECYCLE, ROLE, TRN2, describe_cluster
+from tests.tools.training.sandbox import (
+    LIFECYCLE,
+    ROLE,
+    TRN2,
+    demo_network,
+    describe_cluster,
+    make_role,
+    make_security_group,
+    put_lifecycle_scripts,
+)
 from tools import runtime
 from tools.aws import AwsClients
 from tools.base import Effect, Risk, ToolContext
@@ -56,20 +65,127 @@ def test_create_plans_cost_and_sends_exactly_the_expected_request(ctx: ToolConte
 
 
 def test_create_takes_role_and_lifecycle_from_settings(ctx: ToolContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ctx.settings, "sagemaker_role_arn", "arn:aws:iam::123456789012:role/custom-role")
+    # GIVEN settings that name a role and lifecycle scripts that exist
+    role = make_role(ctx, "custom-role")
+    put_lifecycle_scripts(ctx, "s3://my-lifecycle/scripts/")
+    monkeypatch.setattr(ctx.settings, "sagemaker_role_arn", role)
     monkeypatch.setattr(ctx.settings, "hyperpod_lifecycle_s3_uri", "s3://my-lifecycle/scripts/")
     recorder = record(ctx)
-    approve_and_run(
+    # WHEN a cluster is created
+    plan, _ = approve_and_run(
         ctx, "create_hyperpod_cluster", {"cluster_name": "c2", "instance_type": "ml.trn1.32xlarge", "instance_count": 2}
     )
+    # THEN the plan checked both, and the request uses both
+    assert plan.facts["readiness"]["lifecycle script"]["ok"] is True
+    assert plan.facts["readiness"]["execution role"]["detail"].endswith("trusts sagemaker.amazonaws.com")
     [group] = recorder.params("CreateCluster")["InstanceGroups"]
     assert group["ExecutionRole"] == "arn:aws:iam::123456789012:role/custom-role"
     assert group["LifeCycleConfig"]["SourceS3Uri"] == "s3://my-lifecycle/scripts/"
 
 
+def test_a_create_without_its_lifecycle_script_is_refused(ctx: ToolContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN lifecycle scripts set to a prefix with no on_create.sh
+    monkeypatch.setattr(ctx.settings, "hyperpod_lifecycle_s3_uri", "s3://opsbot-lifecycle-123456789012/missing/")
+    # WHEN planned THEN it is refused naming the setting and the object it looked for
+    with pytest.raises(ToolInputError) as caught:
+        runtime.plan(
+            "create_hyperpod_cluster",
+            {"cluster_name": "c3", "instance_type": "trn2.48xlarge", "instance_count": 1},
+            ctx,
+        )
+    assert caught.value.field.startswith("lifecycle_s3_uri")
+    assert "no lifecycle script s3://opsbot-lifecycle-123456789012/missing/on_create.sh" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("role", "says"),
+    [("nobody", "no such IAM role"), ("lambda-only", "does not let sagemaker.amazonaws.com assume it")],
+)
+def test_a_create_whose_role_is_missing_or_not_for_sagemaker_is_refused(
+    ctx: ToolContext, monkeypatch: pytest.MonkeyPatch, role: str, says: str
+) -> None:
+    # GIVEN an execution role that does not exist, or that only Lambda may assume
+    arn = (
+        make_role(ctx, role, service="lambda.amazonaws.com")
+        if role == "lambda-only"
+        else ROLE.replace("opsbot-sagemaker-execution", role)
+    )
+    monkeypatch.setattr(ctx.settings, "sagemaker_role_arn", arn)
+    # WHEN planned THEN it is refused naming the setting
+    with pytest.raises(ToolInputError) as caught:
+        runtime.plan(
+            "create_hyperpod_cluster",
+            {"cluster_name": "c4", "instance_type": "trn2.48xlarge", "instance_count": 1},
+            ctx,
+        )
+    assert caught.value.field.startswith("sagemaker_role_arn") and says in str(caught.value)
+
+
+def test_an_efa_type_in_the_demo_vpc_is_planned_with_its_readiness(ctx: ToolContext) -> None:
+    # GIVEN 18 x ml.p6e-gb200.36xlarge (EFA) in the demo VPC, whose security group talks to itself
+    subnets, group = demo_network(ctx)
+    raw = {
+        "cluster_name": "gb200",
+        "instance_type": "ml.p6e-gb200.36xlarge",
+        "instance_count": 18,
+        "subnet_ids": subnets,
+        "security_group_ids": [group],
+    }
+    recorder = record(ctx)
+    plan, _ = approve_and_run(ctx, "create_hyperpod_cluster", raw)
+    # THEN the plan reports the EFA check, prices the estimate, and says it is one
+    assert plan.facts["readiness"]["EFA"]["ok"] is True
+    assert any(c.startswith(f"check EFA: ok: ml.p6e-gb200.36xlarge: {group} allows all traffic") for c in plan.changes)
+    assert plan.cost_usd_per_hour == pytest.approx(18 * 71.21) and plan.cost_usd_per_hour > 0
+    assert "no published on-demand price" in plan.warnings[0] and "estimated" in (plan.cost_note or "")
+    # AND the request carries the VPC, pinned in the plan
+    assert recorder.params("CreateCluster")["VpcConfig"] == {"SecurityGroupIds": [group], "Subnets": subnets}
+    assert plan.aws_operations[0].params["VpcConfig"]["Subnets"] == subnets
+
+
+def test_an_efa_type_with_a_group_that_does_not_talk_to_itself_is_refused(ctx: ToolContext) -> None:
+    # GIVEN a security group that only lets HTTPS in
+    subnets, _ = demo_network(ctx)
+    web = make_security_group(ctx, "web-only", self_referencing=False)
+    raw = {
+        "cluster_name": "p5-pt",
+        "instance_type": "ml.p5.48xlarge",
+        "instance_count": 2,
+        "subnet_ids": subnets,
+        "security_group_ids": [web],
+    }
+    # WHEN planned THEN it is refused with the reason and what to add
+    with pytest.raises(ToolInputError) as caught:
+        runtime.plan("create_hyperpod_cluster", raw, ctx)
+    assert caught.value.field == "security_group_ids"
+    assert "ml.p5.48xlarge use EFA" in str(caught.value) and "'All traffic'" in str(caught.value)
+    # AND a non-EFA type needs no such group
+    plan = runtime.plan(
+        "create_hyperpod_cluster", {**raw, "instance_type": "ml.c7g.4xlarge", "cluster_name": "cpu"}, ctx
+    )
+    assert "EFA" not in plan.facts["readiness"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"subnet_ids": ["subnet-0123456789abcdef0"]}, "security_group_ids"),
+        ({"security_group_ids": ["sg-0123456789abcdef0"]}, "subnet_ids"),
+        ({"subnet_ids": ["vpc-1"], "security_group_ids": ["sg-0123456789abcdef0"]}, "subnet_ids[0]"),
+        ({"subnet_ids": ["subnet-0123456789abcdef0"], "security_group_ids": ["sg-0123456789abcdef0"]}, "subnet_ids"),
+    ],
+)
+def test_a_vpc_is_both_subnets_and_security_groups_that_exist(ctx: ToolContext, extra: dict, field: str) -> None:
+    raw = {"cluster_name": "v", "instance_type": "ml.c7g.xlarge", "instance_count": 1, **extra}
+    with pytest.raises(ToolInputError) as caught:
+        runtime.plan("create_hyperpod_cluster", raw, ctx)
+    assert caught.value.field == field
+
+
 def test_create_with_several_groups_on_eks(ctx: ToolContext) -> None:
     # GIVEN a controller group and a worker group on EKS, with an explicit lifecycle URI
     eks = "arn:aws:eks:us-east-1:123456789012:cluster/training"
+    put_lifecycle_scripts(ctx, "s3://lifecycle-bucket/eks/")
     raw = {
         "cluster_name": "eks-pt",
         "orchestrator": "eks",
@@ -99,9 +215,11 @@ def test_create_with_several_groups_on_eks(ctx: ToolContext) -> None:
 
 
 def test_create_of_an_existing_identical_cluster_returns_it_without_creating(ctx: ToolContext) -> None:
+    # GIVEN llama-pretrain exists with 4 x trn2 WHEN the same create is asked for
     raw = {"cluster_name": "llama-pretrain", "instance_type": "ml.trn2.48xlarge", "instance_count": 4}
     plan = runtime.plan("create_hyperpod_cluster", raw, ctx)
-    assert plan.facts["exists"] and "returns it unchanged" in plan.warnings[0]
+    # THEN there is nothing to do: no AWS operation, so nothing is filed
+    assert plan.facts["exists"] and plan.aws_operations == [] and plan.summary.endswith("nothing to create")
     recorder = record(ctx)
     _, out = approve_and_run(ctx, "create_hyperpod_cluster", raw)
     result = ClusterCreated.model_validate(out.result)
@@ -113,6 +231,7 @@ def test_create_of_an_existing_identical_cluster_returns_it_without_creating(ctx
 def test_create_over_a_different_cluster_of_the_same_name_is_refused(ctx: ToolContext) -> None:
     raw = {"cluster_name": "llama-pretrain", "instance_type": "ml.trn2.48xlarge", "instance_count": 16}
     recorder = record(ctx)
+    # THEN the plan already refuses it (nobody is asked to approve a create that cannot happen)
     with pytest.raises(ToolInputError) as caught:
         approve_and_run(ctx, "create_hyperpod_cluster", raw)
     assert caught.value.field == "cluster_name" and "scale_hyperpod_cluster" in str(caught.value)
@@ -179,10 +298,34 @@ def test_create_in_live_mode_sends_the_same_request(monkeypatch: pytest.MonkeyPa
     }
     not_found = {"service_error_code": "ResourceNotFound", "service_message": "Cluster live-pt not found."}
     arn = f"arn:aws:sagemaker:us-east-1:{account}:cluster/abcdef123456"
-    with Stubber(sm.raw) as sm_stub, Stubber(sts.raw) as sts_stub:
+    s3, iam = ctx.clients.client("s3"), ctx.clients.client("iam")
+    role = {
+        "Path": "/",
+        "RoleName": "opsbot-sagemaker-execution",
+        "RoleId": "AROAEXAMPLEEXAMPLE01",
+        "Arn": f"arn:aws:iam::{account}:role/opsbot-sagemaker-execution",
+        "CreateDate": "2026-01-01T00:00:00Z",
+        "AssumeRolePolicyDocument": (
+            "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal"
+            "%22%3A%7B%22Service%22%3A%22sagemaker.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D"
+        ),
+    }
+    with (
+        Stubber(sm.raw) as sm_stub,
+        Stubber(sts.raw) as sts_stub,
+        Stubber(s3.raw) as s3_stub,
+        Stubber(iam.raw) as iam_stub,
+    ):
         sts_stub.add_response(
             "get_caller_identity", {"Account": account, "Arn": f"arn:aws:iam::{account}:user/bob", "UserId": "AID"}
         )
+        # The plan checks the lifecycle script and the role (the raw API URL-encodes the trust policy)
+        s3_stub.add_response(
+            "head_object",
+            {"ContentLength": 812},
+            {"Bucket": f"opsbot-lifecycle-{account}", "Key": "hyperpod/on_create.sh"},
+        )
+        iam_stub.add_response("get_role", {"Role": role}, {"RoleName": "opsbot-sagemaker-execution"})
         sm_stub.add_client_error("describe_cluster", expected_params={"ClusterName": "live-pt"}, **not_found)
         sm_stub.add_client_error("describe_cluster", expected_params={"ClusterName": "live-pt"}, **not_found)
         sm_stub.add_response("create_cluster", {"ClusterArn": arn}, expected_params=expected)

@@ -51,11 +51,24 @@ def test_scale_in_shows_a_negative_delta(ctx: ToolContext) -> None:
 
 
 def test_scale_to_the_current_count_changes_nothing(ctx: ToolContext) -> None:
+    # GIVEN llama-pretrain's workers at 4 WHEN scaled to 4
     raw = {"cluster_name": "llama-pretrain", "instance_count": 4}
     recorder = record(ctx)
     plan, out = approve_and_run(ctx, "scale_hyperpod_cluster", raw)
-    assert "changes nothing" in plan.warnings[-1]
+    # THEN the plan has no AWS operation and says so; the run makes no call
+    assert plan.aws_operations == [] and plan.summary.endswith("nothing to change")
     assert recorder.writes() == [] and ClusterScaled.model_validate(out.result).changed is False
+
+
+def test_remove_a_node_is_planned_as_its_absolute_count(ctx: ToolContext) -> None:
+    # GIVEN workers at 4 WHEN asked to remove a node, or to double the group
+    plan = runtime.plan("scale_hyperpod_cluster", {"cluster_name": "llama-pretrain", "add_instances": -1}, ctx)
+    # THEN the plan binds 3 and shows 4 -> 3
+    assert plan.args["instance_count"] == 3 and "add_instances" not in plan.args
+    assert plan.changes[0] == "group workers of llama-pretrain: 4 -> 3 x ml.trn2.48xlarge"
+    assert plan.aws_operations[0].params["InstanceGroups"][0]["InstanceCount"] == 3
+    doubled = runtime.plan("scale_hyperpod_cluster", {"cluster_name": "llama-pretrain", "scale_factor": 2}, ctx)
+    assert doubled.args["instance_count"] == 8 and doubled.facts["resolved_from"] == {"scale_factor": 2.0}
 
 
 def test_scale_of_an_unknown_group_names_the_groups(ctx: ToolContext) -> None:

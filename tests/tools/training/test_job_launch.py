@@ -101,11 +101,35 @@ def test_a_launch_retried_after_a_lost_reply_creates_one_job(ctx: ToolContext) -
 
 
 def test_launch_with_a_name_already_used_is_refused_without_creating(ctx: ToolContext) -> None:
+    # GIVEN llama-sft-v1 exists with another spec WHEN a launch of that name is planned
     raw = {**LAUNCH, "job_name": "llama-sft-v1"}
-    plan = runtime.plan("launch_training_job", raw, ctx)
-    assert "names are never reused" in plan.warnings[0]
+    # THEN the plan refuses it already, naming the job's status
+    with pytest.raises(ToolInputError, match="names are never reused"):
+        runtime.plan("launch_training_job", raw, ctx)
     recorder = record(ctx)
     with pytest.raises(ToolInputError) as caught:
         approve_and_run(ctx, "launch_training_job", raw)
     assert caught.value.field == "job_name" and "Completed" in str(caught.value)
     assert "CreateTrainingJob" not in recorder.ops()
+
+
+def test_launching_the_same_job_again_is_nothing_to_do(ctx: ToolContext) -> None:
+    # GIVEN a job launched under an approval
+    approve_and_run(ctx, "launch_training_job", LAUNCH, approval_id="ap-first")
+    # WHEN the same launch is planned again
+    plan = runtime.plan("launch_training_job", LAUNCH, ctx)
+    # THEN there is nothing to launch, so nothing would be filed
+    assert plan.aws_operations == [] and plan.summary.endswith("nothing to launch")
+
+
+@pytest.mark.parametrize(
+    "instance_type",
+    ["ml.p6e-gb200.36xlarge", "ml.p5.48xlarge", "ml.p5e.48xlarge", "ml.g6e.12xlarge", "ml.trn1n.32xlarge"],
+)
+def test_the_seed_s_training_instances_launch_on_the_sandbox(ctx: ToolContext, instance_type: str) -> None:
+    # GIVEN a job on each of the training instance types the catalog gained
+    raw = {**LAUNCH, "job_name": "t-" + instance_type.replace(".", "-"), "instance_type": instance_type}
+    plan, out = approve_and_run(ctx, "launch_training_job", raw)
+    # THEN it is priced from the catalog and the sandbox accepts it
+    assert plan.cost_usd_per_hour and plan.cost_usd_per_hour > 0
+    assert out.result["status"] == "InProgress"

@@ -53,9 +53,11 @@ def test_stop_plans_the_saving_and_stops(ctx: ToolContext) -> None:
 
 
 def test_stop_of_a_finished_job_changes_nothing(ctx: ToolContext) -> None:
+    # GIVEN llama-sft-v1, completed WHEN it is stopped
     recorder = record(ctx)
     plan, out = approve_and_run(ctx, "stop_training_job", {"job_name": "llama-sft-v1"})
-    assert "not running" in plan.warnings[0]
+    # THEN the plan has no AWS operation (nothing is filed) and says why
+    assert plan.aws_operations == [] and "not running; nothing to stop" in plan.summary
     assert recorder.writes() == []
     assert JobStopped.model_validate(out.result).stopped is False
     assert out.text == "Training job llama-sft-v1 is Completed; nothing to stop."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -98,7 +99,8 @@ def test_buying_the_same_plan_again_buys_nothing_more(ctx: ToolContext) -> None:
     approve_and_run(ctx, "purchase_training_plan", raw, approval_id="ap-first")
     recorder = record(ctx)
     plan, out = approve_and_run(ctx, "purchase_training_plan", raw, approval_id="ap-second")
-    assert "the run returns it" in plan.warnings[0]
+    # THEN the second plan has nothing to buy (no AWS operation, nothing filed) and the run buys nothing
+    assert plan.aws_operations == [] and plan.summary.endswith("nothing more to buy")
     assert recorder.writes() == []
     result = PlanPurchased.model_validate(out.result)
     assert result.created is False and out.text.startswith("Already had training plan llama-q3 (Scheduled)")
@@ -109,7 +111,7 @@ def test_a_plan_name_taken_by_other_capacity_is_refused(ctx: ToolContext) -> Non
     approve_and_run(ctx, "purchase_training_plan", {"plan_name": "llama-q3", "offering_id": first.offering_id})
     recorder = record(ctx)
     with pytest.raises(ToolInputError) as caught:
-        approve_and_run(ctx, "purchase_training_plan", {"plan_name": "llama-q3", "offering_id": second.offering_id})
+        runtime.plan("purchase_training_plan", {"plan_name": "llama-q3", "offering_id": second.offering_id}, ctx)
     assert caught.value.field == "plan_name"
     assert recorder.writes() == []
 
@@ -152,3 +154,54 @@ def test_a_cluster_on_a_training_plan_adds_no_hourly_spend(ctx: ToolContext) -> 
         runtime.run_read("describe_hyperpod_cluster", {"cluster_name": "on-plan"}, ctx).result
     )
     assert details.groups[0].training_plan_arn == plan_arn and details.cost_usd_per_hour == 0.0
+
+
+def test_p6e_gb200_is_reserved_by_ultraserver_and_runs_a_cluster(ctx: ToolContext) -> None:
+    # GIVEN 18 x ml.p6e-gb200.36xlarge, which AWS sells only as UltraServers
+    search = {"instance_type": "p6e-gb200.36xlarge", "instance_count": 18, "duration_hours": 24 * 14}
+    recorder = record(ctx)
+    offerings = runtime.run_read("search_training_plans", search, ctx)
+    # THEN the search asks for one ml.u-p6e-gb200x72 and the offerings say so
+    assert recorder.params("SearchTrainingPlanOfferings")["UltraServerType"] == "ml.u-p6e-gb200x72"
+    assert recorder.params("SearchTrainingPlanOfferings")["UltraServerCount"] == 1
+    first = offerings.result["offerings"][0]
+    assert (first["instance_type"], first["instance_count"]) == ("ml.p6e-gb200.36xlarge", 18)
+    assert (first["ultraserver_type"], first["ultraserver_count"]) == ("ml.u-p6e-gb200x72", 1)
+    assert "1 x ml.u-p6e-gb200x72" in offerings.text
+    # WHEN it is bought and a cluster of 18 runs on it
+    _, bought = approve_and_run(
+        ctx, "purchase_training_plan", {"plan_name": "gb200-q1", "offering_id": first["offering_id"]}
+    )
+    plan_arn = bought.result["plan_arn"]
+    raw = {
+        "cluster_name": "gb200",
+        "instance_type": "ml.p6e-gb200.36xlarge",
+        "instance_count": 18,
+        "training_plan_arn": plan_arn,
+    }
+    plan, _ = approve_and_run(ctx, "create_hyperpod_cluster", raw)
+    # THEN the cluster adds no hourly spend (prepaid) and exists
+    assert plan.cost_usd_per_hour == 0.0
+    assert (
+        ctx.clients.client("sagemaker").describe_cluster(ClusterName="gb200")["InstanceGroups"][0]["TargetCount"] == 18
+    )
+
+
+@pytest.mark.parametrize(
+    ("search", "says"),
+    [
+        ({"instance_type": "ml.p6e-gb200.36xlarge", "instance_count": 10}, "a multiple of 9 (ml.u-p6e-gb200x36)"),
+        ({"instance_type": "ml.g6e.xlarge", "instance_count": 1}, "training plans are not sold for ml.g6e.xlarge"),
+    ],
+)
+def test_capacity_that_is_not_sold_that_way_is_refused(ctx: ToolContext, search: dict, says: str) -> None:
+    with pytest.raises(ToolInputError, match=re.escape(says)):
+        runtime.plan("search_training_plans", {**search, "duration_hours": 48}, ctx)
+
+
+def test_an_ultraserver_type_counts_ultraservers(ctx: ToolContext) -> None:
+    out = runtime.run_read(
+        "search_training_plans", {"instance_type": "ml.u-p6e-gb200x36", "instance_count": 2, "duration_hours": 48}, ctx
+    )
+    assert (out.result["instance_type"], out.result["instance_count"]) == ("ml.p6e-gb200.36xlarge", 18)
+    assert {o["ultraserver_type"] for o in out.result["offerings"]} == {"ml.u-p6e-gb200x36"}

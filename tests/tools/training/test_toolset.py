@@ -27,6 +27,8 @@ CATALOG = {
             "lifecycle_s3_uri",
             "instance_groups",
             "training_plan_arn",
+            "subnet_ids",
+            "security_group_ids",
         },
     ),
     "scale_hyperpod_cluster": (Effect.WRITE, Risk.MEDIUM, {"cluster_name", "group_name", "instance_count"}),
@@ -44,6 +46,7 @@ CATALOG = {
             "max_runtime_hours",
         },
     ),
+    "list_training_jobs": (Effect.READ, Risk.READ, {"status", "name_contains"}),
     "describe_training_job": (Effect.READ, Risk.READ, {"job_name"}),
     "stop_training_job": (Effect.DESTRUCTIVE, Risk.HIGH, {"job_name"}),
     "search_training_plans": (Effect.READ, Risk.READ, {"instance_type", "instance_count", "duration_hours"}),
@@ -51,7 +54,7 @@ CATALOG = {
 }
 
 
-def test_training_domain_has_the_ten_catalog_tools() -> None:
+def test_training_domain_has_the_eleven_catalog_tools() -> None:
     names = {t.name for t in tools_for_domain("training") if t.domain == "training"}
     assert names == set(CATALOG)
 
@@ -212,7 +215,7 @@ BAD_INPUTS = [
         {"instance_type": "ml.g5.xlarge", "instance_count": 1, "duration_hours": 24},
         "instance_type",
         "ml.g5.xlarge",
-        "allowed: ml.p5en.48xlarge",
+        "allowed: ml.p5.48xlarge",
     ),
     (
         "search_training_plans",
