@@ -112,7 +112,6 @@ class SlackCardSync:
         except SlackApiError as exc:
             log.warning("could not update the Slack card of %s: %s", record.id, exc)
 
-
     def recovered(self, record: ApprovalRecord, recovery: Recovery) -> None:
         """Show what the recovery sweep did on the request's card and in its thread, mentioning the
         people it concerns. An interrupted run's card keeps a Resume button. Slack errors are logged."""

@@ -56,8 +56,10 @@ def request_handler() -> SlackRequestHandler:
 
 def is_scheduled(event: Any) -> bool:
     """True for EventBridge's scheduled event (the recovery sweep's), never for a Slack request."""
-    return isinstance(event, dict) and event.get("source") == "aws.events" and event.get("detail-type") == (
-        "Scheduled Event"
+    return (
+        isinstance(event, dict)
+        and event.get("source") == "aws.events"
+        and event.get("detail-type") == ("Scheduled Event")
     )
 
 

@@ -154,4 +154,3 @@ def test_the_recovery_sweep_shows_an_interrupted_run_with_resume_then_its_outcom
         assert "<@U0000DAVE0>" in api.calls_to("chat.postMessage")[-1].params["text"]
         assert interrupted_card(bot.get_approval(approval_id))[-1]["type"] == "actions"  # the card's shape, for Slack
         api.assert_clean()
-

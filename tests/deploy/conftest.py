@@ -28,7 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "template.yaml"
 EVENTS = ROOT / "tests" / "events"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:opsbot-slack"
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::StackName": "opsbot"}
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackName": "opsbot",
+}
 
 
 def load_template() -> dict[str, Any]:
