@@ -63,6 +63,8 @@ class NoNotifier:
 
 def outcome_line(record: ApprovalRecord) -> str:
     """One line of where a request stands: status, who approved, and the first line of the result."""
+    if record.interrupted():
+        return f"{record.id} interrupted: {record.interruption or 'its run stopped without an outcome'}"
     line = f"{record.id} {OUTCOME.get(record.status, record.status)}"
     if record.approved_by:
         line += f" (approved by {', '.join(dict.fromkeys(record.approved_by))})"

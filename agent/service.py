@@ -10,6 +10,7 @@ request needs them, so ``opsbot approvals``, ``opsbot audit`` and ``opsbot tools
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -63,6 +64,7 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
+log = logging.getLogger("opsbot")
 
 
 class Opsbot:
@@ -386,7 +388,10 @@ class Opsbot:
             else:  # someone the policy does not list is still reachable by their Slack id
                 tell[name] = name.removeprefix("slack:") if name.startswith("slack:") else None
         recovery = self._recovery(record, action, message).model_copy(update={"tell": tell})
-        self.notifier.recovered(record, recovery)
+        try:
+            self.notifier.recovered(record, recovery)
+        except Exception:  # telling people must never stop the sweep from finishing the other runs
+            log.exception("could not tell anyone about the recovery of %s", record.id)
         return recovery
 
     # ----------------------------------------------------------------- reads

@@ -27,13 +27,18 @@ def sweep_bot() -> Any:
     global _bot
     with _lock:
         if _bot is None:
-            from agent.notify import SlackCardSync
+            from agent.notify import NoNotifier, Notifier, SlackCardSync
             from agent.service import Opsbot
             from agent.slack.client import web_client
-            from agent.slack.config import api_url, load_secrets
+            from agent.slack.config import SlackConfigError, api_url, load_secrets
             from tools.config import get_settings
 
-            notifier = SlackCardSync(web_client(load_secrets().bot_token, api_url()), where="the recovery sweep")
+            notifier: Notifier
+            try:
+                notifier = SlackCardSync(web_client(load_secrets().bot_token, api_url()), where="the recovery sweep")
+            except SlackConfigError as exc:  # finishing the runs matters more than telling Slack
+                log.error("recovery sweep: Slack cannot be told (%s); the sweep runs without it", exc)
+                notifier = NoNotifier()
             _bot = Opsbot(get_settings(), notifier=notifier)
         return _bot
 

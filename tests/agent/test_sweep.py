@@ -152,3 +152,27 @@ def test_an_approval_whose_run_never_started_expires_with_its_grant(settings: Se
     # THEN the request expired, nothing ran, and its card is told
     assert outcome.action == "expired" and outcome.status == "expired" and calls == []
     assert told.recoveries[0][0].status == "expired"
+
+
+def test_a_notifier_that_fails_does_not_stop_the_sweep(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Broken(Told):
+        def recovered(self, record: ApprovalRecord, recovery: Recovery) -> None:
+            super().recovered(record, recovery)
+            raise ConnectionError("Slack is unreachable")
+
+    finish_fails(monkeypatch, times=2)
+    with registered(bucket_tool(Risk.HIGH)):
+        # GIVEN two interrupted runs and a notifier that cannot reach anyone
+        told = Broken()
+        bot = Opsbot(settings, notifier=told, model=ScriptedModel("data", lambda t: ("make_bucket", {"bucket": t})))
+        ids = []
+        for name in ("first-bucket", "second-bucket"):
+            approval_id = str(bot.ask(name, user="dave").approval.id)
+            with pytest.raises(RuntimeError):
+                bot.decide(approval_id, user="alice", approve=True)
+            ids.append(approval_id)
+        # WHEN the sweep runs
+        outcomes = bot.sweep()
+    # THEN both were finished, though telling failed each time
+    assert [o.action for o in outcomes] == ["resumed", "resumed"] and len(told.recoveries) == 2
+    assert {bot.get_approval(i).status for i in ids} == {"executed"}

@@ -11,6 +11,8 @@ import pytest
 
 import agent.slack.app
 import deploy.handler
+import deploy.sweep
+from agent.notify import NoNotifier
 from agent.slack.config import SlackConfigError
 from agent.slack.refs import APPROVE_ACTION
 from tests.agent.slack.fake_bot import FakeOpsbot
@@ -170,8 +172,6 @@ SCHEDULED = {
 def test_the_schedules_event_runs_the_sweep_and_slacks_requests_never_do(
     lam: LambdaHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import deploy.sweep
-
     class Sweeper:
         def __init__(self) -> None:
             self.sweeps = 0
@@ -191,3 +191,14 @@ def test_the_schedules_event_runs_the_sweep_and_slacks_requests_never_do(
     assert lam.send(body, json_body=True)["statusCode"] == 404  # bolt: no listener for it
     assert sweeper.sweeps == 1
     assert not deploy.handler.is_scheduled({"source": "aws.events", "detail-type": "Other"})
+
+
+def test_the_sweep_runs_without_slack_when_slack_cannot_be_reached(
+    lam: LambdaHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a container with no Slack bot token anywhere
+    monkeypatch.delenv("OPSBOT_SLACK_BOT_TOKEN")
+    lam.new_container()
+    # WHEN the schedule's event arrives THEN the sweep still runs (on the stack's tables), telling nobody
+    assert deploy.handler.handler(json.loads(json.dumps(SCHEDULED)), lambda_context()) == {"swept": 0, "outcomes": []}
+    assert isinstance(deploy.sweep.sweep_bot().notifier, NoNotifier)
