@@ -14,12 +14,13 @@ import contextlib
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.policy import Policy
-from agent.stores.approvals import FINAL, ApprovalRecord, ApprovalStore, ConflictError, Decision, Lease, now_iso
+from agent.stores.approvals import FINAL, ApprovalRecord, ApprovalStore, ConflictError, Decision, Lease
 from agent.stores.audit import AuditLog
 from agent.views import PolicyFinding
 from tools import guard
@@ -38,6 +39,14 @@ class PolicyRefusedError(ApprovalError):
 
 
 PolicySource = Policy | Callable[[], Policy]
+Clock = Callable[[], datetime]
+# A moment pinned for one piece of work (the recovery sweep's "now"), per thread of execution.
+_PINNED: ContextVar[datetime | None] = ContextVar("opsbot_approvals_now", default=None)
+
+
+def utc_now() -> datetime:
+    """The real time, UTC (the default clock)."""
+    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -53,13 +62,44 @@ class ApprovalService:
 
     ``policy`` is the policy or, better, a function returning the policy in force (it is asked at
     every decision and before every run, so a long-lived process follows policy changes).
-    ``demo`` marks requests filed by demo identities (sandbox ``--as``).
+    ``demo`` marks requests filed by demo identities (sandbox ``--as``). ``clock`` tells the time
+    (default: the real time); tests hand in a clock instead of sleeping.
     """
 
-    def __init__(self, store: ApprovalStore, audit: AuditLog, policy: PolicySource, *, demo: bool = False) -> None:
+    def __init__(
+        self,
+        store: ApprovalStore,
+        audit: AuditLog,
+        policy: PolicySource,
+        *,
+        demo: bool = False,
+        clock: Clock | None = None,
+    ) -> None:
         self.store, self.audit, self.demo = store, audit, demo
         self._policy = policy
+        self.clock: Clock = clock or utc_now
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+    # ------------------------------------------------------------------- time
+    def now(self) -> datetime:
+        """The time every decision and lease is judged by: the pinned moment, else the clock."""
+        return _PINNED.get() or self.clock()
+
+    def now_iso(self) -> str:
+        """``now()`` as ISO 8601 to the second, as records store times."""
+        return _iso(self.now())
+
+    @contextlib.contextmanager
+    def pinned(self, moment: datetime | None) -> Iterator[None]:
+        """Judge everything inside the block at ``moment`` (None: the clock, as usual)."""
+        if moment is None:
+            yield
+            return
+        token = _PINNED.set(moment)
+        try:
+            yield
+        finally:
+            _PINNED.reset(token)
 
     @property
     def policy(self) -> Policy:
@@ -120,7 +160,7 @@ class ApprovalService:
                 continue
             return existing
         policy = self.policy
-        created = datetime.now(UTC)
+        created = self.now()
         record = ApprovalRecord(
             id="ap-" + secrets.token_hex(5),
             call_hash=chash,
@@ -170,7 +210,7 @@ class ApprovalService:
                 continue
             if by != record.requester and not policy.is_approver(by, record.risk):
                 continue  # someone else's request: a newcomer in the thread does not cancel it
-            update = {"status": "superseded", "replaced_by": replaced_by, "closed_at": now_iso()}
+            update = {"status": "superseded", "replaced_by": replaced_by, "closed_at": self.now_iso()}
             try:
                 new = self.store.replace(record.model_copy(update=update))
             except ConflictError:
@@ -189,7 +229,8 @@ class ApprovalService:
                 )
             if record.status != "pending":
                 raise ApprovalError(f"approval {approval_id} is already {record.status}; nothing to withdraw")
-            update = {"status": "withdrawn", "closed_at": now_iso(), "reply": f"{record.tool} was withdrawn by {user}"}
+            reply = f"{record.tool} was withdrawn by {user}"
+            update = {"status": "withdrawn", "closed_at": self.now_iso(), "reply": reply}
             try:
                 new = self.store.replace(record.model_copy(update=update))
             except ConflictError:
@@ -235,14 +276,14 @@ class ApprovalService:
                 broken = self.recheck(record)
                 if broken:
                     self._refuse(record, broken, "approval", user)
-            decision = Decision(user=user, decision="approve" if approve else "reject", at=now_iso(), note=note)
+            decision = Decision(user=user, decision="approve" if approve else "reject", at=self.now_iso(), note=note)
             update: dict[str, Any] = {"decisions": [*record.decisions, decision]}
             if approve:
                 approved_by = [*record.approved_by, user]
                 needed = max(record.approvals_needed, self.policy.approvals_needed(record.risk))
                 update |= {"approved_by": approved_by, "approvals_needed": needed}
                 if len(set(approved_by)) >= needed:
-                    now = datetime.now(UTC)
+                    now = self.now()
                     window = now + timedelta(minutes=self.policy.approval.grant_minutes)
                     update |= {
                         "status": "approved",
@@ -250,7 +291,7 @@ class ApprovalService:
                         "grant_expires_at": _iso(max(window, _when(record.expires_at))),
                     }
             else:
-                update |= {"status": "rejected", "closed_at": now_iso()}
+                update |= {"status": "rejected", "closed_at": self.now_iso()}
             try:
                 new = self.store.replace(record.model_copy(update=update))
             except ConflictError:
@@ -278,7 +319,7 @@ class ApprovalService:
     def _refuse(self, record: ApprovalRecord, broken: list[PolicyFinding], stage: str, actor: str) -> None:
         rules = "; ".join(f"{f.rule}: {f.message}" for f in broken)
         text = f"Refused by policy at {stage}: {rules}. Nothing ran."
-        update = {"status": "refused", "error": text, "reply": text, "closed_at": now_iso(), "lease": None}
+        update = {"status": "refused", "error": text, "reply": text, "closed_at": self.now_iso(), "lease": None}
         # Someone else may have moved it first; it is refused all the same below.
         with contextlib.suppress(ConflictError):
             self.store.replace(record.model_copy(update=update))
@@ -326,7 +367,7 @@ class ApprovalService:
         is live."""
         for _ in range(5):
             record = self.get(approval_id)
-            now = datetime.now(UTC)
+            now = self.now()
             if record.status == "executing":
                 if record.lease is not None and record.lease.live(now) and not self._lease_is_orphaned(record.lease):
                     raise ApprovalError(
@@ -341,7 +382,7 @@ class ApprovalService:
                         f"approval {approval_id} was approved but did not start before its grant expired at "
                         f"{record.grant_expires_at}; nothing ran. Ask again."
                     )
-                    update = {"status": "expired", "error": text, "reply": text, "closed_at": now_iso()}
+                    update = {"status": "expired", "error": text, "reply": text, "closed_at": self.now_iso()}
                     try:
                         self.store.replace(record.model_copy(update=update))
                     except ConflictError:
@@ -364,24 +405,99 @@ class ApprovalService:
                 return None
             minutes = self.policy.approval.execution_lease_minutes
             lease = Lease(owner=self._owner, by=record.requester, expires_at=_iso(now + timedelta(minutes=minutes)))
+            update: dict[str, Any] = {"status": "executing", "lease": lease}
+            if resumed:
+                # Counted so the recovery sweep gives up after a bounded number of tries.
+                update |= {
+                    "resume_attempts": record.resume_attempts + 1,
+                    "interruption": record.interruption or _lost_lease(record),
+                }
             try:
-                new = self.store.replace(record.model_copy(update={"status": "executing", "lease": lease}))
+                new = self.store.replace(record.model_copy(update=update))
             except ConflictError:
                 continue
+            data: dict[str, Any] = {"tool": new.tool, "call_hash": new.call_hash, "lease": lease.model_dump()}
+            if resumed:
+                data |= {"attempt": new.resume_attempts, "interruption": new.interruption}
             self.audit.record(
                 "execution_resumed" if resumed else "execution_started",
                 "opsbot",
                 thread=new.thread,
                 approval_id=approval_id,
-                data={"tool": new.tool, "call_hash": new.call_hash, "lease": lease.model_dump()},
+                data=data,
             )
             return new, resumed
+        return None
+
+    def release_lease(self, approval_id: str, reason: str) -> ApprovalRecord | None:
+        """End this process's lease on a run that stopped with an error before recording its outcome.
+
+        The run is over (the error reached us), so nobody needs to wait for the lease to run out: the
+        requester or an approver may resume at once, and so may the recovery sweep. A lease held by
+        someone else is left alone. Returns the record when the lease was released."""
+        for _ in range(5):
+            record = self.get(approval_id)
+            if record.status != "executing" or record.lease is None or record.lease.owner != self._owner:
+                return None
+            ended = record.lease.model_copy(update={"expires_at": self.now_iso()})
+            try:
+                new = self.store.replace(record.model_copy(update={"lease": ended, "interruption": reason}))
+            except ConflictError:
+                continue
+            self.audit.record(
+                "execution_interrupted", "opsbot", thread=new.thread, approval_id=approval_id, data={"reason": reason}
+            )
+            return new
+        return None
+
+    def stalled(self) -> list[ApprovalRecord]:
+        """Approved calls that nobody is running now, oldest first: runs that stopped without an outcome
+        (executing, lease over), and approvals whose run never started within a lease's time (the
+        process that took the decision died before it claimed the run)."""
+        now = self.now()
+        window = timedelta(minutes=self.policy.approval.execution_lease_minutes)
+
+        def never_started(record: ApprovalRecord) -> bool:
+            return record.status == "approved" and now > _when(record.approved_at or record.created_at) + window
+
+        return [r for r in self.store.in_flight() if r.interrupted(now) or never_started(r)]
+
+    def give_up(self, approval_id: str, reason: str, by: str = "opsbot") -> ApprovalRecord | None:
+        """Mark an interrupted run failed with ``reason``: nothing will resume it. Only a run nobody holds
+        may be given up; returns None when someone holds its lease or it has an outcome already."""
+        for _ in range(5):
+            record = self.get(approval_id)
+            if not record.interrupted(self.now()):
+                return None
+            update = {
+                "status": "failed",
+                "error": reason,
+                "reply": f"{record.tool} failed: {reason}",
+                "executed_at": self.now_iso(),
+                "lease": None,
+            }
+            try:
+                new = self.store.replace(record.model_copy(update=update))
+            except ConflictError:
+                continue
+            self.audit.record(
+                "recovery_abandoned",
+                by,
+                thread=new.thread,
+                approval_id=approval_id,
+                data={"attempts": new.resume_attempts, "reason": reason},
+            )
+            return new
         return None
 
     @staticmethod
     def _lease_is_orphaned(lease: Lease) -> bool:
         # A lease held by a process of this machine that no longer exists can be taken at once (a
         # crash on a laptop); elsewhere opsbot cannot tell, so it waits for the lease to run out.
+        # In Lambda every container looks alike (the same few host names and process ids), so a
+        # lease there is only ever over when it runs out.
+        if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+            return False
         host, _, rest = lease.owner.partition(":")
         pid = rest.split(":", 1)[0]
         if host != socket.gethostname() or not pid.isdigit():
@@ -420,7 +536,7 @@ class ApprovalService:
                     "result": result,
                     "reply": reply,
                     "error": error,
-                    "executed_at": now_iso(),
+                    "executed_at": self.now_iso(),
                     "lease": None,
                 }
             )
@@ -458,9 +574,9 @@ class ApprovalService:
         if record.status != "pending":
             return record
         expires_at = self._expires_at(record)
-        if datetime.now(UTC) <= _when(expires_at):
+        if self.now() <= _when(expires_at):
             return record
-        update = {"status": "expired", "expires_at": expires_at, "closed_at": now_iso()}
+        update = {"status": "expired", "expires_at": expires_at, "closed_at": self.now_iso()}
         try:
             new = self.store.replace(record.model_copy(update=update))
         except ConflictError:
@@ -469,6 +585,11 @@ class ApprovalService:
             "expired", "opsbot", thread=record.thread, approval_id=record.id, data={"expires_at": expires_at}
         )
         return new
+
+
+def _lost_lease(record: ApprovalRecord) -> str:
+    until = f" at {record.lease.expires_at}" if record.lease else ""
+    return f"its run stopped without recording an outcome (its lease ran out{until})"
 
 
 def is_final(record: ApprovalRecord) -> bool:

@@ -10,6 +10,7 @@ request needs them, so ``opsbot approvals``, ``opsbot audit`` and ``opsbot tools
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,11 +26,14 @@ from agent.views import (
     AskResult,
     ErrorView,
     PolicyFinding,
+    Recovery,
     ToolCallView,
     error_view,
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from langchain_core.language_models import BaseChatModel
 
     from agent.approvals import ApprovalService
@@ -49,6 +53,7 @@ __all__ = [
     "Opsbot",
     "PolicyFinding",
     "Progress",
+    "Recovery",
     "Target",
     "ToolCallView",
     "ToolSpec",
@@ -61,6 +66,7 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
+log = logging.getLogger("opsbot")
 
 
 class Opsbot:
@@ -309,6 +315,22 @@ class Opsbot:
         self.notifier.decided(self.approvals.get(record.id), user)
         return result.model_copy(update={"audit_head": self.audit.head()})
 
+    def can_resume(self, approval_id: str, user: str) -> str | None:
+        """None if ``user`` may resume this request's run now, else why not: only its requester or an
+        approver, and only an approved call nobody is running (a run that stopped without an outcome)."""
+        from agent.approvals import ApprovalError
+
+        record = self.approvals.get(approval_id)
+        if record.status == "executing" and record.lease is not None and not record.interrupted(self.approvals.now()):
+            return f"its run is in progress (its lease holds until {record.lease.expires_at}); it does not run twice"
+        if record.status not in ("approved", "executing"):
+            return f"approval {approval_id} is {record.status}; there is no interrupted run to resume"
+        try:
+            self.approvals.check_resume(approval_id, user)
+        except ApprovalError as exc:
+            return str(exc)
+        return None
+
     def resume(self, approval_id: str, *, user: str, progress: Progress | None = None) -> AskResult:
         """Continue a thread whose approved call was interrupted (a crash, a lost container). ``user`` is
         who asked to resume; the call still runs as its requester, once."""
@@ -327,6 +349,15 @@ class Opsbot:
         return self._resume(approval_id, record.thread, user, progress)
 
     def _resume(self, approval_id: str, thread: str, by: str, progress: Progress | None) -> AskResult:
+        try:
+            return self._continue(approval_id, thread, by, progress)
+        except Exception as exc:
+            # The run (if this process started one) is over: end its lease now rather than make everyone
+            # wait for it to run out, so an approver may press Resume and the recovery sweep takes it.
+            self.approvals.release_lease(approval_id, _reason(exc))
+            raise
+
+    def _continue(self, approval_id: str, thread: str, by: str, progress: Progress | None) -> AskResult:
         from langgraph.types import Command
 
         record = self.approvals.get(approval_id)
@@ -334,8 +365,9 @@ class Opsbot:
         snapshot = self.graph.get_state(config)
         values = snapshot.values or {}
         ctx = self._context(record.requester, thread, record.channel, progress)
-        if values.get("approval_id") != approval_id:
-            # The thread moved on to other questions; the approval still covers exactly its call.
+        if values.get("approval_id") != approval_id or not snapshot.next:
+            # The thread moved on to other questions (or has nothing left to run): the approval still
+            # covers exactly its call, and the executor runs it once or reports what came of it.
             from agent.executor import run_approval
 
             text, result = run_approval(ctx, approval_id)
@@ -355,6 +387,93 @@ class Opsbot:
         else:
             state = values
         return self._result(thread, state)
+
+    # -------------------------------------------------------------- recovery
+    def sweep(self, now: datetime | None = None) -> list[Recovery]:
+        """Finish the approved calls nobody is running: runs that stopped without an outcome (a killed
+        container, an error after the AWS call) once their lease is over, and approvals whose run never
+        started. Each is resumed through the same exactly-once path as ``resume`` (the tools' client
+        tokens, deterministic names and describe-before-create keep a create from happening twice).
+
+        A run resumed ``recovery_max_attempts`` times that stops again is marked failed with the reason,
+        and its requester and approvers are told. The notifier hears of every outcome (the Slack card
+        and its thread). ``now`` judges leases and grants at that moment (default: the clock); the
+        recovery sweep of the Lambda function calls this every few minutes."""
+        with self.approvals.pinned(now):
+            return [self._recover(record) for record in self.approvals.stalled()]
+
+    def _recover(self, record: ApprovalRecord) -> Recovery:
+        from agent.approvals import ApprovalError
+
+        limit = self.settings.recovery_max_attempts
+        if record.status == "executing" and record.resume_attempts >= limit:
+            reason = (
+                f"opsbot resumed it {record.resume_attempts} time(s) and each run stopped without an outcome "
+                f"(last: {record.interruption or 'its lease ran out'}), so it stopped trying. The AWS call may "
+                "have happened: check the resource before asking again"
+            )
+            failed = self.approvals.give_up(record.id, reason)
+            if failed is None:  # someone resumed it meanwhile
+                return self._recovery(record, "skipped", "another run took it first")
+            return self._tell(failed, "gave_up", f"{record.id} ({record.tool}) failed: {reason}.", everyone=True)
+        self.audit.record("resume", "opsbot", thread=record.thread, approval_id=record.id, data={"by": "sweep"})
+        try:
+            self._resume(record.id, record.thread, "opsbot", None)
+        except ApprovalError as exc:  # a live lease elsewhere, or another account or region
+            return self._recovery(self.approvals.get(record.id), "skipped", str(exc))
+        except Exception as exc:  # this run stopped too; its lease is released, the next sweep tries again
+            after = self.approvals.get(record.id)
+            message = (
+                f"opsbot resumed {record.id} ({record.tool}), attempt {after.resume_attempts} of {limit}, and the "
+                f"run stopped again ({_reason(exc)}). It tries again at the next sweep; the requester or an "
+                "approver may press Resume."
+            )
+            return self._tell(after, "interrupted_again", message, everyone=after.resume_attempts >= limit)
+        after = self.approvals.get(record.id)
+        if after.status == "expired":
+            return self._tell(after, "expired", f"{record.id} ({record.tool}): {after.error or 'expired'}")
+        done = after.status in ("executed", "failed")
+        outcome = (after.error if after.status == "failed" else after.reply) or after.status
+        first = outcome.strip().splitlines()[0] if outcome.strip() else after.status
+        message = (
+            f"opsbot resumed {record.id} ({record.tool}) after its run was interrupted"
+            + (f" (attempt {after.resume_attempts} of {limit})" if after.resume_attempts else "")
+            + f": {after.status}: {first}"
+        )
+        if not done:
+            return self._recovery(after, "skipped", f"{record.id} is {after.status}; nothing ran")
+        return self._tell(after, "resumed", message, everyone=after.status == "failed")
+
+    def _recovery(self, record: ApprovalRecord, action: str, message: str) -> Recovery:
+        return Recovery(
+            approval_id=record.id,
+            thread=record.thread,
+            tool=record.tool,
+            action=action,  # type: ignore[arg-type]
+            status=record.status,
+            attempt=record.resume_attempts,
+            max_attempts=self.settings.recovery_max_attempts,
+            message=message,
+        )
+
+    def _tell(self, record: ApprovalRecord, action: str, message: str, everyone: bool = False) -> Recovery:
+        """The sweep's outcome for ``record``, told to the notifier: the requester always, and the
+        approvers too when ``everyone`` (the request failed or is about to)."""
+        people = [record.requester, *(record.approved_by if everyone else [])]
+        policy = self.approvals.policy
+        tell: dict[str, str | None] = {}
+        for name in dict.fromkeys(people):
+            person = policy.people.get(name)
+            if person is not None:
+                tell[name] = person.slack
+            else:  # someone the policy does not list is still reachable by their Slack id
+                tell[name] = name.removeprefix("slack:") if name.startswith("slack:") else None
+        recovery = self._recovery(record, action, message).model_copy(update={"tell": tell})
+        try:
+            self.notifier.recovered(record, recovery)
+        except Exception:  # telling people must never stop the sweep from finishing the other runs
+            log.exception("could not tell anyone about the recovery of %s", record.id)
+        return recovery
 
     # ----------------------------------------------------------------- reads
     def get_approval(self, approval_id: str) -> ApprovalRecord:
@@ -463,6 +582,12 @@ def _pending_reply(plan: dict[str, Any], approval: ApprovalView) -> str:
         + (f", ${cost:,.2f}/hour" if cost is not None else "")
         + f"): {plan['summary']}. Nothing runs until it is approved; it expires at {approval.expires_at}."
     )
+
+
+def _reason(exc: BaseException) -> str:
+    """An error as one short line for a record and a card: its kind and its first line."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
 # ------------------------------------------------------------- tools and sandbox

@@ -173,3 +173,23 @@ class AskResult(BaseModel):
         """The document ``opsbot ask --json`` prints: ``ok`` and ``error`` first, then the answer."""
         body = self.model_dump(mode="json")
         return {"ok": self.ok, "error": body.pop("error"), **body}
+
+
+class Recovery(BaseModel):
+    """What the recovery sweep did with one approved call that nobody was running."""
+
+    approval_id: str
+    thread: str
+    tool: str
+    action: Literal["resumed", "interrupted_again", "gave_up", "expired", "skipped"] = Field(
+        description="resumed: it ran to an outcome; interrupted_again: the resumed run stopped again (retried "
+        "later); gave_up: marked failed after the last try; expired: approved but never started before its grant "
+        "ended; skipped: someone else holds it, or it belongs to another account or region."
+    )
+    status: str = Field(description="The request's status afterwards.")
+    attempt: int = Field(description="Runs resumed so far.")
+    max_attempts: int
+    message: str = Field(description="One line for people, plain text.")
+    tell: dict[str, str | None] = Field(
+        default_factory=dict, description="People to alert: identity -> Slack user id (None when unknown)."
+    )

@@ -9,6 +9,11 @@ Secrets come from ``OPSBOT_SLACK_BOT_TOKEN``/``OPSBOT_SLACK_SIGNING_SECRET`` (or
 ``SLACK_BOT_TOKEN``/``SLACK_SIGNING_SECRET``) or the Secrets Manager
 secret ``OPSBOT_SLACK_SECRET_ARN``, read once per container. State (checkpoints, approvals, audit)
 lives in DynamoDB (``OPSBOT_STORE=dynamodb``), so any container can resume any thread.
+
+The same function runs the recovery sweep: an EventBridge schedule invokes it every few minutes with a
+``Scheduled Event``, which the handler tells from Slack's HTTP events and hands to ``deploy.sweep``
+(imported only then). Only the schedule and trusted principals can invoke the function with such an
+event: a request through the Function URL always arrives wrapped as an HTTP event.
 """
 
 from __future__ import annotations
@@ -49,8 +54,22 @@ def request_handler() -> SlackRequestHandler:
         return _handler
 
 
+def is_scheduled(event: Any) -> bool:
+    """True for EventBridge's scheduled event (the recovery sweep's), never for a Slack request."""
+    return (
+        isinstance(event, dict)
+        and event.get("source") == "aws.events"
+        and event.get("detail-type") == ("Scheduled Event")
+    )
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Lambda's handler: Slack's request in, the acknowledgement (or a lazy run's result) out."""
+    """Lambda's handler: Slack's request in, the acknowledgement (or a lazy run's result) out; the
+    schedule's event runs the recovery sweep."""
+    if is_scheduled(event):
+        from deploy.sweep import run_sweep
+
+        return run_sweep(event, context)
     return request_handler().handle(event, context)
 
 
@@ -60,3 +79,8 @@ def reset() -> None:
     with _lock:
         _handler = None
     load_secrets.cache_clear()
+    import sys
+
+    sweep = sys.modules.get("deploy.sweep")
+    if sweep is not None:  # the sweep's facade belongs to the container too
+        sweep.reset()

@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     ddb_checkpoint_table: str = "opsbot-checkpoints"
     ddb_approvals_table: str = "opsbot-approvals"
     ddb_audit_table: str = "opsbot-audit"
+    ddb_checkpoint_ttl_days: int = Field(
+        default=7, ge=1, le=365, description="Days a conversation's checkpoints are kept in DynamoDB (TTL)."
+    )
+    ddb_checkpoint_bucket: str | None = Field(
+        default=None, description="S3 bucket for checkpoint values too large for a DynamoDB item (over 350 KB)."
+    )
+    ddb_checkpoint_compression: bool = Field(default=True, description="gzip checkpoint values in DynamoDB.")
+
+    recovery_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Times the recovery sweep resumes an interrupted run before it marks the request failed.",
+    )
 
     aws_max_attempts: int = Field(default=5, ge=1, le=10, description="Attempts per AWS call.")
     retry_base_seconds: float = Field(default=0.5, ge=0, description="Backoff base; 0 in tests.")

@@ -5,8 +5,8 @@ thread under Socket Mode, and in a second, asynchronous invocation of the functi
 The acknowledgement path imports only bolt and this package; the agent is imported by the lazy
 listeners, through ``default_bot``.
 
-Listeners: ``/opsbot TEXT``, ``app_mention``, direct messages (``message.im``), and the Approve and
-Reject buttons of approval cards.
+Listeners: ``/opsbot TEXT``, ``app_mention``, direct messages (``message.im``), the Approve and
+Reject buttons of approval cards, and the Resume button of an interrupted run's card.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 
 from agent.slack.client import quiet_bolt_token_warning, web_client
 from agent.slack.flows import USAGE, BotProvider, Request, SlackWorker
-from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, delivery_key
+from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, RESUME_ACTION, delivery_key
 from agent.slack.text import clip, escape, incoming
 
 log = logging.getLogger("opsbot.slack")
@@ -153,6 +153,9 @@ def register(app: App, worker: SlackWorker) -> None:
     def run_reject(client: WebClient, body: dict[str, Any]) -> None:
         worker.handle_decision(client, body, approve=False)
 
+    def run_resume(client: WebClient, body: dict[str, Any]) -> None:
+        worker.handle_resume(client, body)
+
     app.command(COMMAND)(ack=ack_command, lazy=[run_command])
     app.event("app_mention")(ack=ack_event, lazy=[run_message])
     app.event("message", matchers=[is_plain_dm])(ack=ack_event, lazy=[run_message])
@@ -160,6 +163,7 @@ def register(app: App, worker: SlackWorker) -> None:
     app.event("message")(ack_event)
     app.action(APPROVE_ACTION)(ack=ack_action, lazy=[run_approve])
     app.action(REJECT_ACTION)(ack=ack_action, lazy=[run_reject])
+    app.action(RESUME_ACTION)(ack=ack_action, lazy=[run_resume])
 
     @app.error
     def log_error(error: Exception, body: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, button_value
+from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, RESUME_ACTION, button_value
 from agent.slack.text import ELLIPSIS, clip, escape, layout, pack, paginate, slack_len
 from tools.catalog import money
 
@@ -40,6 +40,7 @@ TITLES = {
     "pending": "Approval needed",
     "approved": "Approved, running",
     "executing": "Approved, running",
+    "interrupted": "Interrupted",
     "executed": "Done",
     "failed": "Failed",
     "rejected": "Rejected",
@@ -78,9 +79,12 @@ def slack_date(iso: str | None) -> str:
 
 def status_of(record: ApprovalRecord) -> str:
     """The record's status as people should read it: a request replaced by a newer one is
-    ``superseded`` even where the store still calls it expired."""
+    ``superseded`` even where the store still calls it expired, and a run that stopped without an
+    outcome (executing, but nobody holds its lease) is ``interrupted``."""
     if record.status == "expired" and record.error == "superseded":
         return "superseded"
+    if record.interrupted():
+        return "interrupted"
     return str(record.status)
 
 
@@ -220,6 +224,8 @@ def compact_card(
         blocks.append(_section(status_line, STATUS_BLOCK))
     if status == "pending" and not working:
         blocks.append(decision_buttons(record.id, record.thread, str(record.risk)))
+    elif status == "interrupted" and not working:
+        blocks.append(resume_buttons(record.id, record.thread))
     return blocks
 
 
@@ -272,6 +278,8 @@ def _card(
         blocks.append(_section(status_line, STATUS_BLOCK))
     if status == "pending" and not working:
         blocks.append(decision_buttons(record.id, record.thread, risk))
+    elif status == "interrupted" and not working:
+        blocks.append(resume_buttons(record.id, record.thread))
     return blocks
 
 
@@ -313,6 +321,18 @@ def decision_buttons(approval_id: str, thread: str, risk: str) -> dict[str, Any]
     return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [approve, reject]}
 
 
+def resume_buttons(approval_id: str, thread: str) -> dict[str, Any]:
+    """Resume, on the card of an interrupted run: bound to the request and its thread like Approve."""
+    resume = {
+        "type": "button",
+        "action_id": RESUME_ACTION,
+        "text": {"type": "plain_text", "text": "Resume"},
+        "style": "primary",
+        "value": button_value(approval_id, thread),
+    }
+    return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [resume]}
+
+
 def status_text(record: ApprovalRecord, retired: Retirement | None = None) -> str:
     """Who decided, when, and what came of it; empty while nobody has decided."""
     lines = []
@@ -327,6 +347,15 @@ def status_text(record: ApprovalRecord, retired: Retirement | None = None) -> st
         lines.append(f":hourglass: {more} more approval(s) needed from a different approver")
     elif status in ("approved", "executing"):
         lines.append(":gear: Running on AWS…")
+    elif status == "interrupted":
+        why = escape(record.interruption or "its run stopped without recording an outcome")
+        tries = record.resume_attempts
+        so_far = f" It was resumed {tries} time(s) so far." if tries else ""
+        lines.append(
+            f":warning: *Interrupted*: {why}.{so_far} opsbot resumes it on its own within a few minutes; the "
+            "requester or an approver may press Resume now. A resumed run checks what already happened and "
+            "never creates anything twice."
+        )
     elif status == "executed":
         lines.append(f":white_check_mark: *Done* {slack_date(record.executed_at)}{_first_line(record.reply)}")
     elif status == "failed":

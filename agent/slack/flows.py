@@ -79,6 +79,19 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@dataclass
+class Click:
+    """A click on one of opsbot's cards that may act: who clicked, where, and the request it is for."""
+
+    bot: Any
+    user: str  # the person (policy identity) behind the Slack user
+    slack_user: str
+    channel: str | None
+    approval_id: str
+    record: Any
+    thread_ts: str | None
+
+
 class Progress:
     """Posts progress lines into the thread while AWS works, at most one per ``interval`` seconds
     (repeats dropped), so a long poll does not flood the thread."""
@@ -300,8 +313,9 @@ class SlackWorker:
         return by, at
 
     # ------------------------------------------------------------- decisions
-    def handle_decision(self, client: Any, body: dict[str, Any], approve: bool) -> None:
-        """An Approve or Reject click: check the card and who clicked, decide, run, and update the card."""
+    def _click(self, client: Any, body: dict[str, Any]) -> Click | None:
+        """The click on one of opsbot's cards, claimed once and checked to come from that request's own
+        card; None (having told the clicker why, when it matters) when it may do nothing."""
         action = (body.get("actions") or [{}])[0]
         slack_user = body["user"]["id"]
         channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
@@ -310,16 +324,16 @@ class SlackWorker:
             approval_id, thread = parse_button_value(action.get("value", ""))
         except ValueError:
             log.warning("ignoring a click with a foreign value")
-            return
+            return None
         bot = self.bot()
         if not self._first_delivery(bot, delivery_key(body)):
-            return
+            return None
         user = bot.identity("slack", slack_user)
         try:
             record = bot.get_approval(approval_id)
         except Exception as exc:
             self._ephemeral(client, channel, slack_user, None, self._say(exc))
-            return
+            return None
         where = parse_thread_ref(record.thread)
         thread_ts = where[2] if where else None
         foreign = self._foreign_click(record, thread, body, channel, card_ts)
@@ -332,7 +346,17 @@ class SlackWorker:
                 None,
                 f":no_entry_sign: This button cannot decide `{escape(approval_id)}`: {foreign}. Nothing was decided.",
             )
+            return None
+        return Click(bot, user, slack_user, channel, approval_id, record, thread_ts)
+
+    def handle_decision(self, client: Any, body: dict[str, Any], approve: bool) -> None:
+        """An Approve or Reject click: check the card and who clicked, decide, run, and update the card."""
+        click = self._click(client, body)
+        if click is None:
             return
+        bot, user, slack_user, channel = click.bot, click.user, click.slack_user, click.channel
+        approval_id, thread_ts = click.approval_id, click.thread_ts
+        record = click.record
         why = bot.can_decide(approval_id, user=user)
         if why:
             record = bot.get_approval(approval_id)
@@ -354,18 +378,49 @@ class SlackWorker:
             return
         verb = "approved" if approve else "rejected"
         self._update_card(client, bot, record, working=f":gear: {escape(user)} {verb}; working…")
+        self._run_and_report(
+            client, click, lambda progress: bot.decide(approval_id, user=user, approve=approve, progress=progress)
+        )
+
+    def handle_resume(self, client: Any, body: dict[str, Any]) -> None:
+        """A Resume click on the card of an interrupted run: only its requester or an approver may; the
+        run continues once (what already happened in AWS is checked first) and the card shows the outcome."""
+        click = self._click(client, body)
+        if click is None:
+            return
+        bot, user, approval_id = click.bot, click.user, click.approval_id
+        why = bot.can_resume(approval_id, user=user)
+        if why:
+            self._ephemeral(
+                client,
+                click.channel,
+                click.slack_user,
+                click.thread_ts,
+                f":no_entry_sign: You cannot resume `{escape(approval_id)}`: {escape(why)}",
+            )
+            record = bot.get_approval(approval_id)
+            if cards.status_of(record) != "interrupted":  # e.g. the sweep finished it: the card says so
+                self._update_card(client, bot, record, retired=self._retirement(bot, record))
+            return
+        self._update_card(client, bot, click.record, working=f":gear: {escape(user)} resumed it; working…")
+        self._run_and_report(client, click, lambda progress: bot.resume(approval_id, user=user, progress=progress))
+
+    def _run_and_report(self, client: Any, click: Click, work: Callable[[Any], Any]) -> None:
+        """Do ``work`` (a decision or a resume) with progress in the thread, then show the request as it
+        stands on its card and the answer in its thread; an error is told to the clicker alone."""
+        channel, thread_ts, approval_id = click.channel, click.thread_ts, click.approval_id
         progress = Progress(client, channel, thread_ts, self.progress_interval) if thread_ts else (lambda _m: None)
         try:
-            result = bot.decide(approval_id, user=user, approve=approve, progress=progress)
+            result = work(progress)
         except Exception as exc:
-            self._ephemeral(client, channel, slack_user, thread_ts, self._say(exc))
+            self._ephemeral(client, channel, click.slack_user, thread_ts, self._say(exc))
             return
         finally:
             # Whatever happened, the card shows the request as it now stands (never stuck at "working").
-            self._refresh_card(client, bot, approval_id)
+            self._refresh_card(client, click.bot, approval_id)
         already_said = isinstance(progress, Progress) and result.reply in progress.posted
         if thread_ts and result.reply and not already_said:
-            head = self._audit_head(bot)
+            head = self._audit_head(click.bot)
             footer = f"Request `{escape(approval_id)}` · audit head `{escape(head)}`" if head else None
             self._post_reply(client, channel, thread_ts, result, footer=footer)
 

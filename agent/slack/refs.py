@@ -15,6 +15,7 @@ from typing import Any
 
 APPROVE_ACTION = "opsbot_approve"
 REJECT_ACTION = "opsbot_reject"
+RESUME_ACTION = "opsbot_resume"  # on the card of an interrupted run (agent.notify draws the same button)
 
 
 def thread_id(channel: str, thread_ts: str, team: str | None = None) -> str:
@@ -40,7 +41,7 @@ def parse_thread_ref(thread: str) -> tuple[str | None, str, str] | None:
 
 
 def button_value(approval_id: str, thread: str) -> str:
-    """What an Approve/Reject button carries: the approval id and the thread, never the arguments."""
+    """What an Approve/Reject/Resume button carries: the approval id and the thread, never the arguments."""
     return json.dumps({"id": approval_id, "thread": thread}, separators=(",", ":"))
 
 

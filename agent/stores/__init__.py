@@ -5,10 +5,13 @@ offer the same interfaces, so the graph and the front ends cannot tell them apar
 
 DynamoDB key schemas (the SAM template creates these tables):
 - checkpoints (``ddb_checkpoint_table``): PK (S) hash, SK (S) range, TTL attribute ``ttl``;
-  the layout of ``langgraph_checkpoint_aws.DynamoDBSaver``.
+  the layout of ``langgraph_checkpoint_aws.DynamoDBSaver`` (values gzipped; values over 350 KB in the
+  S3 bucket ``ddb_checkpoint_bucket``, under ``checkpoints/``, expired by the bucket's lifecycle).
 - approvals (``ddb_approvals_table``): ``id`` (S) hash; attributes ``doc`` (JSON), ``version`` (N),
   ``status`` (S), TTL attribute ``ttl``; a sparse global secondary index ``pending-by-thread`` with
-  ``pending_thread`` (S) hash and ``pending_call`` (S) range, both set only while a record is pending.
+  ``pending_thread`` (S) hash and ``pending_call`` (S) range, both set only while a record is pending;
+  a sparse global secondary index ``in-flight`` with ``inflight`` (S) hash, the status, set only while a
+  record is approved or executing (the recovery sweep's query).
 - audit (``ddb_audit_table``): ``stream`` (S) hash (always "audit"), ``seq`` (N) range; the head
   pointer is the item with ``seq`` = 0.
 """

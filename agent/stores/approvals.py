@@ -24,6 +24,7 @@ Status = Literal[
     "refused",
 ]
 OPEN = ("pending",)
+IN_FLIGHT = ("approved", "executing")  # approved calls that have not recorded an outcome yet
 FINAL = ("rejected", "withdrawn", "superseded", "expired", "refused", "executed", "failed")
 
 
@@ -75,6 +76,10 @@ class ApprovalRecord(BaseModel):
         default=None, description="An approved call that has not started by then expires with its grant."
     )
     lease: Lease | None = None
+    resume_attempts: int = Field(default=0, description="Runs started after an earlier run was interrupted.")
+    interruption: str | None = Field(
+        default=None, description="Why the last run stopped without recording an outcome (an error, a lost lease)."
+    )
     closed_at: str | None = Field(default=None, description="When it left pending without running (real time).")
     replaced_by: str | None = Field(default=None, description="The newer request that superseded this one.")
     executed_at: str | None = None
@@ -87,6 +92,10 @@ class ApprovalRecord(BaseModel):
     def expired(self, now: datetime | None = None) -> bool:
         """True once the expiry time has passed."""
         return (now or datetime.now(UTC)) > datetime.fromisoformat(self.expires_at)
+
+    def interrupted(self, now: datetime | None = None) -> bool:
+        """True when a run started and stopped without an outcome: executing, and nobody holds the lease."""
+        return self.status == "executing" and (self.lease is None or not self.lease.live(now))
 
     @property
     def expires_epoch(self) -> float:
@@ -114,6 +123,9 @@ class ApprovalStore(Protocol):
 
     def pending_for_call(self, thread: str, call_hash: str) -> list[ApprovalRecord]:
         """Every pending record for exactly this call in ``thread`` (an indexed query)."""
+
+    def in_flight(self) -> list[ApprovalRecord]:
+        """Every approved or executing record, oldest first (an indexed query; the recovery sweep's input)."""
 
     def replace(self, record: ApprovalRecord) -> ApprovalRecord:
         """Write ``record`` if its version is still current; returns it with version+1, else ConflictError."""

@@ -10,7 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from agent.stores.approvals import ApprovalRecord, ConflictError, now_iso
+from agent.stores.approvals import IN_FLIGHT, ApprovalRecord, ConflictError, now_iso
 from agent.stores.audit import GENESIS, AuditEntry, AuditLog
 from tools.config import Settings
 
@@ -21,6 +21,10 @@ RECORD_TTL_SECONDS = 90 * 24 * 3600  # approvals and dedupe keys are kept 90 day
 # thread" and "pending for this call" are exact queries, never a scan with a window.
 PENDING_INDEX = "pending-by-thread"
 PENDING_THREAD, PENDING_CALL = "pending_thread", "pending_call"
+# A second sparse index over approved calls without an outcome (approved, executing): its key, the
+# status, is written only while a record is in flight, so the recovery sweep reads exactly those.
+IN_FLIGHT_INDEX = "in-flight"
+IN_FLIGHT_KEY = "inflight"
 
 
 def _client(settings: Settings) -> Any:
@@ -53,6 +57,8 @@ class DynamoApprovalStore:
         if record.status == "pending":
             item[PENDING_THREAD] = {"S": record.thread}
             item[PENDING_CALL] = {"S": record.call_hash}
+        if record.status in IN_FLIGHT:
+            item[IN_FLIGHT_KEY] = {"S": record.status}
         return item
 
     def create(self, record: ApprovalRecord) -> None:
@@ -95,6 +101,22 @@ class DynamoApprovalStore:
         ids = [item["id"]["S"] for page in pages for item in page["Items"]]
         # A global index is eventually consistent: re-read each record and keep those still pending.
         records = [r for r in (self.get(i) for i in ids) if r is not None and r.status == "pending"]
+        return sorted(records, key=lambda r: r.created_at)
+
+    def in_flight(self) -> list[ApprovalRecord]:
+        ids: list[str] = []
+        for status in IN_FLIGHT:
+            pages = self.ddb.get_paginator("query").paginate(
+                TableName=self.table,
+                IndexName=IN_FLIGHT_INDEX,
+                KeyConditionExpression="#f = :s",
+                ExpressionAttributeNames={"#f": IN_FLIGHT_KEY},
+                ExpressionAttributeValues={":s": {"S": status}},
+                ProjectionExpression="id",
+            )
+            ids += [item["id"]["S"] for page in pages for item in page["Items"]]
+        # The index is eventually consistent: re-read each record and keep those still in flight.
+        records = [r for r in (self.get(i) for i in dict.fromkeys(ids)) if r is not None and r.status in IN_FLIGHT]
         return sorted(records, key=lambda r: r.created_at)
 
     def replace(self, record: ApprovalRecord) -> ApprovalRecord:
@@ -201,6 +223,44 @@ class DynamoAuditBackend:
         return out
 
 
+# Checkpoint values above the saver's threshold (350 KB) go to S3 under this prefix; the bucket's
+# lifecycle rule expires them with the same TTL as the table (see deploy/template.yaml).
+CHECKPOINT_S3_PREFIX = "checkpoints"
+
+
+def checkpoint_ttl_seconds(settings: Settings) -> int:
+    """How long a conversation's checkpoints live in DynamoDB (its ``ttl`` attribute)."""
+    return settings.ddb_checkpoint_ttl_days * 24 * 3600
+
+
+def s3_lifecycle_rule_id(settings: Settings) -> str:
+    """The id the saver gives its S3 expiry rule; the template creates the rule under this id, so the
+    saver finds it and never needs permission to change the bucket's lifecycle."""
+    return f"{CHECKPOINT_S3_PREFIX}-ttl-expiration-{settings.ddb_checkpoint_ttl_days}d"
+
+
+def checkpointer_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments of ``DynamoDBSaver`` for these settings: table, TTL, compression, S3 offload.
+
+    Bounded by construction: every item gets a TTL, values are gzipped (a conversation's messages
+    shrink several times), and a value that would still exceed 350 KB goes to S3 instead of failing
+    at DynamoDB's 400 KB item limit (when ``ddb_checkpoint_bucket`` is set, as the template does)."""
+    options: dict[str, Any] = {
+        "table_name": settings.ddb_checkpoint_table,
+        "region_name": settings.region,
+        "endpoint_url": settings.endpoint_url,
+        "ttl_seconds": checkpoint_ttl_seconds(settings),
+        "enable_checkpoint_compression": settings.ddb_checkpoint_compression,
+    }
+    if settings.ddb_checkpoint_bucket:
+        options["s3_offload_config"] = {
+            "bucket_name": settings.ddb_checkpoint_bucket,
+            "key_prefix": CHECKPOINT_S3_PREFIX,
+            "endpoint_url": settings.endpoint_url,
+        }
+    return options
+
+
 def open_dynamodb_stores(settings: Settings):
     """Stores on the DynamoDB tables named in settings."""
     from agent.stores import Stores
@@ -210,12 +270,7 @@ def open_dynamodb_stores(settings: Settings):
     def open_checkpointer() -> Any:
         from langgraph_checkpoint_aws import DynamoDBSaver
 
-        return DynamoDBSaver(
-            table_name=settings.ddb_checkpoint_table,
-            region_name=settings.region,
-            endpoint_url=settings.endpoint_url,
-            ttl_seconds=7 * 24 * 3600,
-        )
+        return DynamoDBSaver(**checkpointer_options(settings))
 
     return Stores(
         approvals=DynamoApprovalStore(client, settings.ddb_approvals_table),

@@ -103,6 +103,13 @@ class SqliteApprovalStore:
             rows = self.conn.execute(query, params).fetchall()
         return [ApprovalRecord.model_validate_json(r[0]) for r in rows]
 
+    def in_flight(self) -> list[ApprovalRecord]:
+        # approvals_by_status (status, created_at) answers this without reading other records.
+        query = "SELECT doc FROM approvals WHERE status IN ('approved', 'executing') ORDER BY created_at, rowid"
+        with self.lock:
+            rows = self.conn.execute(query).fetchall()
+        return [ApprovalRecord.model_validate_json(r[0]) for r in rows]
+
     def replace(self, record: ApprovalRecord) -> ApprovalRecord:
         new = record.model_copy(update={"version": record.version + 1})
         with self.lock:

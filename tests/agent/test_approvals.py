@@ -238,3 +238,91 @@ def test_the_pending_list_and_the_store_agree() -> None:
     svc.store.replace(record.model_copy(update={"expires_at": PAST}))
     assert svc.list(status="pending") == [] and svc.pending_in_thread("t1") == []
     assert svc.get(record.id).status == "expired"
+
+
+# ---------------------------------------------------------------------------------- recovery
+class Clock:
+    """A clock the test moves by hand (no sleeps)."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, minutes: float) -> None:
+        self.at += timedelta(minutes=minutes)
+
+
+def _claimed(clock: Clock | None = None) -> tuple[ApprovalService, str]:
+    stores = open_stores(get_settings())
+    svc = ApprovalService(stores.approvals, stores.audit, lambda: load_policy(get_settings()), clock=clock)
+    record = _open(svc)
+    svc.decide(record.id, "alice", True)
+    svc.claim_execution(record.id)
+    return svc, record.id
+
+
+def test_a_run_that_stopped_with_an_error_releases_its_lease_so_it_can_be_resumed_at_once() -> None:
+    # GIVEN a run in progress, and another process
+    svc, approval_id = _claimed()
+    other = _service()
+    # WHEN the other process tries to release it THEN nothing changes: the lease is not its own
+    assert other.release_lease(approval_id, "not mine") is None
+    assert not svc.get(approval_id).interrupted()
+    # WHEN the run's own process sees its run stop with an error
+    released = svc.release_lease(approval_id, "RuntimeError: finish failed")
+    # THEN the run is interrupted (its lease over, with the reason), so a resume need not wait
+    assert released is not None and released.interrupted() and released.interruption == "RuntimeError: finish failed"
+    again, resumed = other.claim_execution(approval_id)
+    assert resumed and again.resume_attempts == 1 and again.interruption == "RuntimeError: finish failed"
+    assert [e.kind for e in svc.audit.list(approval_id=approval_id)][-2:] == [
+        "execution_interrupted",
+        "execution_resumed",
+    ]
+
+
+def test_stalled_finds_runs_whose_lease_ran_out_and_approvals_that_never_started() -> None:
+    clock = Clock()
+    # GIVEN a run in progress and an approval whose run never started
+    svc, running = _claimed(clock)
+    never = _open(svc, thread="t2", bucket="b2")
+    svc.decide(never.id, "alice", True)
+    # THEN while the lease holds, and before a run should have started, nothing is stalled
+    assert svc.stalled() == []
+    # WHEN the lease time (15 minutes) passes with no outcome
+    clock.advance(16)
+    # THEN both are stalled, and the run counts as interrupted
+    assert {r.id for r in svc.stalled()} == {running, never.id}
+    assert svc.get(running).interrupted(clock())
+    # AND pinning another moment judges at that moment
+    with svc.pinned(clock() - timedelta(minutes=10)):
+        assert svc.stalled() == []
+
+
+def test_give_up_fails_only_a_run_nobody_holds() -> None:
+    clock = Clock()
+    svc, approval_id = _claimed(clock)
+    # WHEN the lease still holds THEN the run cannot be given up
+    assert svc.give_up(approval_id, "tried enough") is None and svc.get(approval_id).status == "executing"
+    # WHEN it has run out
+    clock.advance(16)
+    failed = svc.give_up(approval_id, "tried enough")
+    # THEN the request is failed with the reason, its lease gone, and the audit log says so
+    assert failed is not None and failed.status == "failed" and failed.error == "tried enough" and failed.lease is None
+    assert svc.audit.list(approval_id=approval_id)[-1].kind == "recovery_abandoned"
+    assert svc.claim_execution(approval_id) is None  # nothing runs it any more
+
+
+def test_in_lambda_a_lease_is_over_only_when_it_runs_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from agent.stores.approvals import Lease
+
+    # GIVEN a lease held by a process id that does not exist on this host
+    lease = Lease(owner=f"{socket.gethostname()}:999999999:abcd", by="dave", expires_at="2999-01-01T00:00:00+00:00")
+    assert ApprovalService._lease_is_orphaned(lease)  # on one machine, a dead process frees it at once
+    # WHEN it is seen from a Lambda container (host names and process ids repeat across containers)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "opsbot-slack")
+    # THEN it is not taken for orphaned: another container may still be running it
+    assert not ApprovalService._lease_is_orphaned(lease)

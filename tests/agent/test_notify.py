@@ -98,3 +98,59 @@ def test_the_notice_and_the_settled_card_escape_data(settings: Settings) -> None
         assert "&lt;!channel&gt; &amp; co" in api.calls_to("chat.postMessage")[0].params["text"]
         assert api.calls_to("chat.postMessage")[0].params["thread_ts"] == "100.1"
         api.assert_clean()
+
+
+def test_the_recovery_sweep_shows_an_interrupted_run_with_resume_then_its_outcome(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.approvals import ApprovalService
+    from agent.notify import RESUME_ACTION, interrupted_card
+    from agent.slack.refs import RESUME_ACTION as SLACK_RESUME_ACTION
+    from agent.slack.refs import parse_button_value
+
+    real_finish = ApprovalService.finish
+    lost = [True, True]  # the first run's outcome and the first resumed run's outcome are lost
+
+    def finish(self: ApprovalService, approval_id: str, **kw: object) -> object:
+        if lost:
+            lost.pop()
+            raise RuntimeError("outcome not recorded")
+        return real_finish(self, approval_id, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ApprovalService, "finish", finish)
+    with FakeSlackApi() as api:
+        # GIVEN dave's request in Slack (card C1/100.2 in thread 100.1) approved by alice, whose run was interrupted
+        api.add_message("C1", "100.1", user="U0000DAVE0")
+        api.add_message("C1", "100.0", user="U0000ALICE")
+        api.add_bot_message("C1", "100.2", thread_ts="100.1")
+        notifier = SlackCardSync.from_settings(
+            get_settings(slack_bot_token="xoxb-test", slack_api_url=api.base_url), where="the recovery sweep"
+        )
+        bot = Opsbot(settings, notifier=notifier)
+        pending = bot.ask(CREATE, user="dave", thread="slack:T1/C1:100.1", channel="slack")
+        approval_id = str(pending.approval.id)
+        bot.attach_card(approval_id, "C1", "100.2")
+        with pytest.raises(RuntimeError):
+            bot.decide(approval_id, user="alice", approve=True)
+        # WHEN the sweep resumes it and that run is interrupted too
+        (again,) = bot.sweep()
+        assert again.action == "interrupted_again"
+        # THEN the card shows the interruption and a Resume button bound to the request and its thread
+        card = api.message("C1", "100.2")
+        (actions,) = [b for b in card.blocks if b["type"] == "actions"]
+        (resume,) = actions["elements"]
+        assert resume["action_id"] == RESUME_ACTION == SLACK_RESUME_ACTION
+        assert parse_button_value(resume["value"]) == (approval_id, "slack:T1/C1:100.1")
+        assert "interrupted" in json.dumps(card.blocks) and "outcome not recorded" in json.dumps(card.blocks)
+        # AND the thread hears it, addressed to the requester
+        post = api.calls_to("chat.postMessage")[-1]
+        assert post.params["thread_ts"] == "100.1" and post.params["text"].startswith("<@U0000DAVE0>: opsbot resumed")
+        # WHEN the next sweep's run records its outcome
+        (done,) = bot.sweep()
+        # THEN the card shows the outcome without buttons, and the thread says it was resumed and done
+        assert done.action == "resumed" and done.status == "executed"
+        card = api.message("C1", "100.2")
+        assert not [b for b in card.blocks if b["type"] == "actions"] and "executed" in json.dumps(card.blocks)
+        assert "<@U0000DAVE0>" in api.calls_to("chat.postMessage")[-1].params["text"]
+        assert interrupted_card(bot.get_approval(approval_id))[-1]["type"] == "actions"  # the card's shape, for Slack
+        api.assert_clean()

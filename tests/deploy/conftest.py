@@ -28,6 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "template.yaml"
 EVENTS = ROOT / "tests" / "events"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:opsbot-slack"
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackName": "opsbot",
+}
 
 
 def load_template() -> dict[str, Any]:
@@ -106,6 +112,57 @@ class LambdaHarness:
         return deploy.handler.handler(http_event(kind, body, headers, base64_body), lambda_context())
 
 
+def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
+    """Each template parameter's default, as CloudFormation passes it to ``Ref`` (a string)."""
+    return {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
+
+
+def resolve(value: Any, refs: dict[str, str]) -> Any:
+    """``Ref`` and simple ``Fn::Sub`` (no list form) resolved against ``refs``; anything else as it is."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in refs:
+        return refs[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        text = value["Fn::Sub"]
+        for name, resolved in refs.items():
+            text = text.replace("${" + name + "}", resolved)
+        return value if "${" in text else text  # unresolved: left to CloudFormation
+    if isinstance(value, dict):
+        return {k: resolve(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, refs) for v in value]
+    return value
+
+
+def create_buckets(s3: Any, template: dict[str, Any], suffix: str) -> dict[str, str]:
+    """Create the template's S3 buckets that the function uses (not the audit archive, which only its own
+    function writes) with their lifecycle rules; returns logical id -> name."""
+    refs = parameter_defaults(template)
+    names = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::S3::Bucket" or "ObjectLockEnabled" in resource["Properties"]:
+            continue
+        name = f"{logical_id.lower()}-{suffix}"
+        s3.create_bucket(Bucket=name)
+        rules = resolve(resource["Properties"].get("LifecycleConfiguration", {}).get("Rules", []), refs)
+        if rules:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": rule["Id"],
+                            "Status": rule["Status"],
+                            "Filter": {"Prefix": rule["Prefix"]},
+                            "Expiration": {"Days": int(rule["ExpirationInDays"])},
+                        }
+                        for rule in rules
+                    ]
+                },
+            )
+        names[logical_id] = name
+    return names
+
+
 def create_tables(ddb: Any, template: dict[str, Any], suffix: str) -> dict[str, str]:
     """Create the template's tables (key schema, indexes, TTL) under unique names; returns logical id -> name."""
     names = {}
@@ -150,12 +207,14 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch, slack_api: FakeSlackApi) -> Iter
     variables = template["Resources"]["OpsbotFunction"]["Properties"]["Environment"]["Variables"]
     # moto is process-wide (the sandbox uses it too): same config, unique table names per test.
     with mock_aws(config={"core": {"mock_credentials": False}}):
-        tables = create_tables(boto3.client("dynamodb", region_name="us-east-1"), template, uuid.uuid4().hex[:8])
+        suffix = uuid.uuid4().hex[:8]
+        tables = create_tables(boto3.client("dynamodb", region_name="us-east-1"), template, suffix)
+        buckets = create_buckets(boto3.client("s3", region_name="us-east-1"), template, suffix)
+        refs = {**parameter_defaults(template), **tables, **buckets, **PSEUDO}
         for key, value in variables.items():
-            if isinstance(value, str):
-                monkeypatch.setenv(key, value)
-            elif isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in tables:
-                monkeypatch.setenv(key, tables[value["Ref"]])
+            resolved = resolve(value, refs)
+            if isinstance(resolved, str):
+                monkeypatch.setenv(key, resolved)
         monkeypatch.setenv("OPSBOT_HOME", home)
         monkeypatch.setenv("OPSBOT_LIVE", "false")
         monkeypatch.setenv("OPSBOT_MODEL", "offline")
@@ -164,7 +223,7 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch, slack_api: FakeSlackApi) -> Iter
         monkeypatch.setenv("OPSBOT_SLACK_API_URL", slack_api.base_url)
         deploy.handler.reset()
         reset_default_bot()
-        yield tables
+        yield {**tables, **buckets}
         deploy.handler.reset()
         reset_default_bot()
 

@@ -29,7 +29,16 @@ response = h.handler(event, context)
 print(json.dumps({"status": response["statusCode"], "body": response["body"], "modules": sorted(sys.modules)}))
 """
 HEAVY_PREFIXES = ("langgraph", "langchain", "moto", "duckdb")
-HEAVY_MODULES = ("agent.service", "agent.graph", "agent.stores", "agent.policy", "tools.registry", "tools.config")
+HEAVY_MODULES = (
+    "agent.service",
+    "agent.graph",
+    "agent.stores",
+    "agent.policy",
+    "agent.notify",
+    "tools.registry",
+    "tools.config",
+    "deploy.sweep",
+)
 
 
 def test_ack_path_does_not_import_the_agent() -> None:

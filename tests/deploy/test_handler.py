@@ -11,6 +11,8 @@ import pytest
 
 import agent.slack.app
 import deploy.handler
+import deploy.sweep
+from agent.notify import NoNotifier
 from agent.slack.config import SlackConfigError
 from agent.slack.refs import APPROVE_ACTION
 from tests.agent.slack.fake_bot import FakeOpsbot
@@ -152,3 +154,51 @@ def test_missing_slack_configuration_is_a_clear_error(lam: LambdaHarness, monkey
     lam.new_container()
     with pytest.raises(SlackConfigError, match="signing secret"):
         deploy.handler.handler({}, lambda_context())
+
+
+SCHEDULED = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-01-01T12:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/opsbot-OpsbotFunctionRecoverySweep-ABC"],
+    "detail": {},
+}
+
+
+def test_the_schedules_event_runs_the_sweep_and_slacks_requests_never_do(
+    lam: LambdaHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Sweeper:
+        def __init__(self) -> None:
+            self.sweeps = 0
+
+        def sweep(self) -> list:
+            self.sweeps += 1
+            return []
+
+    sweeper = Sweeper()
+    monkeypatch.setattr(deploy.sweep, "_bot", sweeper)
+    # WHEN EventBridge's scheduled event reaches the function
+    result = deploy.handler.handler(json.loads(json.dumps(SCHEDULED)), lambda_context())
+    # THEN the sweep ran once and said what it did
+    assert result == {"swept": 0, "outcomes": []} and sweeper.sweeps == 1
+    # AND a Slack request shaped like it (a signed body through the URL) is a Slack request, not a sweep
+    body = json.dumps(SCHEDULED)
+    assert lam.send(body, json_body=True)["statusCode"] == 404  # bolt: no listener for it
+    assert sweeper.sweeps == 1
+    assert not deploy.handler.is_scheduled({"source": "aws.events", "detail-type": "Other"})
+
+
+def test_the_sweep_runs_without_slack_when_slack_cannot_be_reached(
+    lam: LambdaHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a container with no Slack bot token anywhere
+    monkeypatch.delenv("OPSBOT_SLACK_BOT_TOKEN")
+    lam.new_container()
+    # WHEN the schedule's event arrives THEN the sweep still runs (on the stack's tables), telling nobody
+    assert deploy.handler.handler(json.loads(json.dumps(SCHEDULED)), lambda_context()) == {"swept": 0, "outcomes": []}
+    assert isinstance(deploy.sweep.sweep_bot().notifier, NoNotifier)

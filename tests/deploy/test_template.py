@@ -109,7 +109,13 @@ def test_no_tool_service_action_beyond_what_the_tools_use() -> None:
     granted = {a for a in actions() if a.split(":")[0] in TOOL_SERVICES}
     # S3 Tables actions come with the S3 Metadata configuration and its queries (not a boto3 call of ours).
     # The policy may be kept in S3 (PolicyS3Uri): reading it is opsbot's own, not a tool's.
-    own = athena_result_actions() | actions_of("PolicyFromS3")
+    # Checkpoint values over 350 KB go to opsbot's own bucket (CheckpointOffload*), not a tool's.
+    own = (
+        athena_result_actions()
+        | actions_of("PolicyFromS3")
+        | actions_of("CheckpointOffload")
+        | actions_of("CheckpointOffloadLifecycle")
+    )
     extra = sorted(a for a in granted - used if not a.startswith("s3tables:") and a not in own)
     assert extra == [], f"granted but never used by a tool: {extra}"
 
@@ -135,16 +141,23 @@ def test_the_policy_is_read_from_the_deployments_source_only() -> None:
     assert "OPSBOT_POLICY_FILE" not in env and "OPSBOT_POLICY_SOURCE" in env
 
 
-def test_approvals_table_indexes_pending_requests_by_thread_and_call() -> None:
+def test_approvals_table_indexes_pending_requests_by_thread_and_call_and_calls_in_flight() -> None:
+    from agent.stores.dynamodb import IN_FLIGHT_INDEX, IN_FLIGHT_KEY, PENDING_INDEX
+
     props = template()["Resources"]["ApprovalsTable"]["Properties"]
-    (index,) = props["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "pending-by-thread"
-    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
+    indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {PENDING_INDEX, IN_FLIGHT_INDEX}
+    assert [(k["AttributeName"], k["KeyType"]) for k in indexes[PENDING_INDEX]["KeySchema"]] == [
         ("pending_thread", "HASH"),
         ("pending_call", "RANGE"),
     ]
+    # the recovery sweep's query: approved and executing records, by status
+    assert [(k["AttributeName"], k["KeyType"]) for k in indexes[IN_FLIGHT_INDEX]["KeySchema"]] == [
+        (IN_FLIGHT_KEY, "HASH")
+    ]
     (query,) = [s for s in statements() if "dynamodb:Query" in s["Action"]]
     assert {"Fn::Sub": "${ApprovalsTable.Arn}/index/pending-by-thread"} in query["Resource"]
+    assert {"Fn::Sub": "${ApprovalsTable.Arn}/index/in-flight"} in query["Resource"]
 
 
 def test_audit_entries_are_copied_to_an_object_lock_bucket_opsbot_cannot_write() -> None:
@@ -161,16 +174,71 @@ def test_audit_entries_are_copied_to_an_object_lock_bucket_opsbot_cannot_write()
     assert all("AuditArchiveBucket" not in str(s.get("Resource")) for s in statements())
 
 
-def test_state_tables_allow_what_the_stores_and_checkpointer_call() -> None:
+# What the checkpoint saver's S3 calls need in IAM, and the two it makes that opsbot never triggers:
+# deleting a whole thread (opsbot lets TTL and the bucket's lifecycle expire them), and writing the
+# bucket's lifecycle (the template creates the rule under the id the saver looks for).
+SAVER_S3_IAM = {
+    "s3:PutObject": {"s3:PutObject", "s3:PutObjectTagging"},  # objects are tagged for the expiry rule
+    "s3:GetObject": {"s3:GetObject"},
+    "s3:DeleteObjects": set(),
+    "s3:GetBucketLifecycleConfiguration": {"s3:GetLifecycleConfiguration"},
+    "s3:PutBucketLifecycleConfiguration": set(),
+}
+
+
+def test_state_tables_and_offload_bucket_allow_what_the_stores_and_checkpointer_call() -> None:
     import langgraph_checkpoint_aws.checkpoint.dynamodb as saver_pkg
 
     saver_files = sorted(Path(saver_pkg.__file__).parent.glob("*.py"))
     store_files = [ROOT / "agent" / "stores" / "dynamodb.py"]
-    # the checkpointer's files name both dynamodb and s3 clients; only DynamoDB is used (no S3 offload)
-    ops = {op for op in operations_in(saver_files + store_files) if op.startswith("dynamodb:")}
-    assert "dynamodb:PutItem" in ops
-    missing = sorted(needed(ops) - actions())
-    assert missing == []
+    ops = operations_in(saver_files + store_files)
+    ddb = {op for op in ops if op.startswith("dynamodb:")}
+    assert "dynamodb:PutItem" in ddb
+    assert sorted(needed(ddb) - actions()) == []
+    # the S3 offload: every S3 call of the saver is known here, and what it needs is granted on the bucket
+    s3 = {op for op in ops if op.startswith("s3:")}
+    assert s3 == set(SAVER_S3_IAM), s3
+    wanted = set().union(*SAVER_S3_IAM.values())
+    granted = actions_of("CheckpointOffload") | actions_of("CheckpointOffloadLifecycle")
+    assert granted == wanted
+    # opsbot never deletes a thread's checkpoints itself (what the saver's DeleteObjects serves)
+    code = "".join(p.read_text() for p in (ROOT / "agent").rglob("*.py"))
+    assert "delete_thread" not in code
+
+
+def test_checkpoints_expire_and_large_values_go_to_a_bucket_that_expires_them_too() -> None:
+    from agent.stores.dynamodb import CHECKPOINT_S3_PREFIX, s3_lifecycle_rule_id
+    from tools.config import Settings
+
+    res = template()["Resources"]
+    bucket = res["CheckpointOffloadBucket"]["Properties"]
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["Prefix"] == f"{CHECKPOINT_S3_PREFIX}/" and rule["Status"] == "Enabled"
+    assert rule["ExpirationInDays"] == {"Ref": "CheckpointTtlDays"}
+    # the rule's id is the saver's, so the saver finds it and never rewrites the bucket's lifecycle
+    days = template()["Parameters"]["CheckpointTtlDays"]["Default"]
+    sub = rule["Id"]["Fn::Sub"].replace("${CheckpointTtlDays}", str(days))
+    assert sub == s3_lifecycle_rule_id(Settings(ddb_checkpoint_ttl_days=days))
+    assert bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    env = res["OpsbotFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["OPSBOT_DDB_CHECKPOINT_BUCKET"] == {"Ref": "CheckpointOffloadBucket"}
+    assert env["OPSBOT_DDB_CHECKPOINT_TTL_DAYS"] == {"Ref": "CheckpointTtlDays"}
+    (offload,) = [s for s in statements() if s.get("Sid") == "CheckpointOffload"]
+    assert offload["Resource"] == {"Fn::Sub": "${CheckpointOffloadBucket.Arn}/checkpoints/*"}
+
+
+def test_a_schedule_invokes_the_function_for_the_recovery_sweep() -> None:
+    fn = template()["Resources"]["OpsbotFunction"]["Properties"]
+    sweep = fn["Events"]["RecoverySweep"]
+    assert sweep["Type"] == "Schedule"
+    assert sweep["Properties"]["Schedule"] == {"Fn::Sub": "rate(${RecoverySweepMinutes} minutes)"}
+    assert sweep["Properties"]["Enabled"] is True
+    params = template()["Parameters"]
+    assert params["RecoverySweepMinutes"]["MinValue"] >= 2  # "rate(1 minutes)" is not a valid rate
+    # its bound on tries reaches the function's settings
+    assert fn["Environment"]["Variables"]["OPSBOT_RECOVERY_MAX_ATTEMPTS"] == {"Ref": "RecoveryMaxAttempts"}
+    # a failed sweep is not retried by Lambda: the next one comes within minutes
+    assert fn["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
 
 
 def test_function_is_python312_arm64_behind_a_function_url_and_may_invoke_itself() -> None:

@@ -1,8 +1,8 @@
 """A small stand-in for the ``Opsbot`` facade, for listener tests that must not depend on the agent.
 
 It offers exactly the facade's methods the Slack app uses (``ask``, ``decide``, ``withdraw``,
-``can_decide``, ``get_approval``, ``list_approvals``, ``attach_card``, ``claim_delivery``,
-``audit_entries``, ``identity``), keeps real ``ApprovalRecord`` objects, and follows the facade's
+``resume``, ``can_decide``, ``can_resume``, ``get_approval``, ``list_approvals``, ``attach_card``,
+``claim_delivery``, ``audit_entries``, ``identity``), keeps real ``ApprovalRecord`` objects, and follows the facade's
 rules in miniature: bob and carol approve, nobody approves their own request, a request expires, a
 decision is taken once, the same request again in a thread is the pending one, and a newer write in
 a thread supersedes the pending one only when its author is that request's requester or an
@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.service import ApprovalView, AskResult, PolicyFinding
-from agent.stores.approvals import ApprovalRecord, Decision, now_iso
+from agent.stores.approvals import ApprovalRecord, Decision, Lease, now_iso
 from agent.stores.audit import AuditEntry
 from tools.errors import NotFoundError, OpsbotError
 
@@ -234,3 +234,43 @@ class FakeOpsbot:
         return AskResult(
             thread=record.thread, reply="Cluster demo created (2 x ml.trn2.48xlarge).", result={"cluster_name": "demo"}
         )
+
+    # --------------------------------------------------------------- resume
+    def interrupt(self, approval_id: str, reason: str = "RuntimeError: the container died") -> None:
+        """Approve ``approval_id`` (as bob) and leave its run stopped without an outcome, its lease over."""
+        record = self.get_approval(approval_id)
+        past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
+        decision = Decision(user="bob", decision="approve", at=now_iso())
+        self.records[approval_id] = record.model_copy(
+            update={
+                "status": "executing",
+                "decisions": [decision],
+                "approved_by": ["bob"],
+                "lease": Lease(owner="host:1:dead", by=record.requester, expires_at=past),
+                "interruption": reason,
+            }
+        )
+
+    def can_resume(self, approval_id: str, user: str) -> str | None:
+        record = self.get_approval(approval_id)
+        if not record.interrupted():
+            return f"approval {approval_id} is {record.status}; there is no interrupted run to resume"
+        if user != record.requester and user not in APPROVERS:
+            return f"only the requester ({record.requester}) or an approver may resume {approval_id}; {user} may not"
+        return None
+
+    def resume(self, approval_id: str, *, user: str, progress: Callable[[str], None] | None = None) -> AskResult:
+        why = self.can_resume(approval_id, user)
+        if why:
+            raise OpsbotError(why)
+        record = self.get_approval(approval_id)
+        self._record_audit("resume", user, approval_id)
+        if progress:
+            progress(f"resuming {record.tool} (approval {approval_id})")
+        self.runs.append(approval_id)
+        reply = "Cluster demo exists already (created before the interruption); nothing created twice."
+        self.records[approval_id] = record.model_copy(
+            update={"status": "executed", "executed_at": now_iso(), "reply": reply, "lease": None}
+        )
+        self._record_audit("execution_finished", "opsbot", approval_id)
+        return AskResult(thread=record.thread, reply=reply)

@@ -103,6 +103,37 @@ def test_superseded_and_expired_requests_are_named_with_the_time_it_happened() -
     assert cards.status_of(legacy) == "superseded"
 
 
+def test_an_interrupted_run_offers_resume_and_a_run_in_progress_does_not() -> None:
+    from agent.notify import resume_button
+    from agent.slack.refs import RESUME_ACTION
+
+    bot = FakeOpsbot()
+    approval_id = bot.ask("create it", user="alice", thread="slack:T1/C1:1.2").approval.id
+    bot.interrupt(approval_id, reason="RuntimeError: <!channel> lost")
+    record = bot.get_approval(approval_id)
+    # GIVEN a run whose lease is over without an outcome THEN its card is "Interrupted", says why, and offers Resume
+    blocks = cards.approval_card(record)
+    assert check_message(cards.card_text(record), blocks) == (None, [])
+    assert cards.status_of(record) == "interrupted" and "Interrupted: create_hyperpod_cluster" in json.dumps(blocks)
+    assert "RuntimeError: &lt;!channel&gt; lost" in cards.status_text(record)
+    (actions,) = [b for b in blocks if b["type"] == "actions"]
+    (resume,) = actions["elements"]
+    assert resume["action_id"] == RESUME_ACTION
+    assert parse_button_value(resume["value"]) == (approval_id, "slack:T1/C1:1.2")
+    # AND the core notifier draws the same button (the terminal's and the sweep's card updates)
+    assert resume_button(record)["action_id"] == RESUME_ACTION
+    assert parse_button_value(resume_button(record)["value"]) == parse_button_value(resume["value"])
+    # AND the compact card keeps it, while a working line replaces it
+    assert any(b["type"] == "actions" for b in cards.compact_card(record))
+    assert not any(b["type"] == "actions" for b in cards.approval_card(record, working="bob resumed it; working…"))
+    # GIVEN a run whose lease still holds THEN it is running, with no button
+    live = record.model_copy(
+        update={"lease": record.lease.model_copy(update={"expires_at": "2999-01-01T00:00:00+00:00"})}
+    )
+    assert cards.status_of(live) == "executing"
+    assert not any(b["type"] == "actions" for b in cards.approval_card(live))
+
+
 def test_refusal_reply_lists_the_broken_rules() -> None:
     result = AskResult(
         thread="t",

@@ -13,7 +13,7 @@ import slack_sdk.http_retry.builtin_handlers as retry_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from agent.slack import cards
-from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, parse_button_value
+from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, RESUME_ACTION, parse_button_value
 from agent.slack.text import escape
 from tests.agent.slack.conftest import CREATE, SlackHarness, post_card, press
 from tests.agent.slack.payloads import (
@@ -23,6 +23,7 @@ from tests.agent.slack.payloads import (
     CHANNEL,
     DAVE,
     button,
+    click,
     direct_message,
     event_callback,
     mention,
@@ -293,6 +294,62 @@ def test_a_click_counts_only_on_its_own_card_in_its_own_team_and_channel(
     # AND the same click from the card itself works
     press(harness, APPROVE_ACTION, BOB, approval_id, card_ts)
     assert harness.bot.runs == [approval_id] and other_id != approval_id
+
+
+# ------------------------------------------------------------------------------ resume
+def interrupted_card(h: SlackHarness) -> tuple[str, str]:
+    """alice's request, approved by bob, whose run stopped without an outcome; its card shows Resume."""
+    approval_id, _, card_ts = post_card(h)
+    h.bot.interrupt(approval_id)
+    h.app.client.chat_update(
+        channel=CHANNEL, ts=card_ts, text="card", blocks=cards.approval_card(h.bot.get_approval(approval_id))
+    )
+    assert any(b["type"] == "actions" for b in h.api.message(CHANNEL, card_ts).blocks)
+    return approval_id, card_ts
+
+
+def test_resume_on_an_interrupted_card_runs_once_and_shows_the_outcome(harness: SlackHarness) -> None:
+    approval_id, card_ts = interrupted_card(harness)
+    # WHEN carol, an approver, presses Resume, and Slack delivers that click twice
+    value = json.dumps({"id": approval_id, "thread": harness.bot.get_approval(approval_id).thread})
+    body = click(RESUME_ACTION, value, CAROL, CHANNEL, card_ts)
+    harness.send_and_work(body)
+    harness.send_and_work(body)
+    # THEN the run continued once, the card shows the outcome without buttons, and the thread has the answer
+    assert harness.bot.runs == [approval_id]
+    card = harness.api.message(CHANNEL, card_ts)
+    assert "Done: create_hyperpod_cluster" in json.dumps(card.blocks)
+    assert not [b for b in card.blocks if b["type"] == "actions"]
+    assert "nothing created twice" in harness.api.ok_calls_to("chat.postMessage")[-1].params["text"]
+
+
+def test_resume_is_only_for_the_requester_or_an_approver_on_the_cards_own_channel(harness: SlackHarness) -> None:
+    approval_id, card_ts = interrupted_card(harness)
+    # WHEN dave, neither the requester nor an approver, presses Resume
+    press(harness, RESUME_ACTION, DAVE, approval_id, card_ts)
+    # THEN nothing runs, he alone is told why, and the card keeps its Resume button
+    assert harness.bot.runs == []
+    assert "cannot resume" in harness.api.calls_to("chat.postEphemeral")[-1].params["text"]
+    assert any(b["type"] == "actions" for b in harness.api.message(CHANNEL, card_ts).blocks)
+    # WHEN the requester's click comes from another channel THEN it counts for nothing either
+    harness.api.add_message("C0000ELSE1", card_ts, user=ALICE)
+    press(harness, RESUME_ACTION, ALICE, approval_id, card_ts, channel="C0000ELSE1")
+    assert harness.bot.runs == [] and "cannot decide" in harness.api.calls_to("chat.postEphemeral")[-1].params["text"]
+    # AND the requester's click on the card resumes it
+    press(harness, RESUME_ACTION, ALICE, approval_id, card_ts)
+    assert harness.bot.runs == [approval_id]
+
+
+def test_resume_after_the_sweep_finished_it_says_so_and_updates_the_card(harness: SlackHarness) -> None:
+    approval_id, card_ts = interrupted_card(harness)
+    record = harness.bot.get_approval(approval_id)
+    harness.bot.records[approval_id] = record.model_copy(update={"status": "executed", "lease": None, "reply": "ok"})
+    # WHEN bob presses the stale Resume button
+    press(harness, RESUME_ACTION, BOB, approval_id, card_ts)
+    # THEN nothing runs again, he is told, and the card now shows the outcome
+    assert harness.bot.runs == []
+    assert "no interrupted run" in harness.api.calls_to("chat.postEphemeral")[-1].params["text"]
+    assert "Done: create_hyperpod_cluster" in json.dumps(harness.api.message(CHANNEL, card_ts).blocks)
 
 
 # ------------------------------------------------------------------------------- audit head witness

@@ -17,25 +17,27 @@ from tools.config import Settings, get_settings
 def create_tables(settings: Settings) -> None:
     """The three DynamoDB tables with the key schemas documented in agent.stores."""
     ddb = boto3.client("dynamodb", region_name=settings.region)
-    pending = [("pending_thread", "HASH"), ("pending_call", "RANGE")]
+    pending = ("pending-by-thread", [("pending_thread", "HASH"), ("pending_call", "RANGE")])
+    in_flight = ("in-flight", [("inflight", "HASH")])
     specs = {
-        settings.ddb_checkpoint_table: ([("PK", "HASH"), ("SK", "RANGE")], [("PK", "S"), ("SK", "S")], None),
+        settings.ddb_checkpoint_table: ([("PK", "HASH"), ("SK", "RANGE")], [("PK", "S"), ("SK", "S")], []),
         settings.ddb_approvals_table: (
             [("id", "HASH")],
-            [("id", "S"), ("pending_thread", "S"), ("pending_call", "S")],
-            ("pending-by-thread", pending),
+            [("id", "S"), ("pending_thread", "S"), ("pending_call", "S"), ("inflight", "S")],
+            [pending, in_flight],
         ),
-        settings.ddb_audit_table: ([("stream", "HASH"), ("seq", "RANGE")], [("stream", "S"), ("seq", "N")], None),
+        settings.ddb_audit_table: ([("stream", "HASH"), ("seq", "RANGE")], [("stream", "S"), ("seq", "N")], []),
     }
-    for name, (keys, attrs, index) in specs.items():
+    for name, (keys, attrs, indexes) in specs.items():
         extra = {}
-        if index:
+        if indexes:
             extra["GlobalSecondaryIndexes"] = [
                 {
-                    "IndexName": index[0],
-                    "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in index[1]],
+                    "IndexName": index_name,
+                    "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in index_keys],
                     "Projection": {"ProjectionType": "KEYS_ONLY"},
                 }
+                for index_name, index_keys in indexes
             ]
         ddb.create_table(
             TableName=name,
@@ -165,6 +167,21 @@ def test_pending_for_thread_and_for_call_are_exact_beyond_any_window(stores: Sto
     assert [r.id for r in stores.approvals.pending_for_call("A", "h1")] == ["ap-a1"]
     assert stores.approvals.pending_for_call("A", "h2") == []
     assert len(stores.approvals.pending_for_thread("X7")) == 1
+
+
+def test_in_flight_lists_exactly_the_approved_and_executing_records(stores: Stores) -> None:
+    # GIVEN records in every stage, the in-flight ones among many others
+    for i, status in enumerate(["pending", "approved", "executing", "executed", "failed", "rejected"] * 20):
+        created = f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}+00:00"
+        stores.approvals.create(_record(f"ap-{i:03d}", status=status).model_copy(update={"created_at": created}))
+    # WHEN one executing record records its outcome
+    done = stores.approvals.get("ap-002")
+    stores.approvals.replace(done.model_copy(update={"status": "executed"}))
+    # THEN the in-flight query has the other 39, oldest first, and nothing else
+    found = stores.approvals.in_flight()
+    assert len(found) == 39 and {r.status for r in found} == {"approved", "executing"}
+    assert "ap-002" not in [r.id for r in found]
+    assert [r.created_at for r in found] == sorted(r.created_at for r in found)
 
 
 def test_sqlite_answers_pending_queries_from_an_index(settings: Settings) -> None:
