@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
 from tests.tools.helpers import approve_and_run, grant_for, record
-from tests.tools.inference.stubs import LIVE_ACCOUNT
+from tests.tools.inference.stubs import CHAT_PROD_ARN, CHAT_PROD_CONFIG, chat_prod_described
 from tools import guard, runtime
 from tools.errors import MutationBlockedError, NotFoundError, ToolInputError
 from tools.registry import get_tool
@@ -89,43 +88,19 @@ def test_a_relative_change_that_cannot_be_made_is_refused_naming_it(ctx, args, f
 
 
 def test_scale_request_fields(live_ctx) -> None:
-    arn = f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint/chat-prod"
-    now = "2026-11-01T00:00:00Z"
-
-    def described(status: str, current: int, desired: int) -> dict[str, Any]:
-        return {
-            "EndpointName": "chat-prod",
-            "EndpointArn": arn,
-            "EndpointConfigName": "chat-prod-config",
-            "EndpointStatus": status,
-            "CreationTime": now,
-            "LastModifiedTime": now,
-            "ProductionVariants": [
-                {"VariantName": "AllTraffic", "CurrentInstanceCount": current, "DesiredInstanceCount": desired}
-            ],
-        }
-
-    config = {
-        "EndpointConfigName": "chat-prod-config",
-        "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint-config/x-config",
-        "CreationTime": now,
-        "ProductionVariants": [
-            {"VariantName": "AllTraffic", "ModelName": "chat-prod-model", "InstanceType": "ml.p6-b200.48xlarge"}
-        ],
-    }
     with Stubber(live_ctx.clients.client("sagemaker").raw) as stub:
-        stub.add_response("describe_endpoint", described("InService", 1, 1), {"EndpointName": "chat-prod"})
-        stub.add_response("describe_endpoint_config", config, {"EndpointConfigName": "chat-prod-config"})
+        stub.add_response("describe_endpoint", chat_prod_described("InService", 1, 1), {"EndpointName": "chat-prod"})
+        stub.add_response("describe_endpoint_config", CHAT_PROD_CONFIG, {"EndpointConfigName": "chat-prod-config"})
         stub.add_response(
             "update_endpoint_weights_and_capacities",
-            {"EndpointArn": arn},
+            {"EndpointArn": CHAT_PROD_ARN},
             {
                 "EndpointName": "chat-prod",
                 "DesiredWeightsAndCapacities": [{"VariantName": "AllTraffic", "DesiredInstanceCount": 4}],
             },
         )
-        stub.add_response("describe_endpoint", described("Updating", 1, 4), {"EndpointName": "chat-prod"})
-        stub.add_response("describe_endpoint_config", config, {"EndpointConfigName": "chat-prod-config"})
+        stub.add_response("describe_endpoint", chat_prod_described("Updating", 1, 4), {"EndpointName": "chat-prod"})
+        stub.add_response("describe_endpoint_config", CHAT_PROD_CONFIG, {"EndpointConfigName": "chat-prod-config"})
         args = {"endpoint_name": "chat-prod", "instance_count": 4}
         grant = grant_for(live_ctx, "scale_endpoint", args, ["sagemaker:UpdateEndpointWeightsAndCapacities"])
         out = runtime.run_approved("scale_endpoint", args, live_ctx, grant)
