@@ -28,7 +28,6 @@ def endpoint_count(ctx: ToolContext) -> int:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="the offline model reads DELTA arguments in the next commit")
 def test_an_added_count_is_filed_and_run_as_its_absolute_target(bot: Opsbot, ctx: ToolContext) -> None:
     # GIVEN chat-prod at 1 instance
     assert endpoint_count(ctx) == 1
@@ -39,7 +38,7 @@ def test_an_added_count_is_filed_and_run_as_its_absolute_target(bot: Opsbot, ctx
     record = bot.get_approval(str(asked.approval.id))
     assert record.args == TARGET and [c.args for c in asked.tool_calls] == [TARGET]
     assert asked.plan is not None and asked.plan["facts"]["resolved_from"] == {"add_instances": 2}
-    assert "1 -> 3" in asked.reply
+    assert "from 1 to 3" in asked.reply
     # WHEN carol approves THEN exactly that call runs: chat-prod has 3
     done = bot.decide(str(asked.approval.id), user="carol", approve=True)
     assert done.approval.status == "executed", done.reply
