@@ -24,13 +24,15 @@ from tools.errors import UnknownToolError
 
 
 def plan_call(tool: Tool, raw_args: dict[str, Any] | str | None, tool_ctx: ToolContext) -> Plan:
-    """The plan of a call, its arguments validated and normalised.
+    """The plan of a call, its arguments validated, normalised and made absolute.
 
-    The plan carries the normalised arguments because the approval binds exactly them (the same form
-    ``tools.runtime.run_approved`` hashes before it runs). Bad arguments raise ``ToolInputError``
-    naming the field; a missing resource or an AWS failure raise their own ``OpsbotError``."""
-    args = tool_runtime.args_dict(tool_runtime.parse_args(tool, raw_args))
-    return tool_runtime.plan(tool.name, args, tool_ctx).model_copy(update={"args": args})
+    The plan's ``args`` are what the approval binds and what runs (the form
+    ``tools.runtime.run_approved`` hashes): a relative change ("add 2 instances") is already resolved to
+    its absolute target there (``instance_count=3``), so the approver sees the exact call that will run
+    and a change of the resource before the run cannot change it. What was asked stays in the plan's
+    ``facts['resolved_from']``. Bad arguments raise ``ToolInputError`` naming the field; a missing
+    resource or an AWS failure raise their own ``OpsbotError``."""
+    return tool_runtime.plan(tool.name, raw_args, tool_ctx)
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,12 @@ TUNE_TOOL = Tool(
         "(to|on|with) [node type] {node_type} [nodes|node type]",
         "set {parameters} (on|for) {cache_id}",
         "set {parameters}",
+        # A change of the replica count ("add 2 replicas to kv-cache-prod"): made absolute before the plan.
+        "{add_replicas} (to|on|for|from|of) [the] [cache] {cache_id}",
+        "(add|remove|drop) {add_replicas} [(to|on|for|from) [the] [cache] {cache_id}]",
+        "give {cache_id} {add_replicas}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [the] "
+        "[replicas|replica count] (of|on|for) [the] [cache] {cache_id} by {add_replicas}",
     ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,

@@ -202,6 +202,16 @@ SCALE_TOOL = Tool(
         "take (this|it|{endpoint_name}) to {instance_count}",
         "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
         "[up|down] [the|an] [inference] endpoint",
+        # A change of the count ("add 2 instances to chat-prod", "double it"): made absolute before the plan.
+        "{add_instances} (to|on|for|from|of) [the] [endpoint] {endpoint_name}",
+        "(add|remove|drop) {add_instances} [(to|on|for|from) [the] [endpoint] {endpoint_name}]",
+        "give {endpoint_name} {add_instances}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [up|down] [the] "
+        "[endpoint] {endpoint_name} [up|down] by {add_instances}",
+        "{scale_factor} [the] [instance count|instances|capacity|replicas|size] [of|on|for] [the] [endpoint] "
+        "{endpoint_name}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [up|down] [the] "
+        "[endpoint] {endpoint_name} [up|down] [by] {scale_factor}",
     ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,

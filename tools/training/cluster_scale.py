@@ -217,6 +217,17 @@ SCALE_TOOL = Tool(
         "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
         "[up|down] [the] {group_name} (of|in|on) [the] {cluster_name} [up|down] [to {instance_count}]",
         "[in] [instance] group {group_name}",
+        # A change of the count ("add 2 nodes to llama-pretrain", "double it"): made absolute before the plan.
+        "{add_instances} (to|on|for|from|of) [the] [cluster] {cluster_name}",
+        "{add_instances} (to|on|for|from) [the] {group_name} [instance] group (of|in|on) [the] {cluster_name}",
+        "(add|remove|drop) {add_instances} [(to|on|for|from) [the] [cluster] {cluster_name}]",
+        "give {cluster_name} {add_instances}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [up|down] [the] "
+        "[cluster] {cluster_name} [up|down] by {add_instances}",
+        "{scale_factor} [the] [instance count|instances|nodes|capacity|size] [of|on|for] [the] [cluster] "
+        "{cluster_name}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [up|down] [the] "
+        "[cluster] {cluster_name} [up|down] [by] {scale_factor}",
     ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,

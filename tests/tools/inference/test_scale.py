@@ -119,19 +119,29 @@ def test_scale_bad_input(ctx) -> None:
         runtime.plan("scale_endpoint", {"endpoint_name": "missing", "instance_count": 2}, ctx)
 
 
-def test_an_approved_relative_change_runs_only_the_target_it_was_approved_for(ctx) -> None:
-    # GIVEN "add 2" to chat-prod approved while it had 1 instance: the plan pins DesiredInstanceCount 3
+def test_an_approved_relative_change_runs_the_absolute_target_it_was_approved_for(ctx) -> None:
+    # GIVEN "add 2" to chat-prod planned while it had 1 instance: the plan, and so the grant, bind 3
+    raw = {"endpoint_name": "chat-prod", "add_instances": 2}
+    plan = runtime.plan("scale_endpoint", raw, ctx)
+    assert plan.args == {"endpoint_name": "chat-prod", "instance_count": 3}
+    grant = grant_for(ctx, "scale_endpoint", plan.args, plan.operation_names(), "ap-rel")
+    # AND someone else scales it to 2 before the approved request runs
+    approve_and_run(ctx, "scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2}, approval_id="ap-other")
+    runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx)  # settles at 2
+    # WHEN the approved call runs THEN it runs what was approved, 3 (not "2 + 2")
+    out = runtime.run_approved("scale_endpoint", plan.args, ctx, grant)
+    assert (out.result["old_count"], out.result["new_count"]) == (2, 3)
+
+
+def test_a_grant_of_a_relative_change_runs_nothing(ctx) -> None:
+    # GIVEN a grant that binds "add 2" itself rather than its absolute target
     raw = {"endpoint_name": "chat-prod", "add_instances": 2}
     plan = runtime.plan("scale_endpoint", raw, ctx)
     args = runtime.args_dict(runtime.parse_args(get_tool("scale_endpoint"), raw))
     call = guard.call_hash("scale_endpoint", args, ctx.account, ctx.region, ctx.requester or "", ctx.thread or "")
     grant = guard.Grant.for_operations("ap-rel", call, plan.aws_operations, time.time() + 60)
-    # AND someone else scales it to 2 before the approved request runs
-    approve_and_run(ctx, "scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2}, approval_id="ap-other")
-    runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx)  # settles at 2
-    # WHEN it runs, "add 2" now means 4, which is not what was approved
-    with pytest.raises(MutationBlockedError, match="DesiredWeightsAndCapacities"):
+    # WHEN it runs THEN it is refused, naming the relative argument, and the endpoint keeps its 1 instance
+    with pytest.raises(MutationBlockedError, match="add_instances"):
         runtime.run_approved("scale_endpoint", raw, ctx, grant)
-    # THEN the guard stopped it: the endpoint keeps the 2 instances it had
     detail = runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx).result["endpoint"]
-    assert detail["instance_count"] == 2
+    assert detail["instance_count"] == 1
