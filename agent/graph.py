@@ -26,6 +26,7 @@ from langgraph.types import interrupt
 
 from agent import memory as mem
 from agent import proposals
+from agent.history import awaiting, for_model
 from agent.context import OpsbotContext
 from agent.executor import run_approval
 from agent.models.acts import Act
@@ -127,7 +128,7 @@ class Nodes:
         prompt = [
             SystemMessage(load_prompt("supervisor", self.box.toolsets)),
             self._context(state),
-            *_conversation(state)[-1:],
+            *for_model(state["messages"], c.approvals)[-1:],
         ]
         schema = route_tool_schema(self.box.toolsets)
         msg = self._model(c, explicit).bind_tools([schema], tool_choice="route_request").invoke(prompt)
@@ -154,7 +155,11 @@ class Nodes:
         route = state["route"]
         tools = self.box.specialist_tools(route, state.get("focus"))
         schemas = [tool_schema(t) for t in tools]
-        prompt = [SystemMessage(self._prompt(route)), self._context(state, tools, rules=True), *_conversation(state)]
+        prompt = [
+            SystemMessage(self._prompt(route)),
+            self._context(state, tools, rules=True),
+            *for_model(state["messages"], c.approvals),
+        ]
         msg = self._model(c, bool(state.get("explicit"))).bind_tools(schemas).invoke(prompt)
         memory = dict(state.get("memory") or {})
         update: dict[str, Any] = {"steps": steps}
@@ -340,7 +345,12 @@ class Nodes:
         notes = list(state.get("notes") or [])
         if replaced:
             notes.append(f"(This replaces {', '.join(replaced)}, now superseded by {record.id}.)")
-        return {"approval_id": record.id, "memory": memory, "notes": notes}
+        # The write's call is answered now, so the thread stays well-formed for Bedrock while it waits;
+        # once decided, agent.history shows its outcome in this same result.
+        summary = str(record.plan.get("summary") or "make the change shown in its plan")
+        said = f"{record.tool} needs approval {record.id} (risk {record.risk}); nothing runs until it is approved."
+        messages = [awaiting(record.id, record.tool, summary, state["pending_call"]["id"]), AIMessage(said)]
+        return {"approval_id": record.id, "memory": memory, "notes": notes, "messages": messages}
 
     def await_approval(self, state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         """Stop until a decision arrives. Nothing may come before ``interrupt``: this node re-runs on resume."""
@@ -356,20 +366,19 @@ class Nodes:
             "rejected": f"{record.tool} was rejected by {who}; nothing ran.",
             "expired": f"The approval for {record.tool} expired at {record.expires_at}; nothing ran.",
         }.get(record.status, f"{record.tool} is {record.status}; nothing ran.")
-        call_id = state["pending_call"]["id"]
-        return {"reply": text, "messages": [ToolMessage(text, tool_call_id=call_id), AIMessage(text)]}
+        # The call was answered at the gate ("awaiting approval"); the outcome is said, not answered twice.
+        return {"reply": text, "messages": [AIMessage(text)]}
 
     def execute(self, state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         """Run exactly the approved call under its grant; record before and after."""
         text, result = run_approval(runtime.context, state["approval_id"])
-        call_id = state["pending_call"]["id"]
         memory = dict(state.get("memory") or {})
         memory["pending"] = None
         return {
             "reply": text,
             "result": result,
             "memory": memory,
-            "messages": [ToolMessage(text, tool_call_id=call_id), AIMessage(text)],
+            "messages": [AIMessage(text)],
         }
 
     # ------------------------------------------------------------------ edges
@@ -388,10 +397,6 @@ def _now() -> Any:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
-
-
-def _conversation(state: OpsbotState) -> list[Any]:
-    return [m for m in state["messages"] if not isinstance(m, SystemMessage)]
 
 
 def _with_notes(state: OpsbotState, text: str) -> str:
