@@ -26,9 +26,9 @@ from langgraph.types import interrupt
 
 from agent import memory as mem
 from agent import proposals
-from agent.history import awaiting, for_model
 from agent.context import OpsbotContext
 from agent.executor import run_approval
+from agent.history import awaiting, for_model
 from agent.models.acts import Act
 from agent.models.grammar import Grammar
 from agent.models.slots import INT64

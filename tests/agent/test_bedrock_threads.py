@@ -127,7 +127,9 @@ def test_an_expired_write_is_closed_as_expired(bot: Opsbot, stub: StrictConverse
     assert "expired" in result_text(closed) and "nothing ran" in result_text(closed)
 
 
-def test_an_explicit_write_command_leaves_the_thread_well_formed(bot: Opsbot, stub: StrictConverse, client: Any) -> None:
+def test_an_explicit_write_command_leaves_the_thread_well_formed(
+    bot: Opsbot, stub: StrictConverse, client: Any
+) -> None:
     # GIVEN an explicit command for a write (read without the model) that waits for approval
     pending = bot.ask("scale_endpoint endpoint_name=chat-prod instance_count=2", user="dave")
     assert pending.approval.status == "pending" and client.sent == []
