@@ -166,6 +166,8 @@ class Nodes:
         if not getattr(msg, "tool_calls", None):
             # Bedrock content may be a list of blocks; .text joins the text parts.
             text = msg.content if isinstance(msg.content, str) else msg.text
+            if not text.strip():
+                text = _empty_answer(state)
             asked = (msg.additional_kwargs or {}).get("opsbot_clarify")
             wrong = (msg.additional_kwargs or {}).get("opsbot_error")
             clarify = asked is not None or text.rstrip().endswith("?")
@@ -223,7 +225,8 @@ class Nodes:
         calls = list(state.get("calls", []))
         if call["name"] not in allowed:
             content = f"error: {call['name']} is not a tool of the {state['route']} specialist"
-            return {"calls": calls, "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])]}
+            error = ToolMessage(content, tool_call_id=call["id"], name=call["name"], status="error")
+            return {"calls": calls, "messages": [error]}
         try:
             tool = self._tool(call["name"])
             outcome = tool_runtime.run_read(call["name"], call["args"], _tool_ctx(c))
@@ -234,7 +237,8 @@ class Nodes:
             return {
                 "calls": calls,
                 "error": error_view(exc).model_dump(),
-                "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])],
+                # status "error" reaches models that support it (agent.models.bedrock decides which).
+                "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"], status="error")],
             }
         calls.append(self._view(call["name"], args))
         c.audit.record("read", c.user, thread=c.thread, data={"tool": call["name"], "args": call["args"]})
@@ -397,6 +401,17 @@ def _now() -> Any:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+def _empty_answer(state: OpsbotState) -> str:
+    """The reply when the model said nothing: this turn's tool results as they are, else a sentence."""
+    results: list[str] = []
+    for m in reversed(state["messages"]):
+        if not isinstance(m, ToolMessage):
+            break
+        results.append(m.text.strip())
+    shown = "\n\n".join(r for r in reversed(results) if r)
+    return shown or 'The model gave no answer to that. Please rephrase, or name what you want, e.g. "list endpoints".'
 
 
 def _with_notes(state: OpsbotState, text: str) -> str:

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from langchain_aws import ChatBedrockConverse
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from tenacity import Retrying, before_sleep_log, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -36,6 +36,8 @@ log = logging.getLogger("opsbot.bedrock")
 
 # Bedrock-specific transient errors on top of the throttling and 5xx codes tools.aws retries.
 BEDROCK_TRANSIENT = frozenset({"ModelNotReadyException", "ModelTimeoutException", "ServiceUnavailableException"})
+# Model families whose toolResult may say ``status: error`` (Bedrock's ToolResultBlock reference).
+TOOL_STATUS_MODELS = ("anthropic.claude", "amazon.nova")
 
 
 def retryable(exc: BaseException) -> bool:
@@ -61,6 +63,21 @@ class OpsbotBedrockConverse(ChatBedrockConverse):
             reraise=True,
         )
 
+    @property
+    def supports_tool_status(self) -> bool:
+        """True when toolResult blocks may carry ``status: error`` (Claude and Nova, see docs/models.md)."""
+        return self._get_base_model().startswith(TOOL_STATUS_MODELS)
+
+    def _sendable(self, messages: list[BaseMessage]) -> list[BaseMessage]:
+        """``messages`` as this model accepts them: an error status only where it is supported (the
+        text of an error result says "error:" anyway)."""
+        if self.supports_tool_status:
+            return messages
+        return [
+            m.model_copy(update={"status": "success"}) if isinstance(m, ToolMessage) and m.status == "error" else m
+            for m in messages
+        ]
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -68,6 +85,7 @@ class OpsbotBedrockConverse(ChatBedrockConverse):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        messages = self._sendable(messages)
         for attempt in self._retrying():
             with attempt:
                 return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
@@ -80,6 +98,7 @@ class OpsbotBedrockConverse(ChatBedrockConverse):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        messages = self._sendable(messages)
         # Retry only until the first chunk: after that, output has reached the caller.
         first: ChatGenerationChunk | None = None
         chunks: Iterator[ChatGenerationChunk] = iter(())

@@ -4,6 +4,7 @@ large results all leave a thread every later Converse request of which Bedrock a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -140,3 +141,96 @@ def test_an_explicit_write_command_leaves_the_thread_well_formed(
     # THEN Bedrock accepted the thread, the command's call closed as awaiting approval
     assert after.error is None
     assert any(f"awaiting approval {pending.approval.id}" in result_text(r) for r in tool_results(client.sent[-1]))
+
+
+def test_a_failed_turn_is_marked_and_never_merged_with_the_next_message(
+    bot: Opsbot, stub: StrictConverse, client: Any
+) -> None:
+    # GIVEN a turn that fails at Bedrock (access denied, not retried)
+    stub.add_client_error("converse", service_error_code="AccessDeniedException", http_status_code=403)
+    failed = bot.ask("delete endpoint chat-prod", user="dave")
+    assert failed.error is not None and failed.error.code == "aws_error"
+    # WHEN the person goes on in the same thread
+    stub.add_response("converse", route("inference", "r1"))
+    stub.add_response("converse", tool_use("list_endpoints", {}, "t1"))
+    stub.add_response("converse", end_turn("chat-prod is InService."))
+    after = bot.ask("never mind, just list endpoints", user="dave", thread=failed.thread)
+    # THEN the router saw only the new message, and the specialist saw the failed one apart, marked
+    assert after.error is None and bot.list_approvals() == []
+    routed = [b["text"] for m in client.sent[-3]["messages"] for b in m["content"] if "text" in b]
+    assert routed == ["never mind, just list endpoints"]
+    messages = client.sent[-2]["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert messages[0]["content"] == [{"text": "delete endpoint chat-prod"}]
+    assert "could not finish answering" in messages[1]["content"][0]["text"]
+    assert messages[2]["content"] == [{"text": "never mind, just list endpoints"}]
+
+
+def test_an_empty_model_answer_gets_a_reply(bot: Opsbot, stub: StrictConverse) -> None:
+    # GIVEN a model that answers with no text at all, first after a read, then to a plain message
+    stub.add_response("converse", route("inference", "r1"))
+    stub.add_response("converse", tool_use("list_endpoints", {}, "t1"))
+    stub.add_response("converse", end_turn(""))
+    after_read = bot.ask("list endpoints", user="dave")
+    stub.add_response("converse", route("inference", "r2"))
+    stub.add_response("converse", end_turn(""))
+    plain = bot.ask("and?", user="dave", thread=after_read.thread)
+    # THEN the read's result is the answer, and a plain message gets a sentence saying what happened
+    assert "chat-prod" in after_read.reply
+    assert plain.reply.startswith("The model gave no answer")
+    # AND the thread stays valid for the next call (no empty text block was kept)
+    stub.add_response("converse", route("inference", "r3"))
+    stub.add_response("converse", end_turn("ok"))
+    assert bot.ask("thanks", user="dave", thread=after_read.thread).reply == "ok"
+
+
+@pytest.mark.parametrize(("model_id", "status"), [(MODEL_ID, "error"), ("meta.llama3-1-70b-instruct-v1:0", None)])
+def test_a_tool_error_goes_back_as_status_error_where_the_model_supports_it(
+    settings: Any, client: Any, stub: StrictConverse, model_id: str, status: str | None
+) -> None:
+    # GIVEN a model that reads an endpoint the account does not have
+    bot = Opsbot(settings, model=make_bedrock_model(settings, model_id, client=client))
+    stub.add_response("converse", route("inference", "r1"))
+    stub.add_response(
+        "converse", tool_use("get_endpoint_metrics", {"endpoint_name": "chat-prod", "window_minutes": -5}, "t1")
+    )
+    stub.add_response("converse", end_turn("That window is not valid."))
+    # WHEN the tool refuses the call
+    bot.ask("metrics for chat-prod", user="dave")
+    # THEN the toolResult is marked an error on Claude and Nova, and sent without that mark elsewhere
+    result = tool_results(client.sent[-1])[0]
+    assert result_text(result).startswith("error:")
+    assert result.get("status", "success") == (status or "success")
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "times"), [("ThrottlingException", 429, 3), ("ValidationException", 400, 1)]
+)
+def test_bedrock_errors_exit_1_with_a_clear_message(
+    client: Any, monkeypatch: pytest.MonkeyPatch, code: str, status: int, times: int
+) -> None:
+    # GIVEN opsbot on Bedrock whose Converse keeps throttling past the retries, or refuses the request
+    from typer.testing import CliRunner
+
+    from agent import cli
+    from agent.models import bedrock
+
+    monkeypatch.setenv("OPSBOT_MODEL", DEFAULT_BEDROCK_MODEL)
+    monkeypatch.setenv("OPSBOT_AWS_MAX_ATTEMPTS", "3")
+    monkeypatch.setattr(bedrock, "bedrock_clients", lambda settings: (client, None))
+    with StrictConverse(client) as stand_in:
+        for _ in range(times):
+            stand_in.add_client_error("converse", service_error_code=code, http_status_code=status)
+        # WHEN a request is asked, with and without --json
+        result = CliRunner().invoke(cli.app, ["--json", "ask", "list endpoints"])
+        stand_in.assert_no_pending_responses()
+    # THEN it exits 1 (AWS error, not bad input) with one JSON error naming Bedrock's code
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 1, result.stdout
+    assert doc["ok"] is False and doc["error"]["code"] == "aws_error" and code in doc["error"]["message"]
+    with StrictConverse(client) as stand_in:
+        for _ in range(times):
+            stand_in.add_client_error("converse", service_error_code=code, http_status_code=status)
+        plain = CliRunner().invoke(cli.app, ["ask", "list endpoints"])
+    assert plain.exit_code == 1 and "error: " in plain.stderr and "Bedrock" in plain.stderr
+    assert "Traceback" not in plain.stderr + plain.stdout
