@@ -21,19 +21,21 @@ RULES = "\n".join(
         "How to read each message:",
         "- First decide what it does: a request, a question, an answer to your own question, a follow-up, a "
         "confirmation or a cancellation.",
-        '- A question never asks for a change. Answer it with a read tool or in words. "should we delete X?", '
-        '"can we scale X to 3?", "is it safe to ...?", "what happens if ...?" are questions. For a question '
-        'about a change you may call the write tool: opsbot then only shows its plan, marked "not requested", '
+        "- A question never asks for a change. Answer it with a read tool or in words. \"should we delete X?\", "
+        "\"can we scale X to 3?\", \"is it safe to ...?\", \"what happens if ...?\" are questions. For a question "
+        "about a change you may call the write tool: opsbot then only shows its plan, marked \"not requested\", "
         "and files nothing.",
-        '- A polite request is still a request: "can you scale X to 3?", "could you please ...", "would you mind ...".',
-        '- Follow-ups lean on the conversation state below: "scale it to 2" (the resource in focus), "same but '
-        'with 6 nodes" (the last call), "the cheapest one" (the last results), "make it 3" (corrects the '
+        "- A polite request is still a request: \"can you scale X to 3?\", \"could you please ...\", "
+        "\"would you mind ...\".",
+        "- Follow-ups lean on the conversation state below: \"scale it to 2\" (the resource in focus), \"same but "
+        "with 6 nodes\" (the last call), \"the cheapest one\" (the last results), \"make it 3\" (corrects the "
         "pending request).",
-        '- Never reuse arguments or filters of an earlier call unless the person says so ("same", "again", '
-        '"also", "as before").',
+        "- Never reuse arguments or filters of an earlier call unless the person says so (\"same\", \"again\", "
+        "\"also\", \"as before\").",
         "- Resource names: use the resources listed below to tell what kind a name is. A name that is not listed "
         "does not exist: say so and name the closest ones instead of calling a tool.",
-        "- When a result shows no items, say what was searched (the filters) rather than stating an absence as fact.",
+        "- When a result shows no items, say what was searched (the filters) rather than stating an absence as "
+        "fact.",
     ]
 )
 

@@ -22,6 +22,7 @@ _TOKEN = re.compile(r"[^\s,;()\[\]{}<>\"'`]+")
 _TRAILING = ".:!?"
 _CONTRACTIONS = [
     (re.compile(r"\b(what|how|where|who|that|there)s\b", re.I), r"\1 is"),  # "whats up", typed without '
+
     (re.compile(r"\b(what|how|where|who|that|it|there|here|which)'s\b", re.I), r"\1 is"),
     (re.compile(r"\b(\w+)n't\b", re.I), r"\1 not"),
     (re.compile(r"\b(\w+)'re\b", re.I), r"\1 are"),
