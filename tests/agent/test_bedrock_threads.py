@@ -234,3 +234,26 @@ def test_bedrock_errors_exit_1_with_a_clear_message(
         plain = CliRunner().invoke(cli.app, ["ask", "list endpoints"])
     assert plain.exit_code == 1 and "error: " in plain.stderr and "Bedrock" in plain.stderr
     assert "Traceback" not in plain.stderr + plain.stdout
+
+
+LLAMA = "meta.llama3-1-70b-instruct-v1:0"
+
+
+@pytest.mark.parametrize(
+    "answer", ['{"route": "inference", "reason": "endpoints"}', "This is for the inference specialist."]
+)
+def test_a_model_that_cannot_be_forced_still_routes(
+    settings: Any, client: Any, stub: StrictConverse, answer: str
+) -> None:
+    # GIVEN a model with no forced tool choice that answers the router in text (JSON or words)
+    bot = Opsbot(settings, model=make_bedrock_model(settings, LLAMA, client=client))
+    stub.add_response("converse", end_turn(answer))
+    stub.add_response("converse", tool_use("list_endpoints", {}, "t1"))
+    stub.add_response("converse", end_turn("chat-prod is InService."))
+    # WHEN asked to list endpoints
+    result = bot.ask("list endpoints", user="dave")
+    # THEN the text answer was read as the route: the specialist ran, nothing was "outside what I do"
+    assert result.route == "inference" and result.reply == "chat-prod is InService."
+    router = client.sent[0]
+    assert "toolChoice" not in router["toolConfig"]
+    assert "reply with only one JSON object" in " ".join(b.get("text", "") for b in router["system"])

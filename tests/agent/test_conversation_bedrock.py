@@ -13,8 +13,9 @@ from agent.models.bedrock import make_bedrock_model
 from agent.service import Opsbot
 from tests.agent.toy import Sea, registered, toolsets
 from tests.fakes.bedrock_converse import StrictConverse, bedrock_client, end_turn, tool_use
+from tools.config import DEFAULT_BEDROCK_MODEL
 
-MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+MODEL_ID = DEFAULT_BEDROCK_MODEL.removeprefix("bedrock:")  # opsbot's one default model
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from agent.models.bedrock import OpsbotBedrockConverse, make_bedrock_model
 from agent.models.offline import OfflineChatModel
 from agent.tool_schemas import route_tool_schema, tool_schema
 from tests.fakes.bedrock_converse import StrictConverse, bedrock_client, end_turn, tool_use
-from tools.config import Settings, get_settings
+from tools.config import DEFAULT_BEDROCK_MODEL, Settings, get_settings
 from tools.errors import ToolInputError
 from tools.registry import get_tool, tools_for_domain
 
 __all__ = ["end_turn", "tool_use"]  # shared with the graph tests on Bedrock
 
-MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+MODEL_ID = DEFAULT_BEDROCK_MODEL.removeprefix("bedrock:")  # opsbot's one default model
 
 
 def toolspec(schema: dict[str, Any]) -> dict[str, Any]:
@@ -195,3 +195,19 @@ def test_make_model_offline_and_unknown() -> None:
     with pytest.raises(ToolInputError) as err:
         make_model(get_settings(model="gpt-4"))
     assert "bedrock:<model-id>" in str(err.value)
+
+
+def test_a_text_answer_is_read_as_the_forced_call() -> None:
+    # GIVEN the router's schema and answers of a model that could not be forced to call it
+    from agent.models.bedrock import parsed_call
+
+    schema = route_tool_schema()["function"]
+    # WHEN read THEN JSON gives its known arguments, one named route is a route, and anything else is nothing
+    assert parsed_call(schema, 'Sure: {"route": "data", "reason": "S3", "x": 1}')["args"] == {  # type: ignore[index]
+        "route": "data",
+        "reason": "S3",
+    }
+    assert parsed_call(schema, "That is for training.")["args"] == {"route": "training"}  # type: ignore[index]
+    assert parsed_call(schema, "Either training or inference.") is None
+    assert parsed_call(schema, '{"route": "weather"}') is None
+    assert parsed_call(schema, "I cannot help.") is None
