@@ -125,10 +125,12 @@ class Nodes:
         asked = memory.get("asked")
         if state.get("act") == Act.ANSWER and asked and asked.get("tool") and memory.get("route") in self.box.routes:
             return {"route": memory["route"], "focus": memory.get("focus_group"), "explicit": False}
+        shown = for_model(state["messages"], c.approvals)
         prompt = [
             SystemMessage(load_prompt("supervisor", self.box.toolsets)),
             self._context(state),
-            *for_model(state["messages"], c.approvals)[-1:],
+            *_last_question(shown),
+            *shown[-1:],
         ]
         schema = route_tool_schema(self.box.toolsets)
         msg = self._model(c, explicit).bind_tools([schema], tool_choice="route_request").invoke(prompt)
@@ -185,6 +187,10 @@ class Nodes:
                 "memory": memory,
                 "messages": [AIMessage(reply, additional_kwargs=msg.additional_kwargs)],
             }
+        msg, skipped_writes = self._one_call(msg)
+        if skipped_writes:
+            update["notes"] = [*(state.get("notes") or []), *skipped_writes]
+            state = {**state, "notes": update["notes"]}  # type: ignore[typeddict-item]
         problem = self._problem(msg.tool_calls[0], state)
         if problem:
             text = _with_notes(state, ("error: " if problem.code == "bad_input" else "") + problem.message)
@@ -195,8 +201,25 @@ class Nodes:
         return update | {
             "memory": memory,
             "messages": [msg]
-            + [ToolMessage("skipped: opsbot runs one action at a time", tool_call_id=tc["id"]) for tc in extra],
+            + [ToolMessage(_skipped(tc, self.box), tool_call_id=tc["id"], name=tc["name"]) for tc in extra],
         }
+
+    def _one_call(self, msg: AIMessage) -> tuple[AIMessage, list[str]]:
+        """The call to run first, and what to tell the person of writes left out. Of parallel calls a
+        write goes first (a read can be asked again; a write must never vanish), and every other write
+        the model asked for is said plainly, never dropped in silence."""
+        calls = list(msg.tool_calls)
+        if len(calls) < 2:
+            return msg, []
+        writes = [tc for tc in calls if (t := self.box.tools.get(tc["name"])) is not None and t.is_write]
+        first = writes[0] if writes else calls[0]
+        rest = [tc for tc in calls if tc is not first]
+        told = [
+            f"(I did not file {tc['name']} {_args_text(tc)}: opsbot files one request at a time; "
+            "ask for it again once this one is settled.)"
+            for tc in writes[1:]
+        ]
+        return msg.model_copy(update={"tool_calls": [first, *rest]}), told
 
     def _focus_from(self, memory: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
         """A question about a named resource ("how many instances for chat-prod?") puts it in focus."""
@@ -401,6 +424,27 @@ def _now() -> Any:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+def _args_text(call: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in (call.get("args") or {}).items())
+
+
+def _skipped(call: dict[str, Any], box: Toolbox) -> str:
+    tool = box.tools.get(call["name"])
+    if tool is not None and tool.is_write:
+        return "not filed: opsbot files one request at a time; the person was told to ask for it again"
+    return "skipped: opsbot runs one action at a time; call it again if it is still needed"
+
+
+def _last_question(shown: list[Any]) -> list[SystemMessage]:
+    """opsbot's question just before the new message, for the router: "chat-prod, 3" answers it."""
+    if len(shown) < 2 or not isinstance(shown[-2], AIMessage) or shown[-2].tool_calls:
+        return []
+    said = shown[-2].text.strip()
+    if not (said.endswith("?") or (shown[-2].additional_kwargs or {}).get("opsbot_clarify")):
+        return []
+    return [SystemMessage(f"The new message may answer opsbot's last question in this thread: {said!r}")]
 
 
 def _empty_answer(state: OpsbotState) -> str:

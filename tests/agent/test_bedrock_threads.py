@@ -257,3 +257,46 @@ def test_a_model_that_cannot_be_forced_still_routes(
     router = client.sent[0]
     assert "toolChoice" not in router["toolConfig"]
     assert "reply with only one JSON object" in " ".join(b.get("text", "") for b in router["system"])
+
+
+def test_the_router_sees_opsbots_question_with_the_answer(bot: Opsbot, stub: StrictConverse, client: Any) -> None:
+    # GIVEN opsbot asked back which endpoint and how many
+    stub.add_response("converse", route("inference", "r1"))
+    stub.add_response("converse", end_turn("Which endpoint, and to how many instances?"))
+    asked = bot.ask("scale an endpoint", user="dave")
+    assert asked.clarify
+    # WHEN the person answers "chat-prod, 3"
+    stub.add_response("converse", route("inference", "r2"))
+    stub.add_response("converse", tool_use("scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 3}, "t1"))
+    answered = bot.ask("chat-prod, 3", user="dave", thread=asked.thread)
+    # THEN the router was shown the question next to the answer, and the write waits for approval
+    router = client.sent[-2]
+    assert "Which endpoint, and to how many instances?" in " ".join(b.get("text", "") for b in router["system"])
+    assert router["messages"] == [{"role": "user", "content": [{"text": "chat-prod, 3"}]}]
+    assert answered.approval.status == "pending"
+
+
+def test_a_write_asked_for_alongside_reads_is_never_dropped(bot: Opsbot, stub: StrictConverse, client: Any) -> None:
+    # GIVEN a model that asks for a read and two writes in one answer
+    stub.add_response("converse", route("inference", "r1"))
+    stub.add_response(
+        "converse",
+        tool_use(
+            "list_endpoints",
+            {},
+            "t1",
+            ("scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2}, "t2"),
+            ("delete_endpoint", {"endpoint_name": "chat-prod"}, "t3"),
+        ),
+    )
+    # WHEN the answer is acted on
+    result = bot.ask("list endpoints, scale chat-prod to 2 and then delete it", user="dave")
+    # THEN the first write waits for approval, and the person is told plainly the other was not filed
+    assert result.approval.status == "pending" and [c.name for c in result.tool_calls] == ["scale_endpoint"]
+    assert "I did not file delete_endpoint endpoint_name=chat-prod" in result.reply
+    assert [r.tool for r in bot.list_approvals()] == ["scale_endpoint"]
+    # AND the thread goes on well-formed: every call of that answer got its result
+    stub.add_response("converse", route("inference", "r2"))
+    stub.add_response("converse", end_turn("Waiting for approval."))
+    bot.ask("ok?", user="dave", thread=result.thread)
+    assert {r["toolUseId"] for r in tool_results(client.sent[-1])} == {"t1", "t2", "t3"}
