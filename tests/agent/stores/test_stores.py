@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from agent.stores import Stores, open_stores
 from agent.stores.approvals import ApprovalRecord, ConflictError
+from tests.agent.stores.records import approval_record
 from tools.config import Settings, get_settings
 
 
@@ -64,22 +65,7 @@ def stores(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
 
 
 def _record(rid: str = "ap-1", status: str = "pending") -> ApprovalRecord:
-    return ApprovalRecord(
-        id=rid,
-        call_hash="h",
-        tool="t",
-        args={},
-        account="1",
-        region="us-east-1",
-        requester="dave",
-        thread="th",
-        effect="write",
-        risk="high",
-        plan={},
-        status=status,
-        created_at="2026-01-01T00:00:00+00:00",
-        expires_at="2026-01-01T00:15:00+00:00",
-    )
+    return approval_record(id=rid, status=status)
 
 
 def test_create_get_list(stores: Stores) -> None:
