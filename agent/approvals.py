@@ -218,12 +218,9 @@ class ApprovalService:
             if by != record.requester and not policy.is_approver(by, record.risk):
                 continue  # someone else's request: a newcomer in the thread does not cancel it
             update = {"status": "superseded", "replaced_by": replaced_by, "closed_at": self.now_iso()}
-            try:
-                new = self.store.replace(record.model_copy(update=update))
-            except ConflictError:
-                continue  # decided meanwhile; that decision stands
-            self.audit.record("superseded", by, thread=thread, approval_id=record.id, data={"replaced_by": replaced_by})
-            retired.append(new)
+            new = self._store(record.model_copy(update=update), "superseded", by, {"replaced_by": replaced_by})
+            if new is not None:  # else decided meanwhile; that decision stands
+                retired.append(new)
         return retired
 
     def withdraw(self, approval_id: str, user: str) -> ApprovalRecord:
@@ -238,12 +235,9 @@ class ApprovalService:
                 raise ApprovalError(f"approval {approval_id} is already {record.status}; nothing to withdraw")
             reply = f"{record.tool} was withdrawn by {user}"
             update = {"status": "withdrawn", "closed_at": self.now_iso(), "reply": reply}
-            try:
-                new = self.store.replace(record.model_copy(update=update))
-            except ConflictError:
-                continue
-            self.audit.record("withdrawn", user, thread=new.thread, approval_id=approval_id)
-            return new
+            new = self._store(record.model_copy(update=update), "withdrawn", user)
+            if new is not None:
+                return new
         raise ApprovalError(f"approval {approval_id} is being decided by someone else; try again")
 
     # -------------------------------------------------------------- decisions
@@ -299,18 +293,11 @@ class ApprovalService:
                     }
             else:
                 update |= {"status": "rejected", "closed_at": self.now_iso()}
-            try:
-                new = self.store.replace(record.model_copy(update=update))
-            except ConflictError:
-                continue
-            self.audit.record(
-                "decision",
-                user,
-                thread=new.thread,
-                approval_id=approval_id,
-                data={"decision": decision.decision, "status": new.status, "note": note},
-            )
-            return new
+            decided = record.model_copy(update=update)
+            data = {"decision": decision.decision, "status": decided.status, "note": note}
+            new = self._store(decided, "decision", user, data)
+            if new is not None:
+                return new
         raise ApprovalError(f"approval {approval_id} is being decided by someone else; try again")
 
     def recheck(self, record: ApprovalRecord) -> list[PolicyFinding]:
@@ -390,17 +377,9 @@ class ApprovalService:
                         f"{record.grant_expires_at}; nothing ran. Ask again."
                     )
                     update = {"status": "expired", "error": text, "reply": text, "closed_at": self.now_iso()}
-                    try:
-                        self.store.replace(record.model_copy(update=update))
-                    except ConflictError:
+                    expired = record.model_copy(update=update)
+                    if self._store(expired, "expired", "opsbot", {"grant_expires_at": record.grant_expires_at}) is None:
                         continue
-                    self.audit.record(
-                        "expired",
-                        "opsbot",
-                        thread=record.thread,
-                        approval_id=approval_id,
-                        data={"grant_expires_at": record.grant_expires_at},
-                    )
                     return None
                 broken = self.recheck(record)
                 if broken:
@@ -419,21 +398,13 @@ class ApprovalService:
                     "resume_attempts": record.resume_attempts + 1,
                     "interruption": record.interruption or _lost_lease(record),
                 }
-            try:
-                new = self.store.replace(record.model_copy(update=update))
-            except ConflictError:
-                continue
-            data: dict[str, Any] = {"tool": new.tool, "call_hash": new.call_hash, "lease": lease.model_dump()}
+            started = record.model_copy(update=update)
+            data: dict[str, Any] = {"tool": started.tool, "call_hash": started.call_hash, "lease": lease.model_dump()}
             if resumed:
-                data |= {"attempt": new.resume_attempts, "interruption": new.interruption}
-            self.audit.record(
-                "execution_resumed" if resumed else "execution_started",
-                "opsbot",
-                thread=new.thread,
-                approval_id=approval_id,
-                data=data,
-            )
-            return new, resumed
+                data |= {"attempt": started.resume_attempts, "interruption": started.interruption}
+            new = self._store(started, "execution_resumed" if resumed else "execution_started", "opsbot", data)
+            if new is not None:
+                return new, resumed
         return None
 
     def release_lease(self, approval_id: str, reason: str) -> ApprovalRecord | None:
@@ -447,14 +418,10 @@ class ApprovalService:
             if record.status != "executing" or record.lease is None or record.lease.owner != self._owner:
                 return None
             ended = record.lease.model_copy(update={"expires_at": self.now_iso()})
-            try:
-                new = self.store.replace(record.model_copy(update={"lease": ended, "interruption": reason}))
-            except ConflictError:
-                continue
-            self.audit.record(
-                "execution_interrupted", "opsbot", thread=new.thread, approval_id=approval_id, data={"reason": reason}
-            )
-            return new
+            interrupted = record.model_copy(update={"lease": ended, "interruption": reason})
+            new = self._store(interrupted, "execution_interrupted", "opsbot", {"reason": reason})
+            if new is not None:
+                return new
         return None
 
     def stalled(self) -> list[ApprovalRecord]:
@@ -483,18 +450,11 @@ class ApprovalService:
                 "executed_at": self.now_iso(),
                 "lease": None,
             }
-            try:
-                new = self.store.replace(record.model_copy(update=update))
-            except ConflictError:
-                continue
-            self.audit.record(
-                "recovery_abandoned",
-                by,
-                thread=new.thread,
-                approval_id=approval_id,
-                data={"attempts": new.resume_attempts, "reason": reason},
-            )
-            return new
+            abandoned = record.model_copy(update=update)
+            data = {"attempts": abandoned.resume_attempts, "reason": reason}
+            new = self._store(abandoned, "recovery_abandoned", by, data)
+            if new is not None:
+                return new
         return None
 
     @staticmethod
@@ -567,6 +527,19 @@ class ApprovalService:
             except ConflictError:
                 continue
         raise ApprovalError(f"approval {approval_id}: could not update, too many concurrent changes")
+
+    def _store(
+        self, changed: ApprovalRecord, kind: str, actor: str, data: dict[str, Any] | None = None
+    ) -> ApprovalRecord | None:
+        """Store ``changed`` (a record read earlier, with its changes) and audit the change as ``kind`` by
+        ``actor``; the stored record. None, with nothing stored or audited, when someone changed the record
+        first: the caller reads it again and decides anew."""
+        try:
+            new = self.store.replace(changed)
+        except ConflictError:
+            return None
+        self.audit.record(kind, actor, thread=new.thread, approval_id=new.id, data=data)
+        return new
 
     def _expires_at(self, record: ApprovalRecord) -> str:
         # The expiry belongs to the deployment: a request filed under a looser policy (a longer

@@ -17,7 +17,7 @@ text for the Bedrock model (``describe``). Filters never carry over by themselve
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tools.base import Resource, Tool
@@ -115,29 +115,26 @@ def facts_of(tool: Tool, args: dict[str, Any], result: dict[str, Any] | None) ->
     return {"kind": named[0][0], "name": named[0][1], "values": dict(list(values.items())[:40])}
 
 
-def listed_items(result: Any, ids: list[str], depth: int = 0) -> list[dict[str, Any]]:
+def listed_items(result: Any, ids: list[str]) -> list[dict[str, Any]]:
     """The result's list of items that matches ``ids`` (searched a few levels down), scalar fields only."""
-    if not isinstance(result, dict) or depth > 3:
-        return []
-    for value in result.values():
-        if isinstance(value, list) and len(value) == len(ids) and value and all(isinstance(v, dict) for v in value):
-            return [{k: v for k, v in item.items() if isinstance(v, _SCALARS)} for item in value[:MAX_ITEMS]]
-    for value in result.values():
-        found = listed_items(value, ids, depth + 1)
-        if found:
-            return found
-    return []
+    return _first_items(result, lambda items: len(items) == len(ids))
 
 
-def _items_with(result: Any, key: str, depth: int = 0) -> list[dict[str, Any]]:
+def _items_with(result: Any, key: str) -> list[dict[str, Any]]:
     """The first list of items (dicts) in the result that carry ``key``, scalar fields only."""
+    return _first_items(result, lambda items: all(key in v for v in items))
+
+
+def _first_items(result: Any, fits: Callable[[list[dict[str, Any]]], bool], depth: int = 0) -> list[dict[str, Any]]:
+    """The first non-empty list of dicts in ``result`` that ``fits`` (this level's values first, then each
+    nested dict's, a few levels down), with their scalar fields only, at most MAX_ITEMS of them."""
     if not isinstance(result, dict) or depth > 3:
         return []
     for value in result.values():
-        if isinstance(value, list) and value and all(isinstance(v, dict) and key in v for v in value):
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value) and fits(value):
             return [{k: v for k, v in item.items() if isinstance(v, _SCALARS)} for item in value[:MAX_ITEMS]]
     for value in result.values():
-        found = _items_with(value, key, depth + 1)
+        found = _first_items(value, fits, depth + 1)
         if found:
             return found
     return []

@@ -6,6 +6,7 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +44,17 @@ def no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) 
         return real_connect(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def slack_api() -> Iterator[Any]:
+    """GIVEN the strict fake Slack Web API on 127.0.0.1 (and THEN, after the test, Slack accepted everything),
+    for the Slack app's tests and the Lambda's."""
+    from tests.fakes.slack_api import FakeSlackApi
+
+    with FakeSlackApi() as api:
+        yield api
+        api.assert_clean()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableLambda
 from pydantic import BaseModel, Field
@@ -111,3 +112,23 @@ def buckets(settings: Any) -> list[str]:
     from tools.runtime import make_context
 
     return [b["Name"] for b in make_context(settings).clients.client("s3").list_buckets()["Buckets"]]
+
+
+@contextmanager
+def dies_after_the_run(monkeypatch: pytest.MonkeyPatch, message: str) -> Iterator[None]:
+    """An approved call runs, then the process dies (``SystemExit(message)``) before opsbot records what
+    happened. The block must end in that exit; the runtime runs normally again after it."""
+    from tools import runtime
+
+    real_run = runtime.run_approved
+
+    def run_then_die(*args: Any, **kwargs: Any) -> Any:
+        real_run(*args, **kwargs)
+        raise SystemExit(message)
+
+    monkeypatch.setattr(runtime, "run_approved", run_then_die)
+    try:
+        with pytest.raises(SystemExit, match=message):
+            yield
+    finally:
+        monkeypatch.setattr(runtime, "run_approved", real_run)

@@ -12,7 +12,7 @@ from agent.approvals import ApprovalError, ApprovalService, PolicyRefusedError
 from agent.policy import load_policy
 from agent.service import Opsbot
 from agent.stores import open_stores
-from tests.agent.fakes import ScriptedModel, bucket_tool, buckets, registered
+from tests.agent.fakes import ScriptedModel, bucket_tool, buckets, dies_after_the_run, registered
 from tools.base import Effect, Plan, Risk
 from tools.config import get_settings
 
@@ -157,23 +157,13 @@ def test_only_the_requester_or_an_approver_may_resume() -> None:
 def test_resuming_in_another_region_runs_nothing_and_never_marks_the_write_failed(
     settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tools import runtime
-
     with registered(bucket_tool(Risk.HIGH)):
         # GIVEN a run in us-east-1 that created its bucket, then died before recording it
         model = ScriptedModel("data", lambda t: ("make_bucket", {"bucket": "east-bucket"}))
         bot = Opsbot(settings, model=model)
         pending = bot.ask("make it", user="dave")
-        real_run = runtime.run_approved
-
-        def run_then_die(*args, **kwargs):
-            real_run(*args, **kwargs)
-            raise SystemExit("died after CreateBucket")
-
-        monkeypatch.setattr(runtime, "run_approved", run_then_die)
-        with pytest.raises(SystemExit):
+        with dies_after_the_run(monkeypatch, "died after CreateBucket"):
             bot.decide(pending.approval.id, user="alice", approve=True)
-        monkeypatch.setattr(runtime, "run_approved", real_run)
         record = bot.approvals.get(pending.approval.id)
         bot.stores.approvals.replace(
             record.model_copy(update={"lease": record.lease.model_copy(update={"expires_at": PAST})})

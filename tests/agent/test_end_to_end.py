@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 
 from typer.testing import CliRunner
 
 from agent.cli import app
+from tests.agent.fakes import dies_after_the_run
 
 runner = CliRunner()
 
@@ -99,21 +99,12 @@ def test_a_no_op_write_needs_no_approval() -> None:
 def test_resume_an_interrupted_run_from_the_cli(monkeypatch) -> None:
     # GIVEN an approved request whose process died mid-run (the create went through, then a crash)
     from agent.service import Opsbot
-    from tools import runtime
     from tools.config import get_settings
 
     _, out, _ = opsbot("--as", "dave", "ask", "--json", "create a hyperpod cluster named crashy with 2 trn2.48xlarge")
     approval_id = json.loads(out)["approval"]["id"]
-    real_run = runtime.run_approved
-
-    def run_then_crash(*args, **kwargs):
-        real_run(*args, **kwargs)
-        raise SystemExit("killed after CreateCluster")
-
-    monkeypatch.setattr(runtime, "run_approved", run_then_crash)
-    with contextlib.suppress(SystemExit):
+    with dies_after_the_run(monkeypatch, "killed after CreateCluster"):
         Opsbot(get_settings()).decide(approval_id, user="alice", approve=True)
-    monkeypatch.setattr(runtime, "run_approved", real_run)
     # WHEN someone resumes it while the dead run's lease still holds THEN it is refused, nothing runs
     code, _, err = opsbot("approvals", "resume", approval_id)
     assert code == 3 and "does not run twice" in err

@@ -62,10 +62,15 @@ def test_non_approver_refused(settings, high_tool) -> None:
     assert "approved-bucket" not in buckets(settings)
 
 
-def test_reject_runs_nothing(settings, high_tool) -> None:
+# alice, an approver, rejects; dave is not a platform lead and may not approve his own high-risk
+# request, but he may take it back.
+@pytest.mark.parametrize("user", ["alice", "dave"], ids=["an-approver-rejects", "the-requester-withdraws"])
+def test_reject_runs_nothing(settings, high_tool, user: str) -> None:
+    # GIVEN dave's pending high-risk request
     bot = Opsbot(settings, model=bucket_model())
     pending = bot.ask("make the bucket", user="dave")
-    done = bot.decide(pending.approval.id, user="alice", approve=False)
+    # WHEN it is rejected THEN nothing runs
+    done = bot.decide(pending.approval.id, user=user, approve=False)
     assert done.approval.status == "rejected" and "nothing ran" in done.reply
     assert "approved-bucket" not in buckets(settings)
 
@@ -203,15 +208,6 @@ def test_a_question_in_the_thread_keeps_the_pending_request(settings, high_tool)
     done = bot.decide(pending.approval.id, user="alice", approve=True)
     assert done.approval.status == "executed"
     assert buckets(settings).count("approved-bucket") == 1
-
-
-def test_requester_may_withdraw_but_not_approve_own_high_risk_request(settings, high_tool) -> None:
-    bot = Opsbot(settings, model=bucket_model())
-    pending = bot.ask("make the bucket", user="dave")
-    # dave is not a platform lead and may not approve his own request, but he may take it back
-    done = bot.decide(pending.approval.id, user="dave", approve=False)
-    assert done.approval.status == "rejected" and "nothing ran" in done.reply
-    assert "approved-bucket" not in buckets(settings)
 
 
 def test_an_outsider_may_not_reject(settings, high_tool) -> None:

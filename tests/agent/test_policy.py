@@ -271,20 +271,18 @@ def test_actions_that_lower_spend_skip_capacity_limits() -> None:
         cost_usd_per_hour=0.0,
         facts={"cost_usd_per_hour_delta": -5000.0},
     )
-    scale_down = _plan(
-        tool="scale_hyperpod_cluster",
-        risk=Risk.MEDIUM,
-        instance_count=100,
-        cost_usd_per_hour=5597.0,
-        facts={"cost_usd_per_hour_delta": -559.7},
-    )
-    scale_up = _plan(
-        tool="scale_hyperpod_cluster",
-        risk=Risk.MEDIUM,
-        instance_count=100,
-        cost_usd_per_hour=5597.0,
-        facts={"cost_usd_per_hour_delta": 559.7},
-    )
+
+    def scale(delta: float) -> Plan:
+        # 100 nodes at $5,597/h either way: only the direction of the change differs
+        return _plan(
+            tool="scale_hyperpod_cluster",
+            risk=Risk.MEDIUM,
+            instance_count=100,
+            cost_usd_per_hour=5597.0,
+            facts={"cost_usd_per_hour_delta": delta},
+        )
+
+    scale_down, scale_up = scale(-559.7), scale(559.7)
     assert _broken(policy.evaluate(delete, "dave", "us-east-1")) == []
     assert _broken(policy.evaluate(scale_down, "dave", "us-east-1")) == []
     assert _broken(policy.evaluate(scale_up, "dave", "us-east-1")) == [

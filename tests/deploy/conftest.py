@@ -188,14 +188,6 @@ def create_tables(ddb: Any, template: dict[str, Any], suffix: str) -> dict[str, 
 
 
 @pytest.fixture
-def slack_api() -> Iterator[FakeSlackApi]:
-    """GIVEN the strict fake Slack Web API on 127.0.0.1 (and THEN, after the test, Slack accepted everything)."""
-    with FakeSlackApi() as api:
-        yield api
-        api.assert_clean()
-
-
-@pytest.fixture
 def lambda_env(monkeypatch: pytest.MonkeyPatch, slack_api: FakeSlackApi) -> Iterator[dict[str, str]]:
     """GIVEN the function's environment from the template, its tables on moto DynamoDB, and Slack faked.
 

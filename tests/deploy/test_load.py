@@ -233,27 +233,38 @@ def test_concurrent_clicks_from_two_containers_execute_each_approval_once(
 
 
 # ------------------------------------------------------------------------------- recovery
-def kill_after_the_create(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The next run dies right after its AWS call, before it records the outcome (the container is
-    gone: nothing in it catches this, so its lease is left as it was)."""
+def create_card(lam: LambdaHarness) -> tuple[str, str, str]:
+    """alice asks for the demo cluster; (approval id, button value, card ts) of the card that comes back."""
+    lam.send(slash_command(CREATE, user=ALICE))
+    lam.lam.deliver()
+    return card_of(lam.api)
+
+
+def finish_fails_once(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """The next run raises ``error`` right after its AWS call, before it records the outcome; later runs
+    record theirs."""
     real = ApprovalService.finish
-    killed: list[str] = []
+    failed: list[str] = []
 
     def finish(self: ApprovalService, approval_id: str, **kw: Any) -> Any:
-        if not killed:
-            killed.append(approval_id)
-            raise SystemExit("container killed after the AWS call")
+        if not failed:
+            failed.append(approval_id)
+            raise error
         return real(self, approval_id, **kw)
 
     monkeypatch.setattr(ApprovalService, "finish", finish)
 
 
+def kill_after_the_create(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next run dies right after its AWS call, before it records the outcome (the container is
+    gone: nothing in it catches this, so its lease is left as it was)."""
+    finish_fails_once(monkeypatch, SystemExit("container killed after the AWS call"))
+
+
 def test_an_execution_killed_after_its_create_is_finished_by_the_sweep(
     lam: LambdaHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lam.send(slash_command(CREATE, user=ALICE))
-    lam.lam.deliver()
-    approval_id, value, card_ts = card_of(lam.api)
+    approval_id, value, card_ts = create_card(lam)
     kill_after_the_create(monkeypatch)
     with aws_writes() as writes:
         # GIVEN bob approves and the container running the create dies right after the AWS call
@@ -288,19 +299,8 @@ def test_an_execution_killed_after_its_create_is_finished_by_the_sweep(
 def test_an_error_after_the_create_offers_resume_on_the_card_and_resume_finishes_it(
     lam: LambdaHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lam.send(slash_command(CREATE, user=ALICE))
-    lam.lam.deliver()
-    approval_id, value, card_ts = card_of(lam.api)
-    real = ApprovalService.finish
-    failed: list[str] = []
-
-    def finish(self: ApprovalService, approval_id: str, **kw: Any) -> Any:
-        if not failed:
-            failed.append(approval_id)
-            raise RuntimeError("DynamoDB was unreachable while recording the outcome")
-        return real(self, approval_id, **kw)
-
-    monkeypatch.setattr(ApprovalService, "finish", finish)
+    approval_id, value, card_ts = create_card(lam)
+    finish_fails_once(monkeypatch, RuntimeError("DynamoDB was unreachable while recording the outcome"))
     with aws_writes() as writes:
         # GIVEN bob's approval whose run failed to record its outcome after the create
         lam.send(click(APPROVE_ACTION, value, BOB, CHANNEL, card_ts))

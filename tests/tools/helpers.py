@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ReadTimeoutError
 
 from tools import guard, runtime
-from tools.base import Plan, ToolContext, ToolOutcome
+from tools.base import Effect, Plan, ToolContext, ToolOutcome
 from tools.registry import get
 
 
@@ -60,6 +60,13 @@ def grant_for(
         name, runtime.args_dict(args), ctx.account, ctx.region, ctx.requester or "", ctx.thread or ""
     )
     return guard.Grant(approval_id, call, frozenset(operations), time.time() + 60)
+
+
+def read_as_planned(ctx: ToolContext, name: str, raw: dict[str, Any]) -> ToolOutcome:
+    """Plan a read (it must be a read that plans no AWS write), then run it."""
+    plan = runtime.plan(name, raw, ctx)
+    assert (plan.effect, plan.aws_operations) == (Effect.READ, [])
+    return runtime.run_read(name, raw, ctx)
 
 
 def approve_and_run(

@@ -147,7 +147,7 @@ def test_the_grant_from_an_approval_record_carries_each_operations_parameters(ct
     from agent.approvals import ApprovalService
     from agent.policy import load_policy
     from agent.stores import open_stores
-    from agent.stores.approvals import ApprovalRecord
+    from tests.agent.stores.records import approval_record
 
     stores = open_stores(ctx.settings)
     operation = {
@@ -157,20 +157,14 @@ def test_the_grant_from_an_approval_record_carries_each_operations_parameters(ct
             "DesiredWeightsAndCapacities": [{"VariantName": "AllTraffic", "DesiredInstanceCount": 2}],
         },
     }
-    record = ApprovalRecord(
+    record = approval_record(
         id="ap-bound",
-        call_hash="h",
         tool="scale_endpoint",
-        args={},
         account="123456789012",
-        region="us-east-1",
-        requester="dave",
         thread="t",
-        effect="write",
         risk="medium",
         plan={"aws_operations": [operation]},
         status="approved",
-        created_at="2026-01-01T00:00:00+00:00",
         expires_at="2999-01-01T00:00:00+00:00",
     )
     grant = ApprovalService(stores.approvals, stores.audit, load_policy(ctx.settings)).grant(record)

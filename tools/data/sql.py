@@ -168,28 +168,33 @@ def _timestamp_text(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _whole(size: int | None) -> int | None:
+    """A size bound as a whole number of bytes, if given."""
+    return None if size is None else int(size)
+
+
+def _when(moment: datetime | None) -> str | None:
+    """A time bound as the text the timestamp cast reads, if given."""
+    return None if moment is None else _timestamp_text(moment)
+
+
 def _where(filters: InventoryFilters) -> tuple[list[str], list[Param]]:
     """The WHERE clauses of ``filters`` and their bound values, in order."""
     where: list[str] = ["bucket = ?", "COALESCE(is_delete_marker, FALSE) = FALSE"]
     params: list[Param] = [Param(filters.bucket, "varchar")]
-    if filters.prefix:
-        where.append("starts_with(key, ?)")
-        params.append(Param(filters.prefix, "varchar"))
-    if filters.min_size_bytes is not None:
-        where.append("size >= ?")
-        params.append(Param(int(filters.min_size_bytes), "bigint"))
-    if filters.max_size_bytes is not None:
-        where.append("size <= ?")
-        params.append(Param(int(filters.max_size_bytes), "bigint"))
-    if filters.modified_after is not None:
-        where.append("last_modified_date >= CAST(? AS TIMESTAMP)")
-        params.append(Param(_timestamp_text(filters.modified_after), "varchar"))
-    if filters.modified_before is not None:
-        where.append("last_modified_date < CAST(? AS TIMESTAMP)")
-        params.append(Param(_timestamp_text(filters.modified_before), "varchar"))
-    if filters.storage_class:
-        where.append("storage_class = ?")
-        params.append(Param(filters.storage_class, "varchar"))
+    # Each optional filter: its bound value (None when not given), its clause and the value's SQL type.
+    optional: tuple[tuple[str | int | None, str, Literal["varchar", "bigint"]], ...] = (
+        (filters.prefix or None, "starts_with(key, ?)", "varchar"),
+        (_whole(filters.min_size_bytes), "size >= ?", "bigint"),
+        (_whole(filters.max_size_bytes), "size <= ?", "bigint"),
+        (_when(filters.modified_after), "last_modified_date >= CAST(? AS TIMESTAMP)", "varchar"),
+        (_when(filters.modified_before), "last_modified_date < CAST(? AS TIMESTAMP)", "varchar"),
+        (filters.storage_class or None, "storage_class = ?", "varchar"),
+    )
+    for value, clause, sql_type in optional:
+        if value is not None:
+            where.append(clause)
+            params.append(Param(value, sql_type))
     if filters.content_type:
         suffixes = CONTENT_TYPE_SUFFIXES[filters.content_type]
         if not all(_SUFFIX.match(s) for s in suffixes):  # they become LIKE patterns

@@ -75,6 +75,15 @@ def _not_found() -> ExtensionError:
     return ExtensionError("MetadataConfigurationNotFound", "The metadata table configuration does not exist.", 404)
 
 
+def _configuration(call: Call) -> tuple[str, dict[str, Any]]:
+    """The call's bucket and its metadata configuration; MetadataConfigurationNotFound if it has none."""
+    bucket = _require_bucket(call)
+    record = _configs(call).get(bucket)
+    if record is None:
+        raise _not_found()
+    return bucket, record
+
+
 def _check_encryption(config: dict[str, Any] | None, where: str) -> None:
     enc = (config or {}).get("EncryptionConfiguration")
     if enc and enc.get("SseAlgorithm") == "aws:kms" and not enc.get("KmsKeyArn"):
@@ -134,10 +143,7 @@ def create_bucket_metadata_configuration(call: Call) -> dict[str, Any]:
 @extension("s3", "GetBucketMetadataConfiguration")
 def get_bucket_metadata_configuration(call: Call) -> dict[str, Any]:
     """The configuration with its tables' status; a new inventory table is BACKFILLING for 15 minutes."""
-    bucket = _require_bucket(call)
-    record = _configs(call).get(bucket)
-    if record is None:
-        raise _not_found()
+    bucket, record = _configuration(call)
     table_bucket = f"arn:aws:s3tables:{call.region}:{call.account}:bucket/aws-s3"
     result: dict[str, Any] = {
         "DestinationResult": {
@@ -187,10 +193,7 @@ def delete_bucket_metadata_configuration(call: Call) -> dict[str, Any]:
 @extension("s3", "UpdateBucketMetadataInventoryTableConfiguration")
 def update_bucket_metadata_inventory_table_configuration(call: Call) -> dict[str, Any]:
     """Enable or disable the inventory table of an existing configuration; enabling backfills again."""
-    bucket = _require_bucket(call)
-    record = _configs(call).get(bucket)
-    if record is None:
-        raise _not_found()
+    _, record = _configuration(call)
     update = call.params["InventoryTableConfiguration"]
     _check_encryption(update, "InventoryTableConfiguration")
     inventory = record["inventory"]

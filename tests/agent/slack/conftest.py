@@ -7,7 +7,7 @@ any text Slack received, fails the test that caused it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -77,14 +77,6 @@ def press(h: SlackHarness, action: str, user: str, approval_id: str, card_ts: st
     value = json.dumps({"id": approval_id, "thread": h.bot.get_approval(approval_id).thread})
     channel = where.pop("channel", CHANNEL)
     h.send_and_work(click(action, value, user, channel, card_ts, **where))
-
-
-@pytest.fixture
-def slack_api() -> Iterator[FakeSlackApi]:
-    """GIVEN the strict fake Slack Web API on 127.0.0.1 (and THEN, after the test, Slack accepted everything)."""
-    with FakeSlackApi() as api:
-        yield api
-        api.assert_clean()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from agent.stores import Stores, open_stores
 from agent.stores.approvals import ApprovalRecord, ConflictError
+from tests.agent.stores.records import approval_record
 from tools.config import Settings, get_settings
 
 
@@ -64,22 +65,7 @@ def stores(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
 
 
 def _record(rid: str = "ap-1", status: str = "pending") -> ApprovalRecord:
-    return ApprovalRecord(
-        id=rid,
-        call_hash="h",
-        tool="t",
-        args={},
-        account="1",
-        region="us-east-1",
-        requester="dave",
-        thread="th",
-        effect="write",
-        risk="high",
-        plan={},
-        status=status,
-        created_at="2026-01-01T00:00:00+00:00",
-        expires_at="2026-01-01T00:15:00+00:00",
-    )
+    return approval_record(id=rid, status=status)
 
 
 def test_create_get_list(stores: Stores) -> None:
@@ -126,27 +112,19 @@ def test_audit_chain_verifies_and_detects_tampering(stores: Stores) -> None:
     assert not report.ok and "entry 2" in report.problems[0]
 
 
-def test_audit_detects_a_deleted_last_record(stores: Stores) -> None:
+@pytest.mark.parametrize(("seq", "says"), [(3, ""), (2, "missing")], ids=["last", "middle"])
+def test_audit_detects_a_deleted_record(stores: Stores, seq: int, says: str) -> None:
+    # GIVEN three audit entries WHEN one is deleted behind the log's back
     for i in range(3):
         stores.audit.record("request", "dave", data={"n": i})
     backend = stores.audit.backend
     if hasattr(backend, "conn"):
-        backend.conn.execute("DELETE FROM audit WHERE seq = 3")
+        backend.conn.execute("DELETE FROM audit WHERE seq = ?", (seq,))
     else:
-        backend.ddb.delete_item(TableName=backend.table, Key={"stream": {"S": "audit"}, "seq": {"N": "3"}})
-    assert not stores.audit.verify().ok
-
-
-def test_audit_detects_a_deleted_middle_record(stores: Stores) -> None:
-    for i in range(3):
-        stores.audit.record("request", "dave", data={"n": i})
-    backend = stores.audit.backend
-    if hasattr(backend, "conn"):
-        backend.conn.execute("DELETE FROM audit WHERE seq = 2")
-    else:
-        backend.ddb.delete_item(TableName=backend.table, Key={"stream": {"S": "audit"}, "seq": {"N": "2"}})
+        backend.ddb.delete_item(TableName=backend.table, Key={"stream": {"S": "audit"}, "seq": {"N": str(seq)}})
+    # THEN verify fails (a gap in the middle is named as missing)
     report = stores.audit.verify()
-    assert not report.ok and "missing" in report.problems[0]
+    assert not report.ok and says in report.problems[0]
 
 
 def _pending(rid: str, thread: str, call_hash: str, created_at: str) -> ApprovalRecord:

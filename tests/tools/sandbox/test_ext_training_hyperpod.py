@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +21,13 @@ def sm(ctx: ToolContext) -> Iterator[Any]:
     """The guarded sandbox SageMaker client, with a grant for cluster writes."""
     with grant_all(*WRITES):
         yield ctx.clients.client("sagemaker")
+
+
+def _error(call: Callable[[], object]) -> dict[str, str]:
+    """The error the sandbox answers ``call`` with, as AWS would (the test fails if it succeeds)."""
+    with pytest.raises(ClientError) as refused:
+        call()
+    return refused.value.response["Error"]
 
 
 def _group(name: str, instance_type: str, count: int) -> dict[str, Any]:
@@ -66,23 +73,16 @@ def test_create_accepts_the_new_accelerator_types_and_settles_on_the_next_descri
 
 
 def test_create_is_refused_as_aws_would(sm: Any) -> None:
-    with pytest.raises(ClientError) as dup:
-        sm.create_cluster(ClusterName="llama-pretrain", InstanceGroups=[_group("w", "ml.trn2.48xlarge", 1)])
-    assert dup.value.response["Error"]["Code"] == "ResourceInUse"
-    with pytest.raises(ClientError) as bad_type:
-        sm.create_cluster(ClusterName="c2", InstanceGroups=[_group("w", "ml.inf2.xlarge", 1)])
-    assert bad_type.value.response["Error"]["Code"] == "ValidationException"
-    assert "ml.inf2.xlarge" in bad_type.value.response["Error"]["Message"]
-    with pytest.raises(ClientError) as same_groups:
-        sm.create_cluster(ClusterName="c3", InstanceGroups=[_group("w", "ml.trn2.48xlarge", 1)] * 2)
-    assert same_groups.value.response["Error"]["Code"] == "ValidationException"
-    with pytest.raises(ClientError) as no_plan:
-        group = {
-            **_group("w", "ml.trn2.48xlarge", 1),
-            "TrainingPlanArn": "arn:aws:sagemaker:us-east-1:123456789012:training-plan/none",
-        }
-        sm.create_cluster(ClusterName="c4", InstanceGroups=[group])
-    assert "does not exist" in no_plan.value.response["Error"]["Message"]
+    def create(name: str, groups: list[dict[str, Any]]) -> dict[str, str]:
+        return _error(lambda: sm.create_cluster(ClusterName=name, InstanceGroups=groups))
+
+    assert create("llama-pretrain", [_group("w", "ml.trn2.48xlarge", 1)])["Code"] == "ResourceInUse"
+    bad_type = create("c2", [_group("w", "ml.inf2.xlarge", 1)])
+    assert bad_type["Code"] == "ValidationException" and "ml.inf2.xlarge" in bad_type["Message"]
+    assert create("c3", [_group("w", "ml.trn2.48xlarge", 1)] * 2)["Code"] == "ValidationException"
+    plan = "arn:aws:sagemaker:us-east-1:123456789012:training-plan/none"
+    no_plan = create("c4", [{**_group("w", "ml.trn2.48xlarge", 1), "TrainingPlanArn": plan}])
+    assert "does not exist" in no_plan["Message"]
 
 
 def test_update_resizes_a_group_and_settles_on_the_next_describe(sm: Any) -> None:
@@ -106,20 +106,17 @@ def test_update_resizes_a_group_and_settles_on_the_next_describe(sm: Any) -> Non
 
 
 def test_update_cannot_change_a_group_type_and_needs_the_cluster(sm: Any) -> None:
-    with pytest.raises(ClientError) as new_type:
-        sm.update_cluster(ClusterName="llama-pretrain", InstanceGroups=[_group("workers", "ml.trn1.32xlarge", 4)])
-    assert new_type.value.response["Error"]["Code"] == "ValidationException"
-    with pytest.raises(ClientError) as missing:
-        sm.update_cluster(ClusterName="nope", InstanceGroups=[_group("workers", "ml.trn2.48xlarge", 4)])
-    assert missing.value.response["Error"]["Code"] == "ResourceNotFound"
+    def update(name: str, instance_type: str) -> dict[str, str]:
+        return _error(lambda: sm.update_cluster(ClusterName=name, InstanceGroups=[_group("workers", instance_type, 4)]))
+
+    assert update("llama-pretrain", "ml.trn1.32xlarge")["Code"] == "ValidationException"
+    assert update("nope", "ml.trn2.48xlarge")["Code"] == "ResourceNotFound"
 
 
 def test_delete_then_the_cluster_is_gone(sm: Any) -> None:
     _checked(sm, "DeleteCluster", ClusterName="llama-pretrain")
     assert _checked(sm, "ListClusters")["ClusterSummaries"] == []
-    with pytest.raises(ClientError) as gone:
-        sm.describe_cluster(ClusterName="llama-pretrain")
-    assert gone.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert _error(lambda: sm.describe_cluster(ClusterName="llama-pretrain"))["Code"] == "ResourceNotFound"
 
 
 def test_list_filters_sorts_and_pages(sm: Any) -> None:

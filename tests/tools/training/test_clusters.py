@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.tools.helpers import read_as_planned
 from tests.tools.training.sandbox import TRN2
 from tools import runtime
-from tools.base import Effect, ToolContext
+from tools.base import ToolContext
 from tools.errors import ToolInputError
 from tools.training.clusters import ClusterDetails, ClusterList
 
@@ -22,9 +23,7 @@ def test_list_shows_the_seeded_cluster_with_size_and_cost(ctx: ToolContext) -> N
 
 
 def test_describe_gives_status_groups_nodes_and_cost(ctx: ToolContext) -> None:
-    plan = runtime.plan("describe_hyperpod_cluster", {"cluster_name": "llama-pretrain"}, ctx)
-    assert (plan.effect, plan.aws_operations) == (Effect.READ, [])
-    out = runtime.run_read("describe_hyperpod_cluster", {"cluster_name": "llama-pretrain"}, ctx)
+    out = read_as_planned(ctx, "describe_hyperpod_cluster", {"cluster_name": "llama-pretrain"})
     details = ClusterDetails.model_validate(out.result)
     assert (details.status, details.orchestrator, details.node_count) == ("InService", "slurm", 4)
     assert details.nodes_by_status == {"Running": 4}

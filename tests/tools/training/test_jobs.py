@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tools.helpers import approve_and_run, record
+from tests.tools.helpers import approve_and_run, read_as_planned, record
 from tests.tools.training.sandbox import TRN2, describe_job
 from tools import runtime
 from tools.base import Effect, Risk, ToolContext
@@ -13,9 +13,7 @@ from tools.training.jobs import JobDetails, JobStopped
 
 
 def test_describe_running_job_shows_time_and_cost_so_far(ctx: ToolContext) -> None:
-    plan = runtime.plan("describe_training_job", {"job_name": "llama-pretrain-stage1"}, ctx)
-    assert (plan.effect, plan.aws_operations) == (Effect.READ, [])
-    out = runtime.run_read("describe_training_job", {"job_name": "llama-pretrain-stage1"}, ctx)
+    out = read_as_planned(ctx, "describe_training_job", {"job_name": "llama-pretrain-stage1"})
     job = JobDetails.model_validate(out.result)
     assert (job.status, job.instance_type, job.instance_count) == ("InProgress", "ml.trn2.48xlarge", 4)
     assert job.elapsed_hours == pytest.approx(6.2, abs=0.05)
