@@ -423,9 +423,3 @@ def _incomplete(c: Candidate) -> bool:
 
 def _kind(c: Candidate) -> str | None:
     return next((k for k, _ in c.names.values() if k), None)
-
-
-def asked_of(messages: list[BaseMessage]) -> dict[str, Any] | None:
-    """The open question of a conversation, from the graph's memory or the last AI message."""
-    memory = context_of(messages).get("memory") or {}
-    return memory.get("asked") or dialogue.pending_clarify(dialogue.visible(messages))

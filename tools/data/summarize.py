@@ -297,6 +297,7 @@ SUMMARIZE_TOOL = Tool(
     render=render_summarize,
     phrasings=(
         "how much data is in {bucket}",
+        "how (big|large) is {bucket} [bucket] in total",
         "how many objects [are] in {bucket} and how big [in total]",
         "how much data is in {storage_class} [in {bucket}]",
         "(summarize|break down) {bucket} by {group_by}",
