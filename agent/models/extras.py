@@ -24,7 +24,7 @@ from agent.models.lexicon import FILE_TYPES, FILLER, S3_ROLE_CUES
 from agent.models.phrasing import Compiled
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec, ToolSpec
-from agent.models.slots import Fill, fits_service, looks_like_name, recognise, unit_words
+from agent.models.slots import Fill, bool_synonym, fits_service, looks_like_name, recognise, unit_words
 from agent.models.text import Utterance, stem
 from agent.models.units import find_date_range, find_durations, find_sizes, iso
 from agent.models.values import (
@@ -223,7 +223,40 @@ def _by_form(rest: Rest, scene: Scene) -> None:
         if span is not None and (tokens := rest.free(span.start, span.end)):
             rest.put(spec, Fill(span.value), tokens)
     _patterns(rest, scene)
+    _aws_ids(rest)
     _shaped_names(rest, scene)
+    _implied_flags(rest)
+
+
+_AWS_ID = re.compile(r"^([a-z]+)-[0-9a-f]{8,17}$")
+
+
+def _aws_ids(rest: Rest) -> None:
+    """ "in subnet-0abc... and subnet-0def... with sg-0123...": AWS ids whose prefix names their kind (the
+    kind itself, "subnet", or its initials, "sg" for security_group); every one for a list argument."""
+    for spec in rest.open("id"):
+        if not spec.of:
+            continue
+        prefixes = {spec.of.replace("_", ""), "".join(w[0] for w in spec.of.split("_"))}
+        found = [
+            (k, t.raw)
+            for k, t in enumerate(rest.u.tokens)
+            if k not in rest.used and (m := _AWS_ID.match(t.low)) and m.group(1) in prefixes
+        ]
+        if found:
+            values = [v for _, v in found]
+            rest.put(spec, Fill(values if spec.json_type == "array" else values[0]), [k for k, _ in found])
+
+
+def _implied_flags(rest: Rest) -> None:
+    """A flag a word implies, whatever else that word fills: "smallest files" also says descending=false.
+    The word stays with the argument it filled (order_by=size)."""
+    for spec in rest.open("bool"):
+        for t in rest.u.tokens:
+            value = bool_synonym(spec, t.low)
+            if value is not None:
+                rest.fills[spec.name] = Fill(value)
+                break
 
 
 _UPPER = {"before", "until", "till", "older", "prior", "through", "end"}

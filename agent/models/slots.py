@@ -141,6 +141,7 @@ def partial(word: str, names: list[str]) -> list[str]:
 
 _NOT_NAMES = {"a", "an", "the", "it", "is", "as", "to", "with", "on", "in", "for", "and", "by", "of", "that", "this"}
 _PLACE_WORDS = {"in", "on", "for", "from", "to", "under", "of", "into", "inside", "at"}
+_HOLDER_WORDS = {"by", "in", "objects", "files", "keys", "shards"}  # after a name of a place that holds things
 _DESCRIBERS = {"one", "ones", "that", "which", "is", "that's", "thats", "still", "who", "the"}
 
 
@@ -242,11 +243,14 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
         # name, or a new word right after a word of the phrasing ("in checkpoints").
         before = u.tokens[i - 1].low if i > 0 else ""
         after_name = bool(scene.kinds_of_name(before)) if before else False  # "llama-pretrain workers"
-        cued = (before in _PLACE_WORDS or after_name) and t.low not in scene.known
+        after = u.tokens[j].low if j < len(u.tokens) else ""  # "checkpoints by class", "checkpoints objects"
+        cued = (before in _PLACE_WORDS or after in _HOLDER_WORDS or after_name) and t.low not in scene.known
         said = said or cued
         if not (shaped or said):
             return None
         return Fill(raw, quality=int(shaped) + int(said), note=note)
+    if t.low in scene.known and not named:
+        return None  # a word of the grammar ("a moe expert cache") is no name the account lacks
     part = partial(raw, names)
     if len(part) == 1:
         return Fill(part[0], quality=2, note="partial")  # "the llama one": the only endpoint with llama
@@ -406,6 +410,8 @@ def _hours(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill 
     text = span_text(u, i, j)
     if re.fullmatch(r"half\s+an?\s+(hour|day|week)", text, re.I):
         hours = {"hour": 0.5, "day": 12.0, "week": 84.0}[text.split()[-1].lower()]
+    elif re.fullmatch(r"hour|day|week", text, re.I) and i > 0 and u.tokens[i - 1].low in ("last", "past", "next"):
+        hours = {"hour": 1.0, "day": 24.0, "week": 168.0}[text.lower()]  # "over the last day"
     elif DURATION_RE.fullmatch(text):
         hours = parse_duration(text)
     else:
@@ -517,7 +523,17 @@ def _content_type(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -
 def _bool(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     t = _single(u, i, j)
     value = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}.get(t.low if t else "")
+    if value is None:
+        value = bool_synonym(spec, span_text(u, i, j).lower())
     return None if value is None else Fill(value)
+
+
+def bool_synonym(spec: FieldSpec, text: str) -> bool | None:
+    """The value a declared synonym of a flag says ("smallest" is descending=false), else None."""
+    for value, forms in spec.synonyms.items():
+        if text in forms:
+            return value.lower() == "true"
+    return None
 
 
 def _direction(t: Token) -> int:
@@ -591,6 +607,8 @@ def _factor(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill
         return None
     t = toks[0]
     factor = next((f for w, f in FACTORS.items() if t.low == w or t.stem == stem(w)), None)
+    if factor is None and t.low not in scene.known:  # "doubel", "trippel"
+        factor = next((f for w, f in FACTORS.items() if len(w) >= 5 and fuzzy_equal(t.low, w)), None)
     if factor is None:
         m = _TIMES.match(t.low)
         if not m:
@@ -611,8 +629,8 @@ def _model(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill 
         found = find_model(key)
         if found is not None:
             return Fill(found.name, quality=3)
-    text = span_text(u, i, j)
-    if len(toks) > 3 or not re.search(r"[a-z]", text.lower()) or not re.search(r"\d", text):
+    # Not in the catalog but shaped like a model ("falcon-40b", "gemma 2 9b"): its size says so.
+    if len(toks) > 3 or not re.match(r"[a-z]{3}", toks[0].low) or not re.search(r"\d+(?:\.\d+)?b$", joined):
         return None
     if any(t.low in STOP_WORDS or t.low in scene.known for t in toks):
         return None
@@ -650,8 +668,3 @@ _BY_KIND: dict[str, Recogniser] = {
     "model": _model,
     "text": _text,
 }
-
-
-def is_unit_word(t: Token) -> bool:
-    """True for a word that names what is counted ("nodes", "replicas")."""
-    return any(stem(w) == t.stem for w in unit_words(None))

@@ -24,6 +24,7 @@ from tools.validation import BucketName
 MAX_TAG_FILTERS = 10  # an S3 object has at most 10 tags
 # Storage classes as people say them.
 STORAGE_CLASS_SYNONYMS = {
+    "STANDARD": ("standard",),
     "STANDARD_IA": ("standard-ia", "standard ia", "infrequent access"),
     "ONEZONE_IA": ("onezone-ia", "one zone", "one-zone"),
     "INTELLIGENT_TIERING": ("intelligent-tiering", "intelligent tiering"),
@@ -231,9 +232,14 @@ class MetadataFilterArgs(ToolArgs):
 
 
 ORDER_SYNONYMS = {
-    "size": ("biggest", "largest", "smallest", "by size"),
-    "last_modified": ("newest", "latest", "most recent", "oldest", "by date"),
-    "key": ("by name", "alphabetical", "by key"),
+    "size": ("biggest", "largest", "smallest", "by size", "heaviest", "sorted by size"),
+    "last_modified": ("newest", "latest", "most recent", "oldest", "by date", "earliest", "sorted by date"),
+    "key": ("by name", "alphabetical", "by key", "sorted by key", "sorted by name", "alphabetically"),
+}
+# Words that say the direction of the order (they also say the order: "smallest" is by size).
+DIRECTION_SYNONYMS = {
+    "true": ("biggest", "largest", "heaviest", "newest", "latest", "descending", "desc"),
+    "false": ("smallest", "oldest", "earliest", "ascending", "asc"),
 }
 
 
@@ -256,7 +262,7 @@ class QueryS3MetadataArgs(MetadataFilterArgs):
     ] = "last_modified"
     descending: Annotated[
         bool | None,
-        ArgKind(Kind.BOOL),
+        ArgKind(Kind.BOOL, synonyms=DIRECTION_SYNONYMS),
         Field(
             default=None,
             description="Largest or newest first (default for size and last_modified); false for smallest or "

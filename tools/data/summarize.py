@@ -292,12 +292,13 @@ SUMMARIZE_TOOL = Tool(
     render=render_summarize,
     phrasings=(
         "how much data is in {bucket}",
+        "how (big|large) is {bucket} [bucket] in total",
         "how many objects [are] in {bucket} and how big [in total]",
         "how much data is in {storage_class} [in {bucket}]",
         "(summarize|break down) {bucket} by {group_by}",
         "(storage|data) [used] per {group_by} [in {bucket}]",
         "how big is each (prefix|folder|dataset) in {bucket}",
-        "(total|totals) [size] of {bucket} by (tag|the tag) {tag_key}",
-        "how much did we (add|upload) per day [to {bucket}] [since {modified_after}]",
+        "(total|totals) [size] of {bucket} by [the] {group_by} {tag_key}",
+        "how much did we (add|upload) (per|by|each) {group_by} [to {bucket}] [since {modified_after}]",
     ),
 )
