@@ -114,7 +114,7 @@ def _shown_result(m: ToolMessage, approvals: Any, keep: int | None) -> ToolMessa
             record = None
         if record is not None and record.status != "pending":
             text, status = outcome(record)
-            return m.model_copy(update={"content": text, "status": status})
+            m = m.model_copy(update={"content": text, "status": status})
     if not _text(m).strip():
         return m.model_copy(update={"content": "(no output)"})
     return _shortened(m, keep) if keep is not None else m
