@@ -44,3 +44,12 @@ def test_a_result_without_its_call_and_system_prompts_are_left_out() -> None:
     shown = for_model(stored)
     assert [m.content for m in shown if isinstance(m, ToolMessage)] == ["awaiting approval ap-1"]
     assert not any(isinstance(m, SystemMessage) for m in shown) and shown[-1].content == "did it scale?"
+
+
+def test_a_long_thread_is_shown_from_a_turn_on() -> None:
+    # GIVEN a thread of 30 turns
+    stored = [m for n in range(30) for m in (HumanMessage(f"question {n}"), AIMessage(f"answer {n}"))]
+    # WHEN shown with a window of 20 turns
+    shown = for_model(stored, turns=20)
+    # THEN it starts with the person's message of turn 10 and keeps everything after it
+    assert shown[0].content == "question 10" and shown[-1].content == "answer 29" and len(shown) == 40
