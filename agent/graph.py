@@ -296,6 +296,14 @@ class Nodes:
         except ToolInputError as exc:
             if exc.value is None and exc.field in self._tool(call["name"]).args_model.model_fields:
                 return _ask_back(call, exc, state)
+            if not state.get("corrections"):
+                # As for a read: the model is shown what was wrong and may correct the call, once a turn.
+                content = f"error: {exc}"
+                return {
+                    "corrections": 1,
+                    "error": error_view(exc).model_dump(),
+                    "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"], status="error")],
+                }
             return _error(call, exc, state)
         except OpsbotError as exc:
             return _error(call, exc, state)
@@ -308,6 +316,7 @@ class Nodes:
             "policy": [f.model_dump() for f in findings],
             "pending_call": {"name": plan.tool, "args": plan.args, "id": call["id"]},
             "memory": memory,
+            "error": None,  # a call the model corrected this turn carries no error of its first try
         }
         if assessment.noop:
             # Nothing to change (already in that state): nobody needs to approve a no-op.
@@ -501,9 +510,12 @@ def _ask_back(call: dict[str, Any], exc: ToolInputError, state: OpsbotState) -> 
     }
 
 
-def route_after_gate(state: OpsbotState) -> Literal["request_approval", "__end__"]:
-    """A refused, previewed or no-op write ends the turn; any other one waits for approval."""
-    return END if state.get("refused") or state.get("reply") or state.get("preview") else "request_approval"
+def route_after_gate(state: OpsbotState) -> Literal["request_approval", "specialist", "__end__"]:
+    """A refused, previewed or no-op write ends the turn; a call with a bad argument goes back to the
+    specialist to correct; any other one waits for approval."""
+    if state.get("refused") or state.get("reply") or state.get("preview"):
+        return END
+    return "request_approval" if state.get("pending_call") else "specialist"
 
 
 def route_after_approval(state: OpsbotState) -> Literal["execute", "__end__"]:

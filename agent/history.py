@@ -15,7 +15,7 @@ call a model asked for is shown closed:
 - a result with no call before it is left out.
 
 Large results of earlier turns (a 1,000-row listing) are shortened for later calls; the person saw
-them in full when they were read.
+them in full when they were read. A model is shown the last ``KEEP_TURNS`` turns of a thread.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ APPROVAL = "opsbot_approval"  # additional_kwargs key of the tool message that c
 FAILED_TURN = "(opsbot could not finish answering that message; nothing more was done about it.)"
 NOT_RUN = "not run: the turn ended before this call ran"
 KEEP_CHARS = 2000  # how much of an earlier turn's long text later calls still carry
+# Turns a model is shown: enough for "same but bigger" and "did it scale?", bounded so that a long thread
+# does not grow every call (what is in focus, the last call and the pending request are in the
+# context message, from the thread's memory, however old).
+KEEP_TURNS = 20
 
 
 def awaiting(approval_id: str, tool: str, summary: str, call_id: str) -> ToolMessage:
@@ -62,10 +66,16 @@ def outcome(record: Any) -> tuple[str, str]:
     return f"{record.id} is {record.status}; nothing ran.", "success"
 
 
-def for_model(messages: Sequence[BaseMessage], approvals: Any = None, keep: int = KEEP_CHARS) -> list[BaseMessage]:
+def for_model(
+    messages: Sequence[BaseMessage], approvals: Any = None, keep: int = KEEP_CHARS, turns: int = KEEP_TURNS
+) -> list[BaseMessage]:
     """The thread as a model may be shown it: well-formed for Converse, decided writes closed with their
-    outcome (from ``approvals``, an ``ApprovalService``), failed turns marked, earlier long texts shortened."""
+    outcome (from ``approvals``, an ``ApprovalService``), failed turns marked, earlier long texts shortened,
+    and only its last ``turns`` turns (each starts with a person's message)."""
     convo = [m for m in messages if not isinstance(m, SystemMessage)]
+    starts = [i for i, m in enumerate(convo) if isinstance(m, HumanMessage)]
+    if len(starts) > turns:
+        convo = convo[starts[-turns] :]
     last_human = max((i for i, m in enumerate(convo) if isinstance(m, HumanMessage)), default=len(convo))
     out: list[BaseMessage] = []
     open_calls: dict[str, str] = {}  # id -> tool name of the latest AI message's calls not yet answered
@@ -114,7 +124,7 @@ def _shown_result(m: ToolMessage, approvals: Any, keep: int | None) -> ToolMessa
             record = None
         if record is not None and record.status != "pending":
             text, status = outcome(record)
-            return m.model_copy(update={"content": text, "status": status})
+            m = m.model_copy(update={"content": text, "status": status})
     if not _text(m).strip():
         return m.model_copy(update={"content": "(no output)"})
     return _shortened(m, keep) if keep is not None else m

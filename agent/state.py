@@ -35,6 +35,7 @@ class OpsbotState(TypedDict, total=False):
     error: dict[str, Any] | None  # agent.views.ErrorView as data when this turn ended in an error
     clarify: bool
     steps: int
+    corrections: int  # bad write arguments sent back to the model this turn (at most one)
 
 
 def turn_input(messages: list[AnyMessage]) -> dict[str, Any]:
@@ -53,6 +54,7 @@ def turn_input(messages: list[AnyMessage]) -> dict[str, Any]:
         "error": None,
         "clarify": False,
         "steps": 0,
+        "corrections": 0,
         "explicit": False,
         "act": "request",
         "asked_id": None,

@@ -300,3 +300,31 @@ def test_a_write_asked_for_alongside_reads_is_never_dropped(bot: Opsbot, stub: S
     stub.add_response("converse", end_turn("Waiting for approval."))
     bot.ask("ok?", user="dave", thread=result.thread)
     assert {r["toolUseId"] for r in tool_results(client.sent[-1])} == {"t1", "t2", "t3"}
+
+
+def test_a_bad_write_argument_goes_back_to_the_model_once(bot: Opsbot, stub: StrictConverse, client: Any) -> None:
+    # GIVEN a model that adds an argument the write does not take, then corrects it when told
+    stub.add_response("converse", route("inference", "r1"))
+    stub.add_response(
+        "converse",
+        tool_use("scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2, "region": "eu-west-1"}, "t1"),
+    )
+    stub.add_response("converse", tool_use("scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2}, "t2"))
+    # WHEN the request is made
+    result = bot.ask("scale chat-prod to 2", user="dave")
+    # THEN the model was shown the error as the call's result, corrected it, and the write waits for approval
+    told = tool_results(client.sent[-1])[0]
+    assert told["toolUseId"] == "t1" and told["status"] == "error" and "region" in result_text(told)
+    assert result.error is None and result.approval.status == "pending"
+
+
+def test_a_write_argument_still_bad_after_one_correction_ends_the_turn(bot: Opsbot, stub: StrictConverse) -> None:
+    # GIVEN a model that repeats the same bad argument
+    bad = {"endpoint_name": "chat-prod", "instance_count": 2, "region": "eu-west-1"}
+    stub.add_response("converse", route("inference", "r1"))
+    stub.add_response("converse", tool_use("scale_endpoint", bad, "t1"))
+    stub.add_response("converse", tool_use("scale_endpoint", bad, "t2"))
+    # WHEN the request is made THEN it is bad input naming the field, and nothing is filed
+    result = bot.ask("scale chat-prod to 2", user="dave")
+    assert result.error is not None and result.error.code == "bad_input" and result.error.field == "region"
+    assert bot.list_approvals() == []

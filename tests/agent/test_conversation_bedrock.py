@@ -98,3 +98,26 @@ def test_a_huge_number_from_the_model_is_one_line(bot: Opsbot, stub: StrictConve
     stub.add_response("converse", tool_use("resize_boat", {"boat_name": "sea-1", "crew_count": 10**20}, "t1"))
     result = bot.ask("resize sea-1 to 100000000000000000000", user="dave")
     assert result.reply.startswith("error:") and "\n" not in result.reply
+
+
+def test_a_large_result_is_shortened_for_later_calls(bot: Opsbot, stub: StrictConverse, client: Any, sea: Sea) -> None:
+    # GIVEN a fleet of 1,000 boats, listed in full in one turn
+    sea.boats.update({f"boat-{n:04d}": 2 for n in range(1000)})
+    stub.add_response("converse", tool_use("route_request", {"route": "fleet", "reason": "boats"}, "r1"))
+    stub.add_response("converse", tool_use("list_boats", {}, "t1"))
+    stub.add_response("converse", end_turn("There are 1,002 boats."))
+    first = bot.ask("list boats", user="dave")
+    # THEN that turn's model call and the person got the whole listing
+    full = client.sent[-1]["messages"][-1]["content"][0]["toolResult"]["content"][0]["text"]
+    assert "boat-0999" in full and len(full) > 20_000
+    assert len(first.result["data"]["boats"]) == 1002  # type: ignore[index]
+    # WHEN the thread goes on
+    stub.add_response("converse", tool_use("route_request", {"route": "fleet", "reason": "boats"}, "r2"))
+    stub.add_response("converse", end_turn("sea-1 has a crew of 2."))
+    bot.ask("and sea-1?", user="dave", thread=first.thread)
+    # THEN the later call carries a shortened result that says so, not the 1,000 rows
+    later = client.sent[-1]
+    kept = next(b["toolResult"] for m in later["messages"] for b in m["content"] if "toolResult" in b)
+    text = kept["content"][0]["text"]
+    assert len(text) < 2_500 and "not repeated here" in text and "boat-0999" not in text
+    assert len(str(later["messages"])) < 5_000
