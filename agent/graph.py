@@ -400,7 +400,7 @@ def _with_notes(state: OpsbotState, text: str) -> str:
 
 
 def _tool_ctx(c: OpsbotContext) -> Any:
-    return tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread)
+    return tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread, clients=c.clients)
 
 
 def _current_call(state: OpsbotState) -> dict[str, Any]:
