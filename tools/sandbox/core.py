@@ -210,6 +210,7 @@ class Sandbox:
         if blob.startswith(MAGIC):
             blob = self._unsigned(blob, self.state_file)
         state = pickle.loads(blob)
+        _release_tracked()
         for service in STATEFUL_SERVICES:
             backends = get_backend(service)
             backends.clear()
@@ -290,6 +291,15 @@ class Sandbox:
         with self._locked():
             _seed_snapshot = None
             self._seed()
+
+
+def _release_tracked() -> None:
+    # moto appends every model object it creates (unpickled ones too) to its class's
+    # ``instances_tracked``, for its dashboard only; a reload would otherwise keep every earlier
+    # state alive (about 2 MiB per reload of the demo account) and make full collections slow.
+    from moto.core.model_instances import reset_model_data
+
+    reset_model_data()
 
 
 def _reindex_s3_buckets() -> None:
