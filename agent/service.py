@@ -706,9 +706,15 @@ def run_tool(settings: Settings, name: str, args: dict[str, Any] | str | None, *
     return runtime.run_read(name, args, runtime.make_context(settings, requester=user))
 
 
-def reset_sandbox(settings: Settings) -> Path:
-    """Throw away the sandbox state and reseed the demo account; returns the sandbox folder."""
+def reset_sandbox(settings: Settings, objects: int = 0, endpoints: int = 0) -> Path:
+    """Throw away the sandbox state and reseed the demo account, with ``objects`` more S3 objects and
+    ``endpoints`` more endpoints (a large account; bad sizes are bad input); returns the sandbox folder."""
     from tools.sandbox import get_sandbox
+    from tools.sandbox.scale import check_scale
 
-    get_sandbox(settings).reset()
+    check_scale(objects, endpoints)
+    sandbox = get_sandbox(settings)
+    sandbox.reset()
+    if objects or endpoints:
+        sandbox.grow(objects=objects, endpoints=endpoints)
     return settings.home_dir / "sandbox"
