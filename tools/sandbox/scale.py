@@ -53,12 +53,12 @@ def add_endpoints(sandbox: Sandbox, count: int) -> None:
     call), without a client round trip each."""
     from moto.backends import get_backend
 
-    from tools.sandbox.ext_inference import SEED_ROLE, VARIANT, settle
+    from tools.sandbox.ext_inference import SEED_ROLE, VARIANT, _now, settle
     from tools.sandbox.extensions import HANDLERS, Call
 
     backend = get_backend("sagemaker")[sandbox.account][sandbox.region]
     rng = random.Random(20251204)
-    created = datetime.now(UTC)
+    created = _now()  # moto's own clock (naive UTC)
 
     def make(operation: str, params: dict[str, Any]) -> None:
         call = Call("sagemaker", operation, params, sandbox.account, sandbox.region, sandbox.ext)
