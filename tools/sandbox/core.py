@@ -491,6 +491,12 @@ class Sandbox:
             if endpoints:
                 add_endpoints(self, endpoints)
             self._dirty = True
+        if objects:
+            # Built now, once, so the first query of the large bucket does not pay for it.
+            from tools.sandbox.inventory import warm
+            from tools.sandbox.scale import BULK_BUCKET
+
+            warm(self, BULK_BUCKET)
 
 
 def _touch_of(fn: Any, kwargs: dict[str, Any]) -> Touch:

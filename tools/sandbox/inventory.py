@@ -153,6 +153,11 @@ def run_query(sandbox: Any, query: InventoryQuery, bucket: str) -> list[dict[str
             cursor.close()
 
 
+def warm(sandbox: Any, bucket: str) -> None:
+    """Build ``bucket``'s inventory table for the sandbox's current version, if it is not built yet."""
+    _table(sandbox, bucket)
+
+
 _lock = threading.Lock()
 _open: dict[Path, tuple[str, Any]] = {}  # table file -> (version, read-only connection)
 _VERSION_TABLE = "opsbot_version"
