@@ -710,11 +710,11 @@ def reset_sandbox(settings: Settings, objects: int = 0, endpoints: int = 0) -> P
     """Throw away the sandbox state and reseed the demo account, with ``objects`` more S3 objects and
     ``endpoints`` more endpoints (a large account; bad sizes are bad input); returns the sandbox folder."""
     from tools.sandbox import get_sandbox
-    from tools.sandbox.scale import check_scale
+    from tools.sandbox.scale import check_scale, grow
 
     check_scale(objects, endpoints)
     sandbox = get_sandbox(settings)
     sandbox.reset()
     if objects or endpoints:
-        sandbox.grow(objects=objects, endpoints=endpoints)
+        grow(sandbox, objects=objects, endpoints=endpoints)
     return settings.home_dir / "sandbox"

@@ -140,7 +140,6 @@ class Sandbox:
         self.ext: dict[str, Any] = {}
         # part -> the file token it was loaded from (None: the part has no file, e.g. an empty bucket)
         self._tokens: dict[str, tuple[int, int, int] | None] = {}
-        self._touch = EVERYTHING  # what the call in progress loaded, and saves if it changes anything
         self._dirty = False
         self._depth = 0
         self._lock_fd: int | None = None
@@ -175,6 +174,10 @@ class Sandbox:
             body = {"Error": {"Code": err.code, "Message": err.message}}
         body.setdefault("ResponseMetadata", {"HTTPStatusCode": status, "RequestId": "opsbot-sandbox"})
         return SimpleNamespace(status_code=status, headers={}, content=b"", raw=None), body
+
+    def mark_changed(self) -> None:
+        """The state was changed outside a client call (in moto's backends directly): the session saves it."""
+        self._dirty = True
 
     def _mark_dirty(self, model: Any, **_: Any) -> None:
         if is_mutating(model.service_model.service_name, model.name):
@@ -430,14 +433,12 @@ class Sandbox:
         """Run one API call with the parts it touches loaded before and saved after a write."""
         touch = _touch_of(fn, kwargs)
         with self._locked():
-            outer, self._touch = self._touch, touch
             self._refresh(touch)
             try:
                 return fn(**kwargs)
             finally:
                 if self._dirty:
                     self._save(touch)
-                self._touch = outer
 
     @contextmanager
     def session(self, touch: Touch = EVERYTHING) -> Iterator[Sandbox]:
@@ -479,24 +480,6 @@ class Sandbox:
             _seed_parts = None
             self.state_file.unlink(missing_ok=True)
             self._seed()
-
-    def grow(self, objects: int = 0, endpoints: int = 0) -> None:
-        """Add ``objects`` S3 objects (to training-data) and ``endpoints`` InService endpoints to the
-        account: a large demo account, for benchmarks and for trying opsbot at scale."""
-        from tools.sandbox.scale import add_endpoints, add_objects
-
-        with self.session():
-            if objects:
-                add_objects(self, objects)
-            if endpoints:
-                add_endpoints(self, endpoints)
-            self._dirty = True
-        if objects:
-            # Built now, once, so the first query of the large bucket does not pay for it.
-            from tools.sandbox.inventory import warm
-            from tools.sandbox.scale import BULK_BUCKET
-
-            warm(self, BULK_BUCKET)
 
 
 def _touch_of(fn: Any, kwargs: dict[str, Any]) -> Touch:

@@ -31,6 +31,23 @@ def check_scale(objects: int, endpoints: int) -> None:
             raise ToolInputError(option, value, f"expected a whole number from 0 to {most:,}")
 
 
+def grow(sandbox: Sandbox, objects: int = 0, endpoints: int = 0) -> None:
+    """Add ``objects`` S3 objects (to training-data) and ``endpoints`` InService endpoints to the
+    sandbox's account, saved for every process; then build the bucket's inventory table once, so the
+    first query of the large bucket does not pay for it."""
+    check_scale(objects, endpoints)
+    with sandbox.session():
+        if objects:
+            add_objects(sandbox, objects)
+        if endpoints:
+            add_endpoints(sandbox, endpoints)
+        sandbox.mark_changed()  # made in the backends directly, not through client calls
+    if objects:
+        from tools.sandbox.inventory import warm
+
+        warm(sandbox, BULK_BUCKET)
+
+
 def add_objects(sandbox: Sandbox, count: int) -> None:
     """``count`` objects under ``bulk/`` in training-data, sizes from 1 MiB to 8 GiB (nominal), untagged."""
     from tools.sandbox.ext_data import _put, s3_backend
