@@ -3,6 +3,7 @@ the inventory table kept per state version; a large account on request."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from typing import Any
 
@@ -141,3 +142,21 @@ def test_a_large_account_has_the_objects_and_endpoints_asked_for(settings: Setti
     # AND the objects are in training-data under bulk/
     listed = ctx.clients.client("s3").list_objects_v2(Bucket="training-data", Prefix="bulk/", MaxKeys=1000)
     assert listed["KeyCount"] == 300
+
+
+def test_a_state_file_of_an_earlier_version_is_migrated_to_parts(settings: Settings) -> None:
+    # GIVEN a sandbox whose state is one signed file, as earlier versions kept it, with a bucket in it
+    sandbox = core.get_sandbox(settings)
+    with guard.activated(_grant("s3:CreateBucket")):
+        make_context(settings).clients.client("s3").create_bucket(Bucket="from-before")
+    with sandbox.session():
+        old = sandbox._sign(sandbox._dump())
+    shutil.rmtree(sandbox.parts_dir)
+    sandbox.state_file.write_bytes(old)
+    # WHEN another process uses the sandbox
+    fresh = core.Sandbox(sandbox.home, core.SEED_REGION)
+    with fresh.session():
+        names = [b["Name"] for b in fresh.client("s3").list_buckets()["Buckets"]]
+    # THEN the account is the same, kept as parts, and the old file is gone
+    assert "from-before" in names and "training-data" in names
+    assert fresh.part_file("s3").exists() and not sandbox.state_file.exists()
