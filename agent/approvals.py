@@ -199,14 +199,21 @@ class ApprovalService:
         )
         return record
 
-    def supersede(self, thread: str, by: str, replaced_by: str | None = None) -> list[ApprovalRecord]:
+    def supersede(
+        self,
+        thread: str,
+        by: str,
+        replaced_by: str | None = None,
+        only: Callable[[ApprovalRecord], bool] | None = None,
+    ) -> list[ApprovalRecord]:
         """Retire the open requests of ``thread`` that ``by`` may cancel (their requester or an
-        approver of their tier): a newer request, ``replaced_by``, takes their place. Returns the
-        retired records, so front ends can tell their requesters and update their cards."""
+        approver of their tier) and that ``only`` accepts (all, without it): a newer request,
+        ``replaced_by``, takes their place. Returns the retired records, so front ends can tell their
+        requesters and update their cards."""
         retired = []
         policy = self.policy
         for record in self.store.pending_for_thread(thread):
-            if record.id == replaced_by:
+            if record.id == replaced_by or (only is not None and not only(record)):
                 continue
             if by != record.requester and not policy.is_approver(by, record.risk):
                 continue  # someone else's request: a newcomer in the thread does not cancel it

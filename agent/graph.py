@@ -28,6 +28,7 @@ from agent import memory as mem
 from agent import proposals
 from agent.context import OpsbotContext
 from agent.executor import run_approval
+from agent.history import awaiting, for_model
 from agent.models.acts import Act
 from agent.models.grammar import Grammar
 from agent.models.slots import INT64
@@ -127,10 +128,12 @@ class Nodes:
         asked = memory.get("asked")
         if state.get("act") == Act.ANSWER and asked and asked.get("tool") and memory.get("route") in self.box.routes:
             return {"route": memory["route"], "focus": memory.get("focus_group"), "explicit": False}
+        shown = for_model(state["messages"], c.approvals)
         prompt = [
             SystemMessage(load_prompt("supervisor", self.box.toolsets)),
             self._context(state),
-            *_conversation(state)[-1:],
+            *_last_question(shown),
+            *shown[-1:],
         ]
         schema = route_tool_schema(self.box.toolsets)
         msg = self._model(c, explicit).bind_tools([schema], tool_choice="route_request").invoke(prompt)
@@ -157,13 +160,19 @@ class Nodes:
         route = state["route"]
         tools = self.box.specialist_tools(route, state.get("focus"))
         schemas = [tool_schema(t) for t in tools]
-        prompt = [SystemMessage(self._prompt(route)), self._context(state, tools, rules=True), *_conversation(state)]
+        prompt = [
+            SystemMessage(self._prompt(route)),
+            self._context(state, tools, rules=True),
+            *for_model(state["messages"], c.approvals),
+        ]
         msg = self._model(c, bool(state.get("explicit"))).bind_tools(schemas).invoke(prompt)
         memory = dict(state.get("memory") or {})
         update: dict[str, Any] = {"steps": steps}
         if not getattr(msg, "tool_calls", None):
             # Bedrock content may be a list of blocks; .text joins the text parts.
             text = msg.content if isinstance(msg.content, str) else msg.text
+            if not text.strip():
+                text = _empty_answer(state)
             asked = (msg.additional_kwargs or {}).get("opsbot_clarify")
             wrong = (msg.additional_kwargs or {}).get("opsbot_error")
             clarify = asked is not None or text.rstrip().endswith("?")
@@ -181,6 +190,10 @@ class Nodes:
                 "memory": memory,
                 "messages": [AIMessage(reply, additional_kwargs=msg.additional_kwargs)],
             }
+        msg, skipped_writes = self._one_call(msg)
+        if skipped_writes:
+            update["notes"] = [*(state.get("notes") or []), *skipped_writes]
+            state = {**state, "notes": update["notes"]}  # type: ignore[typeddict-item]
         problem = self._problem(msg.tool_calls[0], state)
         if problem:
             text = _with_notes(state, ("error: " if problem.code == "bad_input" else "") + problem.message)
@@ -191,8 +204,25 @@ class Nodes:
         return update | {
             "memory": memory,
             "messages": [msg]
-            + [ToolMessage("skipped: opsbot runs one action at a time", tool_call_id=tc["id"]) for tc in extra],
+            + [ToolMessage(_skipped(tc, self.box), tool_call_id=tc["id"], name=tc["name"]) for tc in extra],
         }
+
+    def _one_call(self, msg: AIMessage) -> tuple[AIMessage, list[str]]:
+        """The call to run first, and what to tell the person of writes left out. Of parallel calls a
+        write goes first (a read can be asked again; a write must never vanish), and every other write
+        the model asked for is said plainly, never dropped in silence."""
+        calls = list(msg.tool_calls)
+        if len(calls) < 2:
+            return msg, []
+        writes = [tc for tc in calls if (t := self.box.tools.get(tc["name"])) is not None and t.is_write]
+        first = writes[0] if writes else calls[0]
+        rest = [tc for tc in calls if tc is not first]
+        told = [
+            f"(I did not file {tc['name']} {_args_text(tc)}: opsbot files one request at a time; "
+            "ask for it again once this one is settled.)"
+            for tc in writes[1:]
+        ]
+        return msg.model_copy(update={"tool_calls": [first, *rest]}), told
 
     def _focus_from(self, memory: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
         """A question about a named resource ("how many instances for chat-prod?") puts it in focus."""
@@ -221,7 +251,8 @@ class Nodes:
         calls = list(state.get("calls", []))
         if call["name"] not in allowed:
             content = f"error: {call['name']} is not a tool of the {state['route']} specialist"
-            return {"calls": calls, "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])]}
+            error = ToolMessage(content, tool_call_id=call["id"], name=call["name"], status="error")
+            return {"calls": calls, "messages": [error]}
         try:
             tool = self._tool(call["name"])
             outcome = tool_runtime.run_read(call["name"], call["args"], _tool_ctx(c))
@@ -232,7 +263,8 @@ class Nodes:
             return {
                 "calls": calls,
                 "error": error_view(exc).model_dump(),
-                "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"])],
+                # status "error" reaches models that support it (agent.models.bedrock decides which).
+                "messages": [ToolMessage(content, tool_call_id=call["id"], name=call["name"], status="error")],
             }
         calls.append(self._view(call["name"], args))
         c.audit.record("read", c.user, thread=c.thread, data={"tool": call["name"], "args": call["args"]})
@@ -343,7 +375,12 @@ class Nodes:
         notes = list(state.get("notes") or [])
         if replaced:
             notes.append(f"(This replaces {', '.join(replaced)}, now superseded by {record.id}.)")
-        return {"approval_id": record.id, "memory": memory, "notes": notes}
+        # The write's call is answered now, so the thread stays well-formed for Bedrock while it waits;
+        # once decided, agent.history shows its outcome in this same result.
+        summary = str(record.plan.get("summary") or "make the change shown in its plan")
+        said = f"{record.tool} needs approval {record.id} (risk {record.risk}); nothing runs until it is approved."
+        messages = [awaiting(record.id, record.tool, summary, state["pending_call"]["id"]), AIMessage(said)]
+        return {"approval_id": record.id, "memory": memory, "notes": notes, "messages": messages}
 
     def await_approval(self, state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         """Stop until a decision arrives. Nothing may come before ``interrupt``: this node re-runs on resume."""
@@ -359,20 +396,19 @@ class Nodes:
             "rejected": f"{record.tool} was rejected by {who}; nothing ran.",
             "expired": f"The approval for {record.tool} expired at {record.expires_at}; nothing ran.",
         }.get(record.status, f"{record.tool} is {record.status}; nothing ran.")
-        call_id = state["pending_call"]["id"]
-        return {"reply": text, "messages": [ToolMessage(text, tool_call_id=call_id), AIMessage(text)]}
+        # The call was answered at the gate ("awaiting approval"); the outcome is said, not answered twice.
+        return {"reply": text, "messages": [AIMessage(text)]}
 
     def execute(self, state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         """Run exactly the approved call under its grant; record before and after."""
         text, result = run_approval(runtime.context, state["approval_id"])
-        call_id = state["pending_call"]["id"]
         memory = dict(state.get("memory") or {})
         memory["pending"] = None
         return {
             "reply": text,
             "result": result,
             "memory": memory,
-            "messages": [ToolMessage(text, tool_call_id=call_id), AIMessage(text)],
+            "messages": [AIMessage(text)],
         }
 
     # ------------------------------------------------------------------ edges
@@ -393,8 +429,36 @@ def _now() -> Any:
     return datetime.now(UTC)
 
 
-def _conversation(state: OpsbotState) -> list[Any]:
-    return [m for m in state["messages"] if not isinstance(m, SystemMessage)]
+def _args_text(call: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in (call.get("args") or {}).items())
+
+
+def _skipped(call: dict[str, Any], box: Toolbox) -> str:
+    tool = box.tools.get(call["name"])
+    if tool is not None and tool.is_write:
+        return "not filed: opsbot files one request at a time; the person was told to ask for it again"
+    return "skipped: opsbot runs one action at a time; call it again if it is still needed"
+
+
+def _last_question(shown: list[Any]) -> list[SystemMessage]:
+    """opsbot's question just before the new message, for the router: "chat-prod, 3" answers it."""
+    if len(shown) < 2 or not isinstance(shown[-2], AIMessage) or shown[-2].tool_calls:
+        return []
+    said = shown[-2].text.strip()
+    if not (said.endswith("?") or (shown[-2].additional_kwargs or {}).get("opsbot_clarify")):
+        return []
+    return [SystemMessage(f"The new message may answer opsbot's last question in this thread: {said!r}")]
+
+
+def _empty_answer(state: OpsbotState) -> str:
+    """The reply when the model said nothing: this turn's tool results as they are, else a sentence."""
+    results: list[str] = []
+    for m in reversed(state["messages"]):
+        if not isinstance(m, ToolMessage):
+            break
+        results.append(m.text.strip())
+    shown = "\n\n".join(r for r in reversed(results) if r)
+    return shown or 'The model gave no answer to that. Please rephrase, or name what you want, e.g. "list endpoints".'
 
 
 def _with_notes(state: OpsbotState, text: str) -> str:

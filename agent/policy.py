@@ -164,6 +164,11 @@ class Policy(Strict):
         def add(rule: str, ok: bool, message: str) -> None:
             findings.append(PolicyFinding(rule=rule, ok=ok, message=message))
 
+        def at_most(rule: str, value: float, cap: float, value_text: str, cap_text: str) -> None:
+            # Every limit reads the same way: "<value> <= limit <cap>", or ">" when it is broken.
+            ok = value <= cap
+            add(rule, ok, f"{value_text} {'<=' if ok else '>'} limit {cap_text}")
+
         if plan.effect is Effect.READ:
             add("read-only", True, "reads need no approval")
             return findings
@@ -182,36 +187,21 @@ class Policy(Strict):
         for itype in instance_types(plan):
             ok = itype in allowed
             add("instance-type-allowed", ok, f"{itype} {'is' if ok else 'is not'} an allowed type")
+        lim = self.limits
         if plan.instance_count is not None:
-            cap = self.limits.max_instances_per_action
-            ok = plan.instance_count <= cap
-            add("max-instances-per-action", ok, f"{plan.instance_count} instances {'<=' if ok else '>'} limit {cap}")
+            n, cap = plan.instance_count, lim.max_instances_per_action
+            at_most("max-instances-per-action", n, cap, f"{n} instances", f"{cap}")
         if plan.cost_usd_per_hour is not None:
-            cap_usd = self.limits.max_hourly_usd_per_action
-            ok = plan.cost_usd_per_hour <= cap_usd
-            add(
-                "max-hourly-spend-per-action",
-                ok,
-                f"${plan.cost_usd_per_hour:,.2f}/h {'<=' if ok else '>'} limit ${cap_usd:,.2f}/h",
-            )
+            usd, cap_usd = plan.cost_usd_per_hour, lim.max_hourly_usd_per_action
+            at_most("max-hourly-spend-per-action", usd, cap_usd, f"${usd:,.2f}/h", f"${cap_usd:,.2f}/h")
         added = added_hourly(plan)
         if added is not None:
-            cap_usd = self.limits.max_added_hourly_usd_per_action
-            ok = added <= cap_usd
-            add(
-                "max-added-hourly-spend-per-action",
-                ok,
-                f"+${added:,.2f}/h {'<=' if ok else '>'} limit +${cap_usd:,.2f}/h",
-            )
+            cap_usd = lim.max_added_hourly_usd_per_action
+            at_most("max-added-hourly-spend-per-action", added, cap_usd, f"+${added:,.2f}/h", f"+${cap_usd:,.2f}/h")
         once = one_time(plan)
         if once is not None:
-            cap_usd = self.limits.max_one_time_usd_per_action
-            ok = once[0] <= cap_usd
-            add(
-                "max-one-time-spend-per-action",
-                ok,
-                f"{once[1]} ${once[0]:,.2f} {'<=' if ok else '>'} limit ${cap_usd:,.2f}",
-            )
+            (usd, what), cap_usd = once, lim.max_one_time_usd_per_action
+            at_most("max-one-time-spend-per-action", usd, cap_usd, f"{what} ${usd:,.2f}", f"${cap_usd:,.2f}")
         return self._approval_findings(findings, plan, requester)
 
     def _approval_findings(self, findings: list[PolicyFinding], plan: Plan, requester: str) -> list[PolicyFinding]:

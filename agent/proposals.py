@@ -17,18 +17,22 @@ from agent.policy import Policy
 from agent.stores.approvals import ApprovalRecord
 from agent.stores.audit import AuditLog
 from agent.views import PolicyFinding
+from tools import registry
 from tools import runtime as tool_runtime
 from tools.base import Plan, Tool, ToolContext
+from tools.errors import UnknownToolError
 
 
 def plan_call(tool: Tool, raw_args: dict[str, Any] | str | None, tool_ctx: ToolContext) -> Plan:
-    """The plan of a call, its arguments validated and normalised.
+    """The plan of a call, its arguments validated, normalised and made absolute.
 
-    The plan carries the normalised arguments because the approval binds exactly them (the same form
-    ``tools.runtime.run_approved`` hashes before it runs). Bad arguments raise ``ToolInputError``
-    naming the field; a missing resource or an AWS failure raise their own ``OpsbotError``."""
-    args = tool_runtime.args_dict(tool_runtime.parse_args(tool, raw_args))
-    return tool_runtime.plan(tool.name, args, tool_ctx).model_copy(update={"args": args})
+    The plan's ``args`` are what the approval binds and what runs (the form
+    ``tools.runtime.run_approved`` hashes): a relative change ("add 2 instances") is already resolved to
+    its absolute target there (``instance_count=3``), so the approver sees the exact call that will run
+    and a change of the resource before the run cannot change it. What was asked stays in the plan's
+    ``facts['resolved_from']``. Bad arguments raise ``ToolInputError`` naming the field; a missing
+    resource or an AWS failure raise their own ``OpsbotError``."""
+    return tool_runtime.plan(tool.name, raw_args, tool_ctx)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,24 @@ def record_refusal(audit: AuditLog, assessment: Assessment, *, user: str, thread
     )
 
 
+def same_target(older: ApprovalRecord, newer: ApprovalRecord) -> bool:
+    """Whether a newer request acts on a resource the older one acts on (so it replaces it).
+
+    Calls that name no resource (none of their arguments is a NAME, ARN or ID) match by tool."""
+    old_targets = _targets(older)
+    new_targets = _targets(newer)
+    if not old_targets or not new_targets:
+        return older.tool == newer.tool
+    return bool(old_targets & new_targets)
+
+
+def _targets(record: ApprovalRecord) -> frozenset[tuple[str, str]]:
+    try:
+        return registry.get(record.tool).targets(record.args)
+    except UnknownToolError:  # a tool no longer in the catalog: compare by name alone
+        return frozenset()
+
+
 @dataclass(frozen=True)
 class Filed:
     """A request just filed, and the older requests of its thread it replaced (for front ends to tell)."""
@@ -100,8 +122,10 @@ def file_request(
 ) -> Filed:
     """Open the pending request for exactly this call (an identical open one in the thread is reused).
 
-    A new write in a thread then retires the thread's older open requests its author may cancel (their
-    own, or any if they approve that tier): any change needs a new approval, and nobody cancels others'.
+    A new write in a thread then retires the thread's older open requests on the same resource that
+    its author may cancel (their own, or any if they approve that tier): a changed call needs a new
+    approval, and nobody cancels others'. Requests on other resources stay open: "scale chat-prod to
+    2" and then "scale llama8b-inf2 to 2" are two wanted changes, not a correction.
     """
     record = approvals.open_request(
         plan,
@@ -112,5 +136,7 @@ def file_request(
         region=region,
         policy_findings=findings,
     )
-    replaced = approvals.supersede(thread, by=requester, replaced_by=record.id)
+    replaced = approvals.supersede(
+        thread, by=requester, replaced_by=record.id, only=lambda older: same_target(older, record)
+    )
     return Filed(record=record, replaced=replaced)

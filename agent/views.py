@@ -108,9 +108,33 @@ def error_view(exc: BaseException) -> ErrorView:
 
     from tools.errors import aws_error_message
 
+    if isinstance(exc, ClientError) and exc.operation_name in ("Converse", "ConverseStream"):
+        return ErrorView(code="aws_error", message=bedrock_error_message(exc))
     if isinstance(exc, BotoCoreError | ClientError):
         return ErrorView(code="aws_error", message=aws_error_message(exc))
     return ErrorView(code="runtime_error", message=f"{type(exc).__name__}: {exc}")
+
+
+# What to do about the Bedrock errors people meet most (the model call, not a tool's AWS call).
+BEDROCK_HINTS = {
+    "ThrottlingException": "Bedrock kept throttling after opsbot's retries; try again shortly, or ask for a "
+    "higher quota for this model",
+    "AccessDeniedException": "this identity may not call the model: enable model access in the Bedrock console "
+    "and allow bedrock:InvokeModel",
+    "ResourceNotFoundException": "the model id is not available in this region (see docs/models.md)",
+    "ValidationException": "Bedrock refused the request opsbot built; please report it with the thread id",
+    "ModelNotReadyException": "the model is still loading; try again shortly",
+    "ServiceUnavailableException": "Bedrock is unavailable right now; try again shortly",
+}
+
+
+def bedrock_error_message(exc: Any) -> str:
+    """One line for an error of the Bedrock model call: that it was Bedrock, its code and message, what to do."""
+    err = exc.response.get("Error", {})
+    code = str(err.get("Code") or "error")
+    message = str(err.get("Message") or "").strip()
+    hint = BEDROCK_HINTS.get(code)
+    return "; ".join(p for p in (f"Bedrock refused the model call: {code}", message, hint) if p)
 
 
 class ToolCallView(BaseModel):

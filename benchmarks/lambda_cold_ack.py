@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             handles.append(split["handle"])
         home = str(Path("/tmp") / f"opsbot-bench-{os.getpid()}")
         agent_figures = {}
-        for model in ("offline", "bedrock:us.anthropic.claude-sonnet-4-20250514-v1:0"):
+        from tools.config import DEFAULT_BEDROCK_MODEL  # the parent only; children are timed cold
+
+        for model in ("offline", DEFAULT_BEDROCK_MODEL):
             agent_env = {**env, "OPSBOT_HOME": home, "OPSBOT_MODEL": model}
             runs = [timed_child(AGENT_CHILD, "READY", agent_env) for _ in range(max(3, ns.runs // 2))]
             agent_figures[model.split(":")[0]] = ([r[0] for r in runs], [r[1] for r in runs])

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tools.kinds import Kind, kinds_of
+
 if TYPE_CHECKING:
     from tools.aws import AwsClients
     from tools.config import Settings
@@ -238,6 +240,19 @@ class Tool(Generic[A, R]):
     def json_schema(self) -> dict[str, Any]:
         """The argument schema, with field descriptions, as the model sees it."""
         return args_schema(self.args_model)
+
+    def targets(self, args: dict[str, Any]) -> frozenset[tuple[str, str]]:
+        """The resources a call acts on, as (kind, name) pairs read off its NAME, ARN and ID arguments.
+
+        A name the call would create counts as (kind, "+new"): two creates of the same kind of thing
+        target the same "next" resource, so renaming a pending create is a correction of it."""
+        found: set[tuple[str, str]] = set()
+        for field_name, kind in kinds_of(self.args_model).items():
+            value = args.get(field_name)
+            if kind.kind not in (Kind.NAME, Kind.ARN, Kind.ID) or kind.of is None or value in (None, ""):
+                continue
+            found.add((kind.of, "+new" if kind.new else str(value)))
+        return frozenset(found)
 
 
 @dataclass(frozen=True)

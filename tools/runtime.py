@@ -131,11 +131,15 @@ def run_approved(name: str, raw: dict[str, Any], ctx: ToolContext, grant: guard.
         raise MutationBlockedError(f"grant {grant.approval_id} is for another call; nothing was run")
     if time.time() > grant.expires_at:
         raise MutationBlockedError(f"grant {grant.approval_id} expired; nothing was run")
+    relative = [f for f in relative_fields(tool.args_model) if getattr(args, f) is not None]
+    if relative:
+        # An approval binds the absolute target its plan showed ("instance_count=3", not "add 2"): a
+        # relative change resolved now could mean another count than the approver saw.
+        raise MutationBlockedError(
+            f"grant {grant.approval_id} binds a relative change ({', '.join(relative)}), not an absolute "
+            "target; nothing was run: ask again so the approval names the exact count"
+        )
     ctx.idempotency_token = grant.approval_id
-    # An approval of a relative change ("add 2") binds the plan's AWS parameters, which hold the absolute
-    # target; resolving again here meets the same target unless the state moved, and then the guard's
-    # parameter check refuses the call.
-    args = resolve(tool, args, ctx)
     with guard.activated(grant):
         return _finish(tool, _aws(lambda: tool.run(ctx, args)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from agent.frontends.output import Column, Run, fit_table
@@ -38,31 +39,41 @@ def tools_list(run: Run) -> int:
     return 0
 
 
-def tools_plan(run: Run, name: str, args: str) -> int:
-    """``opsbot tools plan``: what a call would do and cost. Never writes."""
+def _tool_call(
+    run: Run,
+    name: str,
+    args: str,
+    call: Callable[..., Any],
+    as_json: Callable[[Any], dict[str, Any]],
+    as_text: Callable[[Any], str],
+) -> int:
+    """Call ``call`` (plan_tool or run_tool) as the identified user and print its answer: ``as_json``'s keys
+    next to the tool and arguments with --json, else ``as_text``; a failure in the one error shape."""
     data: dict[str, Any] = {"tool": name, "args": _args(args)}
     try:
         settings = run.settings()
-        plan = plan_tool(settings, name, args, user=settings.identity)
+        answer = call(settings, name, args, user=settings.identity)
     except Exception as exc:
         return run.fail(exc, data)
     if run.json:
-        return run.emit({**data, "plan": plan.model_dump(mode="json")})
+        return run.emit({**data, **as_json(answer)})
+    run.say(as_text(answer))
+    return 0
+
+
+def _plan_text(plan: Any) -> str:
     from agent.render import plan_text
 
-    run.say(plan_text(plan))
-    return 0
+    return plan_text(plan)
+
+
+def tools_plan(run: Run, name: str, args: str) -> int:
+    """``opsbot tools plan``: what a call would do and cost. Never writes."""
+    return _tool_call(run, name, args, plan_tool, lambda plan: {"plan": plan.model_dump(mode="json")}, _plan_text)
 
 
 def tools_run(run: Run, name: str, args: str) -> int:
     """``opsbot tools run``: run a read tool and print its answer (or its typed result with --json)."""
-    data: dict[str, Any] = {"tool": name, "args": _args(args)}
-    try:
-        settings = run.settings()
-        outcome = run_tool(settings, name, args, user=settings.identity)
-    except Exception as exc:
-        return run.fail(exc, data)
-    if run.json:
-        return run.emit({**data, "result": outcome.result, "text": outcome.text})
-    run.say(outcome.text)
-    return 0
+    return _tool_call(
+        run, name, args, run_tool, lambda out: {"result": out.result, "text": out.text}, lambda out: out.text
+    )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 def make_model(settings: Settings, toolsets: Sequence[Toolset] | None = None) -> BaseChatModel:
     """The chat model ``settings.model`` names: "offline" (over ``toolsets``, default the registry's)
     or "bedrock:<model-id>"."""
+    from tools.config import DEFAULT_BEDROCK_MODEL
     from tools.errors import ToolInputError
 
     spec = (settings.model or "offline").strip()
@@ -31,4 +32,4 @@ def make_model(settings: Settings, toolsets: Sequence[Toolset] | None = None) ->
         from agent.models.bedrock import make_bedrock_model
 
         return make_bedrock_model(settings, spec[len("bedrock:") :].strip())
-    raise ToolInputError("model", spec, "expected 'offline' or 'bedrock:<model-id>', e.g. bedrock:amazon.nova-pro-v1:0")
+    raise ToolInputError("model", spec, f"expected 'offline' or 'bedrock:<model-id>', e.g. {DEFAULT_BEDROCK_MODEL}")

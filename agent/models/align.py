@@ -61,7 +61,7 @@ def align(
     belong to another alignment and may only be skipped outside this one. ``present(word)`` says
     whether a word occurs at all: a phrasing with none of its words present is not tried.
     """
-    if present is not None and phrasing.words and not any(present(w) for w in phrasing.words):
+    if present is not None and phrasing.needs_word and phrasing.words and not any(present(w) for w in phrasing.words):
         return None
     toks = u.tokens
     n = len(toks)

@@ -214,6 +214,7 @@ def _by_form(rest: Rest, scene: Scene) -> None:
         rest.put(spec, Fill(instance_for_field(span.value, spec)), tokens)
         _count_before(rest, tokens[0], scene)
         _count_after(rest, tokens[-1], scene)
+    _models(rest, scene)
     _counts(rest, scene)
     _file_kinds(rest)
     for spec in rest.open("enum"):
@@ -356,6 +357,21 @@ def _count_after(rest: Rest, at: int, scene: Scene) -> None:
         fill = recognise(fields[0], u, span[-1], span[-1] + 1, scene)
         if fill is not None:
             rest.put(fields[0], fill, span)
+
+
+def _models(rest: Rest, scene: Scene) -> None:
+    """ "mixtral 8x7b", "Llama-3.1-70B": a model the catalog has, anywhere, before its size is read as a
+    bare number of parameters."""
+    u = rest.u
+    for spec in rest.open("model"):
+        for i in range(len(u.tokens)):
+            for j in range(min(len(u.tokens), i + 4), i, -1):
+                if any(k in rest.used for k in range(i, j)):
+                    continue
+                fill = recognise(spec, u, i, j, scene)
+                if fill is not None and fill.quality >= 3:
+                    rest.put(spec, fill, list(range(i, j)))
+                    return
 
 
 def _counts(rest: Rest, scene: Scene) -> None:

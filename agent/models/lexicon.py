@@ -124,3 +124,11 @@ ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "
 
 # Quantities that are no number: asked back rather than guessed.
 VAGUE = ("a few", "several", "some", "a bunch of", "a handful of", "more", "fewer", "a lot of", "lots of")
+
+# Words that say which way a relative change of a count goes ("add 2", "remove a node", "2 fewer").
+INCREASE = frozenset(("add", "plus", "+", "increase", "grow", "raise", "bump", "expand", "up", "another", "extra"))
+DECREASE = frozenset(("remove", "drop", "minus", "subtract", "decrease", "reduce", "shrink", "lower", "cut", "down"))
+MORE = frozenset(("more", "extra", "additional"))
+FEWER = frozenset(("fewer", "less"))
+# Multipliers people say instead of a number: "double it", "triple chat-prod", "halve the replicas".
+FACTORS: dict[str, float] = {"double": 2.0, "twice": 2.0, "triple": 3.0, "quadruple": 4.0, "halve": 0.5, "half": 0.5}

@@ -152,6 +152,7 @@ class Compiled:
     final: int
     slots: tuple[str, ...]
     words: tuple[str, ...]
+    needs_word: bool = True  # every way through passes a word (else slots alone can match: "{factor} {name}")
 
 
 @cache
@@ -188,10 +189,18 @@ def compile_phrasing(text: str) -> Compiled:
         return at
 
     final = build(nodes, 0)
+    # States reachable from the start without matching a word: when the final one is, slots alone match.
+    wordless, todo = {0}, [0]
+    while todo:
+        for e in edges[todo.pop()]:
+            if not isinstance(e.label, Word) and e.target not in wordless:
+                wordless.add(e.target)
+                todo.append(e.target)
     return Compiled(
         text=text,
         edges=tuple(tuple(e) for e in edges),
         final=final,
         slots=tuple(dict.fromkeys(slots_of(nodes))),
         words=tuple(dict.fromkeys(words_of(nodes))),
+        needs_word=final not in wordless,
     )

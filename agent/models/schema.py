@@ -33,6 +33,7 @@ class FieldSpec:
     listed_by: str | None = None
     required_when: tuple[str, str] | None = None
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    instead_of: str | None = None  # DELTA/FACTOR/MODEL: the argument it stands in for ("add 2" for the count)
     minimum: float | None = None
     maximum: float | None = None
 
@@ -56,8 +57,11 @@ class ToolSpec:
         return [f for f in self.fields if f.required]
 
     def missing(self, args: dict[str, Any]) -> list[str]:
-        """Required arguments not in ``args``, including those required only when another has a value."""
-        out = [f.name for f in self.fields if f.required and f.name not in args]
+        """Required arguments not in ``args``, including those required only when another has a value.
+        An argument another one stands in for ("add 2 instances" for the count) is not missing when that
+        one is given."""
+        given = set(args) | {f.instead_of for f in self.fields if f.instead_of and f.name in args}
+        out = [f.name for f in self.fields if f.required and f.name not in given]
         for f in self.fields:
             if f.required_when and f.name not in args and f.name not in out:
                 other, value = f.required_when
@@ -152,6 +156,7 @@ def _field(name: str, raw: dict[str, Any], schema: dict[str, Any], required: boo
         listed_by=declared.get("listed_by"),
         required_when=(str(when[0]), str(when[1])) if when else None,
         synonyms={str(k): tuple(v) for k, v in (declared.get("synonyms") or {}).items()},
+        instead_of=declared.get("instead_of"),
         minimum=schema.get("minimum", schema.get("exclusiveMinimum")),
         maximum=schema.get("maximum", schema.get("exclusiveMaximum")),
     )

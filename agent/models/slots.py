@@ -16,7 +16,20 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from agent.models.coerce import mapping_out
-from agent.models.lexicon import COUNT_UNITS, DETERMINERS, FILE_TYPES, NAMING, PRONOUNS, STOP_WORDS, VAGUE
+from agent.models.lexicon import (
+    COUNT_UNITS,
+    DECREASE,
+    DETERMINERS,
+    FACTORS,
+    FEWER,
+    FILE_TYPES,
+    INCREASE,
+    MORE,
+    NAMING,
+    PRONOUNS,
+    STOP_WORDS,
+    VAGUE,
+)
 from agent.models.references import pick_item
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec
@@ -34,6 +47,7 @@ from agent.models.values import (
     parse_mapping,
 )
 from tools.catalog import catalog
+from tools.catalog.models import find_model
 
 INT64 = 2**63 - 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -311,7 +325,8 @@ def _count(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill 
                 return Fill(None, status="vague", note=span_text(u, i, j))
     n = _ends_with_unit(toks, unit_words(spec.unit), u)
     body = toks[: len(toks) - n]
-    while len(body) > 1 and body[-1].low in ("total", "concurrent", "simultaneous", "parallel", "more", "extra"):
+    # "4 more nodes" is a change, not a count (a DELTA argument reads it).
+    while len(body) > 1 and body[-1].low in ("total", "concurrent", "simultaneous", "parallel"):
         body = body[:-1]
     if len(body) == 2 and body[0].low in ("x", "×") and _NUMBER.match(body[1].low):
         body = body[1:]
@@ -505,14 +520,103 @@ def _bool(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     return None if value is None else Fill(value)
 
 
+def _direction(t: Token) -> int:
+    """+1 for a word that says "more" ("add", "grow"), -1 for one that says "fewer", else 0."""
+    if t.low in INCREASE or t.stem in _UP:
+        return 1
+    if t.low in DECREASE or t.stem in _DOWN:
+        return -1
+    return 0
+
+
+_UP = frozenset(stem(w) for w in INCREASE if w.isalpha())
+_DOWN = frozenset(stem(w) for w in DECREASE if w.isalpha())
+
+
+def _delta(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
+    """A signed change of a count: "add 2 instances" (+2), "remove a node" (-1), "2 more", "one fewer",
+    "another replica", "+3"; a bare number only after a word that says which way ("add", "reduce ... by").
+    A change without a number ("add more nodes") is vague: asked, not guessed."""
+    toks = u.tokens[i:j]
+    sign = 0
+    if toks and _direction(toks[0]) and toks[0].low not in ("another", "extra", "up", "down"):
+        sign, toks = _direction(toks[0]), toks[1:]
+    toks = toks[: len(toks) - _ends_with_unit(toks, unit_words(None), u)]  # "replicas" of an endpoint too
+    if toks and toks[-1].low in MORE | FEWER:
+        sign = sign or (1 if toks[-1].low in MORE else -1)
+        toks = toks[:-1]
+    text = " ".join(t.low for t in toks)
+    if sign and (text in VAGUE or (not toks and u.tokens[j - 1].low in MORE)):
+        return Fill(None, status="vague", note=span_text(u, i, j))
+    if text == "another":
+        return Fill(1)
+    if len(toks) != 1:
+        return None
+    word = toks[0].low
+    m = re.fullmatch(r"([+-]?)(\d+(?:\.\d+)?)", word)
+    if word in ("a", "an", "1") and j - i > 1:
+        magnitude, signed = 1.0, ""
+    elif m:
+        magnitude, signed = float(m.group(2)), m.group(1)
+    else:
+        return None
+    if signed:
+        sign = -1 if signed == "-" else (sign or 1)
+    elif not sign and i > 0:
+        # "reduce chat-prod by 2", "scale it up by 3": the word that says which way comes before "by".
+        before = u.tokens[i - 1]
+        if before.low == "by":
+            sign = next((d for t in reversed(u.tokens[max(0, i - 5) : i - 1]) if (d := _direction(t))), 0)
+        else:
+            sign = _direction(before) if before.low not in ("up", "down") else 0
+    if not sign:
+        return None
+    return _bounded(spec, sign * magnitude, span_text(u, i, j))
+
+
+_TIMES = re.compile(r"^(?:x|×)(\d+(?:\.\d+)?)$|^(\d+(?:\.\d+)?)(?:x|×)$")
+
+
+def _factor(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
+    """A multiplier of a count: "double" (2), "triple", "halve" (0.5), "2x", "x3", "cut in half"."""
+    toks = u.tokens[i:j]
+    text = " ".join(t.low for t in toks)
+    if text in ("cut in half", "cut it in half", "in half", "by half"):
+        return Fill(0.5)
+    if text.startswith("twice") and text in ("twice", "twice as many", "twice as much"):
+        return Fill(2.0)
+    if toks and toks[0].low == "by":
+        toks = toks[1:]
+    if len(toks) != 1:
+        return None
+    t = toks[0]
+    factor = next((f for w, f in FACTORS.items() if t.low == w or t.stem == stem(w)), None)
+    if factor is None:
+        m = _TIMES.match(t.low)
+        if not m:
+            return None
+        factor = float(m.group(1) or m.group(2))
+    return _bounded(spec, factor, span_text(u, i, j))
+
+
 def _model(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
-    """A model of the catalog, as people write it: "llama-3.1-70b", "mixtral 8x7b"."""
+    """A model of the catalog, as people write it: "llama-3.1-70b", "Llama 3.1 70B", "mixtral 8x7b",
+    "llama3.1 70b", "deepseek v3". A model-shaped word the catalog lacks is passed on for the tool to
+    name the catalog."""
+    toks = u.tokens[i:j]
+    if len(toks) > 4:
+        return None
+    joined = "-".join(t.low for t in toks)
+    for key in (joined, re.sub(r"(?<=[a-z])(?=\d)", "-", joined)):
+        found = find_model(key)
+        if found is not None:
+            return Fill(found.name, quality=3)
     text = span_text(u, i, j)
-    if j - i > 3 or not re.search(r"[a-z]", text.lower()) or not re.search(r"\d", text):
+    if len(toks) > 3 or not re.search(r"[a-z]", text.lower()) or not re.search(r"\d", text):
         return None
-    if any(t.low in STOP_WORDS or t.low in scene.known for t in u.tokens[i:j]):
+    if any(t.low in STOP_WORDS or t.low in scene.known for t in toks):
         return None
-    return Fill("-".join(t.low for t in u.tokens[i:j]))
+    return Fill(joined)
 
 
 def _text(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
@@ -523,6 +627,8 @@ _BY_KIND: dict[str, Recogniser] = {
     "name": _name,
     "id": _id,
     "count": _count,
+    "delta": _delta,
+    "factor": _factor,
     "number": _number,
     "limit": _limit,
     "tokens": _tokens,

@@ -1,4 +1,4 @@
-"""The conversation rules hold on the Bedrock back end too (Converse stubbed with botocore's Stubber):
+"""The conversation rules hold on the Bedrock back end too (Converse on the strict stand-in):
 a question never files a write, a question goes to a read, and a follow-up is resolved from the
 thread memory the specialist is shown."""
 
@@ -7,16 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from agent.models.bedrock import make_bedrock_model
 from agent.service import Opsbot
-from tests.agent.models.test_bedrock import end_turn, tool_use
 from tests.agent.toy import Sea, registered, toolsets
+from tests.fakes.bedrock_converse import StrictConverse, bedrock_client, end_turn, tool_use
+from tools.config import DEFAULT_BEDROCK_MODEL
 
-MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+MODEL_ID = DEFAULT_BEDROCK_MODEL.removeprefix("bedrock:")  # opsbot's one default model
 
 
 @pytest.fixture
@@ -26,15 +25,12 @@ def sea() -> Sea:
 
 @pytest.fixture
 def client() -> Any:
-    c = boto3.client("bedrock-runtime", region_name="us-east-1")
-    c.sent = []  # type: ignore[attr-defined]
-    c.meta.events.register("provide-client-params.bedrock-runtime.Converse", lambda params, **_: c.sent.append(params))
-    return c
+    return bedrock_client()
 
 
 @pytest.fixture
-def stub(client: Any) -> Iterator[Stubber]:
-    with Stubber(client) as s:
+def stub(client: Any) -> Iterator[StrictConverse]:
+    with StrictConverse(client) as s:
         yield s
         s.assert_no_pending_responses()
 
@@ -50,7 +46,7 @@ def system_text(params: dict[str, Any]) -> str:
     return "\n".join(block.get("text", "") for block in params.get("system", []))
 
 
-def test_a_question_never_files_the_write_the_model_proposes(bot: Opsbot, stub: Stubber, sea: Sea) -> None:
+def test_a_question_never_files_the_write_the_model_proposes(bot: Opsbot, stub: StrictConverse, sea: Sea) -> None:
     # GIVEN a model that answers "should we sink sea-1?" with the destructive tool
     stub.add_response("converse", tool_use("route_request", {"route": "fleet", "reason": "boats"}, "r1"))
     stub.add_response("converse", tool_use("sink_boat", {"boat_name": "sea-1"}, "t1"))
@@ -61,7 +57,9 @@ def test_a_question_never_files_the_write_the_model_proposes(bot: Opsbot, stub: 
     assert bot.list_approvals() == [] and "sea-1" in sea.boats and "Not requested" in result.reply
 
 
-def test_a_question_goes_to_a_read_and_the_rule_is_in_the_prompt(bot: Opsbot, stub: Stubber, client: Any) -> None:
+def test_a_question_goes_to_a_read_and_the_rule_is_in_the_prompt(
+    bot: Opsbot, stub: StrictConverse, client: Any
+) -> None:
     stub.add_response("converse", tool_use("route_request", {"route": "fleet", "reason": "boats"}, "r1"))
     stub.add_response("converse", tool_use("describe_boat", {"boat_name": "sea-1"}, "t1"))
     stub.add_response("converse", end_turn("sea-1 is fine, crew of 2."))
@@ -72,7 +70,7 @@ def test_a_question_goes_to_a_read_and_the_rule_is_in_the_prompt(bot: Opsbot, st
     assert '"is {boat_name} (ok|healthy|fine)"' in specialist  # the phrasings, as examples
 
 
-def test_a_follow_up_is_resolved_from_the_thread_memory(bot: Opsbot, stub: Stubber, client: Any) -> None:
+def test_a_follow_up_is_resolved_from_the_thread_memory(bot: Opsbot, stub: StrictConverse, client: Any) -> None:
     # GIVEN a thread that looked at sea-1
     stub.add_response("converse", tool_use("route_request", {"route": "fleet", "reason": "boats"}, "r1"))
     stub.add_response("converse", tool_use("describe_boat", {"boat_name": "sea-1"}, "t1"))
@@ -88,14 +86,14 @@ def test_a_follow_up_is_resolved_from_the_thread_memory(bot: Opsbot, stub: Stubb
     assert result.approval.status == "pending"
 
 
-def test_a_name_the_account_lacks_is_not_called(bot: Opsbot, stub: Stubber) -> None:
+def test_a_name_the_account_lacks_is_not_called(bot: Opsbot, stub: StrictConverse) -> None:
     stub.add_response("converse", tool_use("route_request", {"route": "fleet", "reason": "boats"}, "r1"))
     stub.add_response("converse", tool_use("resize_boat", {"boat_name": "pier-7", "crew_count": 3}, "t1"))
     result = bot.ask("resize pier-7 to 3", user="dave")
     assert "pier-7 is a dock, not a boat" in result.reply and bot.list_approvals() == []
 
 
-def test_a_huge_number_from_the_model_is_one_line(bot: Opsbot, stub: Stubber) -> None:
+def test_a_huge_number_from_the_model_is_one_line(bot: Opsbot, stub: StrictConverse) -> None:
     stub.add_response("converse", tool_use("route_request", {"route": "fleet", "reason": "boats"}, "r1"))
     stub.add_response("converse", tool_use("resize_boat", {"boat_name": "sea-1", "crew_count": 10**20}, "t1"))
     result = bot.ask("resize sea-1 to 100000000000000000000", user="dave")

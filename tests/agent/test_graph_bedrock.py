@@ -1,33 +1,27 @@
-"""The same graph on the Bedrock back end (Converse stubbed): reads, a tool result fed back, a write
+"""The same graph on the Bedrock back end (Converse on the strict stand-in): reads, a tool result fed back, a write
 stopped at its approval and run once after it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import boto3
-from botocore.stub import Stubber
-
 from agent.models.bedrock import make_bedrock_model
 from agent.service import Opsbot
-from tests.agent.models.test_bedrock import end_turn, tool_use
+from tests.fakes.bedrock_converse import StrictConverse, bedrock_client, end_turn, tool_use
+from tools.config import DEFAULT_BEDROCK_MODEL
 from tools.runtime import make_context, run_read
 
-MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+MODEL_ID = DEFAULT_BEDROCK_MODEL.removeprefix("bedrock:")  # opsbot's one default model
 
 
 def _model(settings: Any) -> tuple[Any, Any]:
-    client = boto3.client("bedrock-runtime", region_name="us-east-1")
-    client.sent = []  # type: ignore[attr-defined]
-    client.meta.events.register(
-        "provide-client-params.bedrock-runtime.Converse", lambda params, **_: client.sent.append(params)
-    )
+    client = bedrock_client()
     return make_bedrock_model(settings, MODEL_ID, client=client), client
 
 
 def test_read_then_answer(settings) -> None:
     model, client = _model(settings)
-    with Stubber(client) as stub:
+    with StrictConverse(client) as stub:
         stub.add_response("converse", tool_use("route_request", {"route": "inference", "reason": "endpoint"}, "r1"))
         stub.add_response("converse", tool_use("describe_endpoint", {"endpoint_name": "chat-prod"}, "t1"))
         stub.add_response("converse", end_turn("chat-prod is InService on 1 x ml.p6-b200.48xlarge."))
@@ -44,7 +38,7 @@ def test_read_then_answer(settings) -> None:
 
 def test_write_waits_for_approval_then_runs_once(settings) -> None:
     model, client = _model(settings)
-    with Stubber(client) as stub:
+    with StrictConverse(client) as stub:
         stub.add_response("converse", tool_use("route_request", {"route": "inference", "reason": "scale"}, "r1"))
         stub.add_response(
             "converse", tool_use("scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2}, "t1")
@@ -63,7 +57,7 @@ def test_write_waits_for_approval_then_runs_once(settings) -> None:
 
 def test_explicit_command_skips_the_model(settings) -> None:
     model, client = _model(settings)
-    with Stubber(client) as stub:  # no responses queued: any Converse call would fail the test
+    with StrictConverse(client) as stub:  # no responses queued: any Converse call would fail the test
         result = Opsbot(settings, model=model).ask("/opsbot describe_endpoint endpoint_name=chat-prod", user="dave")
         stub.assert_no_pending_responses()
     assert client.sent == []

@@ -40,6 +40,19 @@ def test_a_second_write_in_the_same_thread_supersedes_the_first(bot: Opsbot) -> 
     assert second.approval.status == "pending"
 
 
+def test_a_write_on_another_resource_leaves_the_first_request_open(bot: Opsbot) -> None:
+    # GIVEN dave's pending scale of chat-prod
+    first = bot.propose("scale_endpoint", SCALE, user="dave", thread="mcp-t2")
+    # WHEN he asks, in the same thread, for a scale of another endpoint
+    second = bot.propose(
+        "scale_endpoint", {"endpoint_name": "llama8b-inf2", "instance_count": 2}, user="dave", thread="mcp-t2"
+    )
+    # THEN both wait for approval: a second wanted change is not a correction of the first
+    assert bot.get_approval(str(first.approval.id)).status == "pending"
+    assert second.approval.status == "pending"
+    assert "supersed" not in second.reply
+
+
 def test_a_refused_write_names_its_rule_and_files_nothing(bot: Opsbot) -> None:
     result = bot.propose("scale_endpoint", {**SCALE, "instance_count": 20}, user="dave")
     assert result.error is not None and result.error.code == "refused" and result.exit_code == 3

@@ -65,10 +65,11 @@ def grant_for(
 def approve_and_run(
     ctx: ToolContext, name: str, raw: dict[str, Any], approval_id: str = "ap-1"
 ) -> tuple[Plan, ToolOutcome]:
-    """Plan a write, grant exactly its AWS operations for exactly this call, and run it."""
+    """Plan a write, grant exactly its AWS operations for exactly the planned call, and run that call (the
+    plan's arguments, a relative change already made absolute, as the executor runs an approved record)."""
     plan = runtime.plan(name, raw, ctx)
-    grant = grant_for(ctx, name, raw, plan.operation_names(), approval_id)
-    return plan, runtime.run_approved(name, raw, ctx, grant)
+    grant = grant_for(ctx, name, plan.args, plan.operation_names(), approval_id)
+    return plan, runtime.run_approved(name, plan.args, ctx, grant)
 
 
 @contextmanager

@@ -37,3 +37,16 @@ def test_enum_synonyms_and_conditions_serialise():
     kind = ArgKind(Kind.ENUM, synonyms={"bf16": ("bfloat16",)}, required_when=("orchestrator", "eks"))
     expected = {"kind": "enum", "required_when": ["orchestrator", "eks"], "synonyms": {"bf16": ["bfloat16"]}}
     assert kind.as_json() == expected
+
+
+def test_a_tools_targets_are_its_named_resources_and_a_new_name_is_any_next_one() -> None:
+    from tools import registry
+
+    # GIVEN a scale (an existing endpoint) and a create (a new cluster's name)
+    scale = registry.get("scale_endpoint")
+    create = registry.get("create_hyperpod_cluster")
+    # THEN the scale targets that endpoint, and two creates target the same "next" cluster
+    assert scale.targets({"endpoint_name": "chat-prod", "instance_count": 2}) == {("endpoint", "chat-prod")}
+    assert create.targets({"cluster_name": "a"}) == create.targets({"cluster_name": "b"}) != frozenset()
+    # AND a read with no resource names has none
+    assert registry.get("list_endpoints").targets({}) == frozenset()

@@ -17,6 +17,7 @@ from tools.cache.describe import CacheArgs
 from tools.cache.params import check_parameters, tunable_parameters
 from tools.cache.read import read_group
 from tools.catalog import catalog, cost_change, instance_type_for
+from tools.counts import count_change
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, Delta, InstanceType, Kind
 from tools.relative import absolute_target
@@ -39,11 +40,9 @@ class TuneCacheArgs(CacheArgs):
     add_replicas: Annotated[
         int | None,
         Delta("replica", instead_of="replica_count"),
-        Field(
-            default=None,
-            ge=-MAX_REPLICAS,
-            le=MAX_REPLICAS,
-            description="Instead of replica_count: replicas per shard to add (positive) or remove (negative), e.g. 2 "
+        count_change(
+            MAX_REPLICAS,
+            "Instead of replica_count: replicas per shard to add (positive) or remove (negative), e.g. 2 "
             "for 'add 2 replicas'.",
         ),
     ] = None
@@ -172,6 +171,12 @@ TUNE_TOOL = Tool(
         "(to|on|with) [node type] {node_type} [nodes|node type]",
         "set {parameters} (on|for) {cache_id}",
         "set {parameters}",
+        # A change of the replica count ("add 2 replicas to kv-cache-prod"): made absolute before the plan.
+        "{add_replicas} (to|on|for|from|of) [the] [cache] {cache_id}",
+        "(add|remove|drop) {add_replicas} [(to|on|for|from) [the] [cache] {cache_id}]",
+        "give {cache_id} {add_replicas}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [the] "
+        "[replicas|replica count] (of|on|for) [the] [cache] {cache_id} by {add_replicas}",
     ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,

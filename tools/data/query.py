@@ -281,14 +281,20 @@ def render_query(r: S3MetadataQueryResult) -> str:
         )
         if tags:
             lines.append(f"      tags: {tags}")
-    lines += [f"warning: {w}" for w in r.warnings] + [f"note: {n}" for n in r.notes]
-    where = "Athena" if r.engine == "athena" else "DuckDB over the sandbox inventory"
     ran = f" (query {r.query_execution_id})" if r.query_execution_id else ""
-    lines.append(f"SQL run on {where}{ran}, parameters {r.parameters!r}:")
+    return "\n".join(lines + warnings_and_sql(r, ran))
+
+
+def warnings_and_sql(r: Any, detail: str) -> list[str]:
+    """The closing lines of query_s3_metadata's and summarize_s3_metadata's answers: warnings, notes,
+    where the SQL ran (``detail`` after it), the SQL and the SQL of the totals."""
+    lines = [f"warning: {w}" for w in r.warnings] + [f"note: {n}" for n in r.notes]
+    where = "Athena" if r.engine == "athena" else "DuckDB over the sandbox inventory"
+    lines.append(f"SQL run on {where}{detail}, parameters {r.parameters!r}:")
     lines += ["  " + line for line in r.sql.splitlines()]
     lines.append("and for the totals:")
     lines += ["  " + line for line in r.aggregate_sql.splitlines()]
-    return "\n".join(lines)
+    return lines
 
 
 QUERY_TOOL = Tool(
@@ -314,8 +320,7 @@ QUERY_TOOL = Tool(
         "(over|above|bigger than|larger than|greater than|more than|at least|exceeding|>|>=) {min_size_bytes}",
         "(under|below|smaller than|less than|at most|up to|<|<=) {max_size_bytes}",
         "between {min_size_bytes} and {max_size_bytes}",
-        "(added|modified|changed|uploaded|written|created|since|after|newer than|from) [in] [the] "
-        "{modified_after}",
+        "(added|modified|changed|uploaded|written|created|since|after|newer than|from) [in] [the] {modified_after}",
         "(in|within|during|over) [the] {modified_after}",
         "(before|until|older than|prior to|modified before|last modified before) {modified_before}",
         "(under|in|with) [the] (prefix|folder|directory|path) {prefix}",

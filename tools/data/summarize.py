@@ -27,6 +27,7 @@ from tools.data.query import (
     human_bytes,
     inventory_target,
     totals,
+    warnings_and_sql,
 )
 from tools.data.query_args import MetadataFilterArgs
 from tools.data.sql import (
@@ -271,14 +272,8 @@ def render_summarize(r: S3MetadataSummary) -> str:
         lines.append("buckets: " + ", ".join(f"{b.bucket} {human_bytes(b.bytes)} ({b.objects:,})" for b in r.buckets))
     if r.buckets_without_metadata:
         lines.append("without S3 Metadata (not counted): " + ", ".join(r.buckets_without_metadata))
-    lines += [f"warning: {w}" for w in r.warnings] + [f"note: {n}" for n in r.notes]
-    where_run = "Athena" if r.engine == "athena" else "DuckDB over the sandbox inventory"
     each = " on each bucket's table" if len(r.buckets) > 1 else ""
-    lines.append(f"SQL run on {where_run}{each}, parameters {r.parameters!r}:")
-    lines += ["  " + line for line in r.sql.splitlines()]
-    lines.append("and for the totals:")
-    lines += ["  " + line for line in r.aggregate_sql.splitlines()]
-    return "\n".join(lines)
+    return "\n".join(lines + warnings_and_sql(r, each))
 
 
 SUMMARIZE_TOOL = Tool(

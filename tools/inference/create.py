@@ -258,28 +258,35 @@ def create_run(ctx: ToolContext, args: CreateEndpointArgs) -> EndpointCreated:
     token = ctx.idempotency_token
     tags = [{"Key": REQUEST_TAG, "Value": token}] if token else []
     spec, role, variant = container(ctx, args), ctx.sagemaker_role_arn, variant_spec(args)
-    created, reused = [], []
+    created: list[str] = []
+    reused: list[str] = []
+
+    def outcome(arn: str, status: str, made: list[str], found: list[str]) -> EndpointCreated:
+        """The result for endpoint ``arn`` in ``status``, with what this run made and what it found."""
+        return EndpointCreated(
+            endpoint_name=name,
+            endpoint_arn=arn,
+            status=status,
+            instance_type=args.instance_type,
+            instance_count=args.instance_count,
+            model_name=mname,
+            endpoint_config_name=cname,
+            image_uri=spec["Image"],
+            model_s3_uri=args.model_s3_uri,
+            role_arn=role,
+            cost_usd_per_hour=round((price(args.instance_type) or 0.0) * args.instance_count, 2),
+            created=made,
+            reused=found,
+            request_tag=token,
+        )
+
     # Refuse a name that is taken before creating anything for it.
     existing = describe_or_none(sm.describe_endpoint, EndpointName=name)
     if existing is not None and not _ours(sm, existing, token, cname):
         info = fetch_endpoint(ctx, name)
         if info is not None and _same_endpoint(ctx, args, info):  # already as asked: nothing to make
-            return EndpointCreated(
-                endpoint_name=name,
-                endpoint_arn=info.endpoint_arn,
-                status=info.status,
-                instance_type=args.instance_type,
-                instance_count=args.instance_count,
-                model_name=mname,
-                endpoint_config_name=cname,
-                image_uri=spec["Image"],
-                model_s3_uri=args.model_s3_uri,
-                role_arn=role,
-                cost_usd_per_hour=round((price(args.instance_type) or 0.0) * args.instance_count, 2),
-                created=[],
-                reused=[f"model {mname}", f"endpoint config {cname}", f"endpoint {name}"],
-                request_tag=token,
-            )
+            reused = [f"model {mname}", f"endpoint config {cname}", f"endpoint {name}"]
+            return outcome(info.endpoint_arn, info.status, [], reused)
         raise _taken(f"endpoint {name}", name, f"({existing.get('EndpointStatus')}) and was not made by this request")
 
     model, made = _create_once(
@@ -313,22 +320,7 @@ def create_run(ctx: ToolContext, args: CreateEndpointArgs) -> EndpointCreated:
         raise _taken(f"endpoint {name}", name, f"({endpoint.get('EndpointStatus')}) and was not made by this request")
     (created if made else reused).append(f"endpoint {name}")
 
-    return EndpointCreated(
-        endpoint_name=name,
-        endpoint_arn=endpoint["EndpointArn"],
-        status=endpoint["EndpointStatus"],
-        instance_type=args.instance_type,
-        instance_count=args.instance_count,
-        model_name=mname,
-        endpoint_config_name=cname,
-        image_uri=spec["Image"],
-        model_s3_uri=args.model_s3_uri,
-        role_arn=role,
-        cost_usd_per_hour=round((price(args.instance_type) or 0.0) * args.instance_count, 2),
-        created=created,
-        reused=reused,
-        request_tag=token,
-    )
+    return outcome(endpoint["EndpointArn"], endpoint["EndpointStatus"], created, reused)
 
 
 def create_render(r: EndpointCreated) -> str:

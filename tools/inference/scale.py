@@ -10,65 +10,42 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
 
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
 from tools.catalog import cost_change
+from tools.counts import InstanceCountArgs, absolute_count, count_change, count_factor
 from tools.errors import ToolInputError
 from tools.inference.create import MAX_INSTANCES
 from tools.inference.endpoints import EndpointArgs, EndpointInfo, require_endpoint
-from tools.kinds import Count, Delta, Factor, stays_required
-from tools.relative import absolute_target, one_target
+from tools.kinds import Count, Delta, Factor
+from tools.relative import absolute_target
 
 
-class ScaleEndpointArgs(EndpointArgs):
+class ScaleEndpointArgs(EndpointArgs, InstanceCountArgs):
     """scale_endpoint's arguments: the new count, or a change of the current one."""
-
-    model_config = ConfigDict(json_schema_extra=stays_required("instance_count"))
 
     instance_count: Annotated[
         int | None,
         Count("instance"),
-        Field(
-            default=None,
-            ge=1,
-            le=MAX_INSTANCES,
-            description="The instance count the endpoint should have (or give add_instances or scale_factor).",
+        absolute_count(
+            MAX_INSTANCES, "The instance count the endpoint should have (or give add_instances or scale_factor)."
         ),
     ] = None
     add_instances: Annotated[
         int | None,
         Delta("instance", instead_of="instance_count"),
-        Field(
-            default=None,
-            ge=-MAX_INSTANCES,
-            le=MAX_INSTANCES,
-            description="Instead of instance_count (leave that out): instances to add (positive) or remove "
+        count_change(
+            MAX_INSTANCES,
+            "Instead of instance_count (leave that out): instances to add (positive) or remove "
             "(negative), e.g. 2 for 'add 2 instances', -1 for 'remove one'.",
         ),
     ] = None
     scale_factor: Annotated[
         float | None,
         Factor("instance", instead_of="instance_count"),
-        Field(
-            default=None,
-            gt=0,
-            le=100,
-            description="Instead of instance_count: multiply the current count, e.g. 2 for 'double', 0.5 'halve'.",
-        ),
+        count_factor("Instead of instance_count: multiply the current count, e.g. 2 for 'double', 0.5 'halve'."),
     ] = None
-
-    @model_validator(mode="after")
-    def _one_target(self) -> ScaleEndpointArgs:
-        one_target(self, "instance_count")
-        return self
-
-    @property
-    def target(self) -> int:
-        """The absolute count (set once resolved)."""
-        if self.instance_count is None:
-            raise ToolInputError("instance_count", None, "resolve the relative change first")
-        return self.instance_count
 
 
 class EndpointScaled(BaseModel):
@@ -225,6 +202,16 @@ SCALE_TOOL = Tool(
         "take (this|it|{endpoint_name}) to {instance_count}",
         "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
         "[up|down] [the|an] [inference] endpoint",
+        # A change of the count ("add 2 instances to chat-prod", "double it"): made absolute before the plan.
+        "{add_instances} (to|on|for|from|of) [the] [endpoint] {endpoint_name}",
+        "(add|remove|drop) {add_instances} [(to|on|for|from) [the] [endpoint] {endpoint_name}]",
+        "give {endpoint_name} {add_instances}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [up|down] [the] "
+        "[endpoint] {endpoint_name} [up|down] by {add_instances}",
+        "{scale_factor} [the] [instance count|instances|capacity|replicas|size] [of|on|for] [the] [endpoint] "
+        "{endpoint_name}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [up|down] [the] "
+        "[endpoint] {endpoint_name} [up|down] [by] {scale_factor}",
     ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,

@@ -559,6 +559,9 @@ RECOMMEND_TOOL = Tool(
         "(for|serve|serving|host|hosting|run|running) [a|an] {model_params_billion} "
         "[model|param|params|parameter]",
         "{model_params_billion} (model|params|parameters|parameter model)",
+        "(for|serve|serving|host|hosting|run|running|deploy|deploying|fit|fits|put|size|sizing) [a|an|the|me] "
+        "{model} [model]",
+        "{model} (model|on inf2|on inferentia|on an inf2)",
         "(in|at|with|using) {dtype}",
         "(with|at|of) {context_length} [of] [context|tokens|ctx|context length|context window]",
         "{context_length} (context|ctx|tokens|token context)",

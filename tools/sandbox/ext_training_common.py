@@ -97,6 +97,18 @@ def sort_items(items: list[T], key: Callable[[T], Any], order: str | None) -> li
     return sorted(items, key=key, reverse=order == "Descending")
 
 
+def within(items: list[T], params: dict[str, Any], after: str, before: str, when: Callable[[T], datetime]) -> list[T]:
+    """The items whose time ``when`` is later than ``params[after]`` and earlier than ``params[before]``,
+    each bound applied only when given: the time filters of SageMaker's List* operations."""
+    if params.get(after):
+        start = as_datetime(params[after])
+        items = [i for i in items if when(i) > start]
+    if params.get(before):
+        end = as_datetime(params[before])
+        items = [i for i in items if when(i) < end]
+    return items
+
+
 def tags_of(call: Call) -> list[dict[str, str]]:
     """The request's tags as a fresh list (so later edits do not alias the caller's params)."""
     return [dict(t) for t in call.params.get("Tags") or []]

@@ -18,7 +18,6 @@ from typing import Any
 
 from tools.sandbox.ext_training_common import (
     arn,
-    as_datetime,
     check_enum,
     not_found,
     now,
@@ -27,6 +26,7 @@ from tools.sandbox.ext_training_common import (
     short_hash,
     sort_items,
     tags_of,
+    within,
 )
 from tools.sandbox.extensions import Call, ExtensionError, extension
 
@@ -217,10 +217,7 @@ def list_clusters(call: Call) -> dict[str, Any]:
     clusters = _all(call)
     if p.get("NameContains"):
         clusters = [c for c in clusters if p["NameContains"] in c.name]
-    if p.get("CreationTimeAfter"):
-        clusters = [c for c in clusters if c.creation_time > as_datetime(p["CreationTimeAfter"])]
-    if p.get("CreationTimeBefore"):
-        clusters = [c for c in clusters if c.creation_time < as_datetime(p["CreationTimeBefore"])]
+    clusters = within(clusters, p, "CreationTimeAfter", "CreationTimeBefore", lambda c: c.creation_time)
     if p.get("TrainingPlanArn"):
         clusters = [c for c in clusters if any(g.get("TrainingPlanArn") == p["TrainingPlanArn"] for g in c.groups)]
     key = (lambda c: c.name) if p.get("SortBy") == "NAME" else (lambda c: c.creation_time)
@@ -305,10 +302,7 @@ def list_cluster_nodes(call: Call) -> dict[str, Any]:
     nodes = list(cluster.nodes)
     if p.get("InstanceGroupNameContains"):
         nodes = [n for n in nodes if p["InstanceGroupNameContains"] in n.group]
-    if p.get("CreationTimeAfter"):
-        nodes = [n for n in nodes if n.launch_time > as_datetime(p["CreationTimeAfter"])]
-    if p.get("CreationTimeBefore"):
-        nodes = [n for n in nodes if n.launch_time < as_datetime(p["CreationTimeBefore"])]
+    nodes = within(nodes, p, "CreationTimeAfter", "CreationTimeBefore", lambda n: n.launch_time)
     key = (lambda n: (n.group, n.instance_id)) if p.get("SortBy") == "NAME" else (lambda n: n.launch_time)
     page, more = paginate(call, sort_items(nodes, key, p.get("SortOrder")))
     return {"ClusterNodeSummaries": [_node_summary(cluster, n) for n in page], **more}

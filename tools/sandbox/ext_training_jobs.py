@@ -17,13 +17,13 @@ from typing import Any
 
 from tools.sandbox.ext_training_common import (
     arn,
-    as_datetime,
     check_enum,
     now,
     paginate,
     sagemaker_backend,
     sort_items,
     tags_of,
+    within,
 )
 from tools.sandbox.extensions import Call, ExtensionError, extension
 
@@ -196,15 +196,8 @@ def list_training_jobs(call: Call) -> dict[str, Any]:
         jobs = [j for j in jobs if p["NameContains"] in j.name]
     if p.get("StatusEquals"):
         jobs = [j for j in jobs if j.status == p["StatusEquals"]]
-    for param, attr, op in (
-        ("CreationTimeAfter", "creation_time", "gt"),
-        ("CreationTimeBefore", "creation_time", "lt"),
-        ("LastModifiedTimeAfter", "last_modified", "gt"),
-        ("LastModifiedTimeBefore", "last_modified", "lt"),
-    ):
-        if p.get(param):
-            bound = as_datetime(p[param])
-            jobs = [j for j in jobs if (getattr(j, attr) > bound if op == "gt" else getattr(j, attr) < bound)]
+    jobs = within(jobs, p, "CreationTimeAfter", "CreationTimeBefore", lambda j: j.creation_time)
+    jobs = within(jobs, p, "LastModifiedTimeAfter", "LastModifiedTimeBefore", lambda j: j.last_modified)
     keys = {"Name": lambda j: j.name, "Status": lambda j: j.status}
     # SageMaker lists newest first unless asked otherwise.
     order = p.get("SortOrder") or "Descending"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from tools.base import AwsOperation, Effect, Plan, PlannedGroup, Risk, Tool, ToolContext
 from tools.catalog import cost_change, money, price_source
+from tools.counts import InstanceCountArgs, absolute_count, count_change, count_factor
 from tools.errors import ToolInputError
-from tools.kinds import Count, Delta, Factor, Name, stays_required
-from tools.relative import absolute_target, one_target
+from tools.kinds import Count, Delta, Factor, Name
+from tools.relative import absolute_target
 from tools.training.clusters import DEFAULT_GROUP, MAX_GROUP_INSTANCES, ClusterArgs, describe_required, group_cost
 from tools.validation import SageMakerName
 
@@ -33,10 +34,8 @@ GROUP_UPDATE_FIELDS = (
 )
 
 
-class ScaleClusterArgs(ClusterArgs):
+class ScaleClusterArgs(ClusterArgs, InstanceCountArgs):
     """scale_hyperpod_cluster's arguments."""
-
-    model_config = ConfigDict(json_schema_extra=stays_required("instance_count"))
 
     group_name: Annotated[
         str,
@@ -47,46 +46,24 @@ class ScaleClusterArgs(ClusterArgs):
     instance_count: Annotated[
         int | None,
         Count("instance"),
-        Field(
-            default=None,
-            ge=1,
-            le=MAX_GROUP_INSTANCES,
-            description="New total number of instances in the group (or give add_instances or scale_factor).",
+        absolute_count(
+            MAX_GROUP_INSTANCES, "New total number of instances in the group (or give add_instances or scale_factor)."
         ),
     ] = None
     add_instances: Annotated[
         int | None,
         Delta("instance", instead_of="instance_count"),
-        Field(
-            default=None,
-            ge=-MAX_GROUP_INSTANCES,
-            le=MAX_GROUP_INSTANCES,
-            description="Instead of instance_count (leave that out): instances to add (positive) or remove "
+        count_change(
+            MAX_GROUP_INSTANCES,
+            "Instead of instance_count (leave that out): instances to add (positive) or remove "
             "(negative) from the group, e.g. 4 for 'add 4 nodes', -1 for 'remove a node'.",
         ),
     ] = None
     scale_factor: Annotated[
         float | None,
         Factor("instance", instead_of="instance_count"),
-        Field(
-            default=None,
-            gt=0,
-            le=100,
-            description="Instead of instance_count: multiply the group's current count, e.g. 2 for 'double'.",
-        ),
+        count_factor("Instead of instance_count: multiply the group's current count, e.g. 2 for 'double'."),
     ] = None
-
-    @model_validator(mode="after")
-    def _one_target(self) -> ScaleClusterArgs:
-        one_target(self, "instance_count")
-        return self
-
-    @property
-    def target(self) -> int:
-        """The absolute count (set once resolved)."""
-        if self.instance_count is None:
-            raise ToolInputError("instance_count", None, "resolve the relative change first")
-        return self.instance_count
 
 
 class ClusterScaled(BaseModel):
@@ -240,6 +217,17 @@ SCALE_TOOL = Tool(
         "(scale|resize|grow|shrink|expand|bump|set|change|take|move|increase|decrease|reduce|raise|lower|adjust) "
         "[up|down] [the] {group_name} (of|in|on) [the] {cluster_name} [up|down] [to {instance_count}]",
         "[in] [instance] group {group_name}",
+        # A change of the count ("add 2 nodes to llama-pretrain", "double it"): made absolute before the plan.
+        "{add_instances} (to|on|for|from|of) [the] [cluster] {cluster_name}",
+        "{add_instances} (to|on|for|from) [the] {group_name} [instance] group (of|in|on) [the] {cluster_name}",
+        "(add|remove|drop) {add_instances} [(to|on|for|from) [the] [cluster] {cluster_name}]",
+        "give {cluster_name} {add_instances}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [up|down] [the] "
+        "[cluster] {cluster_name} [up|down] by {add_instances}",
+        "{scale_factor} [the] [instance count|instances|nodes|capacity|size] [of|on|for] [the] [cluster] "
+        "{cluster_name}",
+        "(scale|resize|grow|shrink|expand|bump|increase|decrease|reduce|raise|lower|adjust) [up|down] [the] "
+        "[cluster] {cluster_name} [up|down] [by] {scale_factor}",
     ),
     effect=Effect.WRITE,
     risk=Risk.MEDIUM,

@@ -1,4 +1,4 @@
-"""The Bedrock back end against botocore's Stubber on bedrock-runtime Converse (no network)."""
+"""The Bedrock back end against the strict Converse stand-in (tests/fakes/bedrock_converse.py; no network)."""
 
 from __future__ import annotations
 
@@ -6,46 +6,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agent.models import make_model
 from agent.models.bedrock import OpsbotBedrockConverse, make_bedrock_model
 from agent.models.offline import OfflineChatModel
 from agent.tool_schemas import route_tool_schema, tool_schema
-from tools.config import Settings, get_settings
+from tests.fakes.bedrock_converse import StrictConverse, bedrock_client, end_turn, tool_use
+from tools.config import DEFAULT_BEDROCK_MODEL, Settings, get_settings
 from tools.errors import ToolInputError
 from tools.registry import get_tool, tools_for_domain
 
-MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+__all__ = ["end_turn", "tool_use"]  # shared with the graph tests on Bedrock
 
-
-def tool_use(name: str, args: dict[str, Any], use_id: str) -> dict[str, Any]:
-    """A Converse response asking for one tool."""
-    return {
-        "output": {
-            "message": {
-                "role": "assistant",
-                "content": [{"toolUse": {"toolUseId": use_id, "name": name, "input": args}}],
-            }
-        },
-        "stopReason": "tool_use",
-        "usage": {"inputTokens": 100, "outputTokens": 20, "totalTokens": 120},
-        "metrics": {"latencyMs": 250},
-    }
-
-
-def end_turn(text: str) -> dict[str, Any]:
-    """A Converse response with a final text."""
-    return {
-        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
-        "stopReason": "end_turn",
-        "usage": {"inputTokens": 150, "outputTokens": 30, "totalTokens": 180},
-        "metrics": {"latencyMs": 300},
-    }
+MODEL_ID = DEFAULT_BEDROCK_MODEL.removeprefix("bedrock:")  # opsbot's one default model
 
 
 def toolspec(schema: dict[str, Any]) -> dict[str, Any]:
@@ -58,15 +35,12 @@ def toolspec(schema: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def client() -> Any:
     """A bedrock-runtime client that records the parameters of each Converse call."""
-    c = boto3.client("bedrock-runtime", region_name="us-east-1")
-    c.sent = []  # type: ignore[attr-defined]
-    c.meta.events.register("provide-client-params.bedrock-runtime.Converse", lambda params, **_: c.sent.append(params))
-    return c
+    return bedrock_client()
 
 
 @pytest.fixture
-def stub(client: Any) -> Iterator[Stubber]:
-    with Stubber(client) as s:
+def stub(client: Any) -> Iterator[StrictConverse]:
+    with StrictConverse(client) as s:
         yield s
         s.assert_no_pending_responses()
 
@@ -77,7 +51,7 @@ def model(client: Any, settings: Settings) -> OpsbotBedrockConverse:
 
 
 def test_tool_use_becomes_a_tool_call_and_tools_go_as_tool_config(
-    model: OpsbotBedrockConverse, stub: Stubber, client: Any
+    model: OpsbotBedrockConverse, stub: StrictConverse, client: Any
 ) -> None:
     # GIVEN the inference specialist's tools and a model that answers with toolUse
     schemas = [tool_schema(t) for t in tools_for_domain("inference")]
@@ -116,7 +90,7 @@ def test_tool_use_becomes_a_tool_call_and_tools_go_as_tool_config(
     ]
 
 
-def test_supervisor_forces_the_route_tool(model: OpsbotBedrockConverse, stub: Stubber, client: Any) -> None:
+def test_supervisor_forces_the_route_tool(model: OpsbotBedrockConverse, stub: StrictConverse, client: Any) -> None:
     stub.add_response("converse", tool_use("route_request", {"route": "data", "reason": "S3 objects"}, "tu-r"))
     answer = model.bind_tools([route_tool_schema()], tool_choice="route_request").invoke(
         [SystemMessage("route"), HumanMessage("which objects in s3://corpus-raw are over 1 GB?")]
@@ -126,7 +100,7 @@ def test_supervisor_forces_the_route_tool(model: OpsbotBedrockConverse, stub: St
     assert client.sent[0]["toolConfig"]["tools"] == [toolspec(route_tool_schema())]
 
 
-def test_multi_step_tool_use(model: OpsbotBedrockConverse, stub: Stubber, client: Any) -> None:
+def test_multi_step_tool_use(model: OpsbotBedrockConverse, stub: StrictConverse, client: Any) -> None:
     # GIVEN a model that first asks for a read tool, then answers from its result
     stub.add_response("converse", tool_use("describe_endpoint", {"endpoint_name": "chat-prod"}, "tu-1"))
     stub.add_response("converse", end_turn("chat-prod is InService on 2 x ml.inf2.48xlarge."))
@@ -148,7 +122,7 @@ def test_multi_step_tool_use(model: OpsbotBedrockConverse, stub: Stubber, client
     assert "InService" in final.text
 
 
-def test_throttling_is_retried_then_succeeds(model: OpsbotBedrockConverse, stub: Stubber, client: Any) -> None:
+def test_throttling_is_retried_then_succeeds(model: OpsbotBedrockConverse, stub: StrictConverse, client: Any) -> None:
     # GIVEN Bedrock throttles twice before answering
     for _ in range(2):
         stub.add_client_error("converse", service_error_code="ThrottlingException", http_status_code=429)
@@ -158,7 +132,7 @@ def test_throttling_is_retried_then_succeeds(model: OpsbotBedrockConverse, stub:
     assert len(client.sent) == 3
 
 
-def test_throttling_gives_up_after_the_bounded_attempts(client: Any, stub: Stubber) -> None:
+def test_throttling_gives_up_after_the_bounded_attempts(client: Any, stub: StrictConverse) -> None:
     settings = get_settings(aws_max_attempts=3)
     model = make_bedrock_model(settings, MODEL_ID, client=client)
     for _ in range(3):
@@ -170,7 +144,7 @@ def test_throttling_gives_up_after_the_bounded_attempts(client: Any, stub: Stubb
 
 
 def test_validation_errors_are_not_retried(model: OpsbotBedrockConverse, client: Any) -> None:
-    with Stubber(client) as stub:
+    with StrictConverse(client) as stub:
         stub.add_client_error("converse", service_error_code="ValidationException", http_status_code=400)
         stub.add_response("converse", end_turn("never reached"))
         with pytest.raises(ClientError):
@@ -181,7 +155,7 @@ def test_validation_errors_are_not_retried(model: OpsbotBedrockConverse, client:
 def test_model_without_forced_tool_choice_is_not_refused(settings: Settings, client: Any) -> None:
     # GIVEN a model family that only supports tool_choice "auto"
     model = make_bedrock_model(settings, "meta.llama3-1-70b-instruct-v1:0", client=client)
-    with Stubber(client) as stub:
+    with StrictConverse(client) as stub:
         stub.add_response("converse", tool_use("route_request", {"route": "none", "reason": "chit-chat"}, "tu-2"))
         # WHEN the supervisor binds its tool with a forced choice THEN the call is made, left to choose
         answer = model.bind_tools([route_tool_schema()], tool_choice="route_request").invoke([HumanMessage("hi")])
@@ -221,3 +195,19 @@ def test_make_model_offline_and_unknown() -> None:
     with pytest.raises(ToolInputError) as err:
         make_model(get_settings(model="gpt-4"))
     assert "bedrock:<model-id>" in str(err.value)
+
+
+def test_a_text_answer_is_read_as_the_forced_call() -> None:
+    # GIVEN the router's schema and answers of a model that could not be forced to call it
+    from agent.models.bedrock import parsed_call
+
+    schema = route_tool_schema()["function"]
+    # WHEN read THEN JSON gives its known arguments, one named route is a route, and anything else is nothing
+    assert parsed_call(schema, 'Sure: {"route": "data", "reason": "S3", "x": 1}')["args"] == {  # type: ignore[index]
+        "route": "data",
+        "reason": "S3",
+    }
+    assert parsed_call(schema, "That is for training.")["args"] == {"route": "training"}  # type: ignore[index]
+    assert parsed_call(schema, "Either training or inference.") is None
+    assert parsed_call(schema, '{"route": "weather"}') is None
+    assert parsed_call(schema, "I cannot help.") is None

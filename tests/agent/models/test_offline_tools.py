@@ -223,7 +223,7 @@ CASES: list[tuple[str, str, str, dict]] = [
         "recommend_inference_instance",
         {"model_params_billion": 70, "context_length": 32768, "concurrency": 16, "dtype": "fp8"},
     ),
-    ("which instance should I use to serve llama 8b", INF, "recommend_inference_instance", {"model_params_billion": 8}),
+    ("which instance should I use to serve llama 8b", INF, "recommend_inference_instance", {"model": "llama-3.1-8b"}),
     (
         "what's the cheapest endpoint instance that can hold a 13b model in bfloat16?",
         INF,

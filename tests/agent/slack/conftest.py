@@ -92,15 +92,20 @@ def fake_bot() -> FakeOpsbot:
     return FakeOpsbot()
 
 
-@pytest.fixture
-def harness(slack_api: FakeSlackApi, fake_bot: FakeOpsbot) -> SlackHarness:
-    """GIVEN the opsbot Slack app on the fake facade, with the Web API faked."""
+def harness_on(slack_api: FakeSlackApi, bot: Any) -> SlackHarness:
+    """The opsbot Slack app on ``bot`` (the fake facade or a real ``Opsbot``), with the Web API faked."""
     app = build_app(
         token=BOT_TOKEN,
         signing_secret=SIGNING_SECRET,
-        bot=lambda: fake_bot,
+        bot=lambda: bot,
         api_url=slack_api.base_url,
         process_before_response=True,
         progress_interval=0,
     )
-    return SlackHarness(app, slack_api, fake_bot)
+    return SlackHarness(app, slack_api, bot)
+
+
+@pytest.fixture
+def harness(slack_api: FakeSlackApi, fake_bot: FakeOpsbot) -> SlackHarness:
+    """GIVEN the opsbot Slack app on the fake facade, with the Web API faked."""
+    return harness_on(slack_api, fake_bot)

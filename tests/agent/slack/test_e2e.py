@@ -10,19 +10,16 @@ import pytest
 
 from agent.service import Opsbot
 from agent.slack import cards
-from agent.slack.app import build_app
 from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION
 from agent.slack.text import escape
 from tests.agent.fakes import ScriptedModel
-from tests.agent.slack.conftest import SlackHarness
+from tests.agent.slack.conftest import CREATE, SlackHarness, harness_on
 from tests.agent.slack.payloads import (
     ALICE,
     BOB,
-    BOT_TOKEN,
     CAROL,
     CHANNEL,
     DAVE,
-    SIGNING_SECRET,
     STRANGER,
     button,
     click,
@@ -34,21 +31,6 @@ from tests.agent.slack.sandbox_checks import aws_writes, hyperpod_clusters
 from tests.fakes.slack_api import FakeSlackApi
 from tools.config import get_settings
 from tools.sandbox.core import get_sandbox
-
-CREATE = "create a hyperpod cluster named demo with 2 trn2.48xlarge"
-
-
-def harness_on(slack_api: FakeSlackApi, bot: Opsbot) -> SlackHarness:
-    """The Slack app on ``bot``, with the Web API faked."""
-    app = build_app(
-        token=BOT_TOKEN,
-        signing_secret=SIGNING_SECRET,
-        bot=lambda: bot,
-        api_url=slack_api.base_url,
-        process_before_response=True,
-        progress_interval=0,
-    )
-    return SlackHarness(app, slack_api, bot)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.tools.cache.sandbox import KV_CACHE_ADVICE
 from tools.cache.advice import advise, tune_arguments
 from tools.cache.read import CacheGroup, CacheMetrics, NodeMetrics, group_cost
 
@@ -167,16 +168,7 @@ def test_tune_arguments_carry_only_the_changes() -> None:
     group = _group()
     advice = advise(group, _metrics(97, 120_000, 55, 10), DEFAULTS, "kv-cache")
     args = tune_arguments("g", group, advice)
-    assert args == {
-        "cache_id": "g",
-        "node_type": "cache.r7g.2xlarge",
-        "parameters": {
-            "maxmemory-policy": "allkeys-lru",
-            "lazyfree-lazy-eviction": "yes",
-            "lazyfree-lazy-expire": "yes",
-            "maxmemory-samples": "10",
-        },
-    }
+    assert args == {"cache_id": "g", **KV_CACHE_ADVICE}
 
 
 def test_pressure_that_has_cleared_asks_for_nothing() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.tools.cache.sandbox import GROUP, XLARGE_X3, describe
+from tests.tools.cache.sandbox import GROUP, KV_CACHE_ADVICE, XLARGE_X3, describe
 from tests.tools.helpers import approve_and_run
 from tools import runtime
 from tools.cache import read as cache_read
@@ -18,16 +18,7 @@ from tools.sandbox import ext_cache_metrics
 def test_recommend_for_kv_cache(ctx) -> None:
     outcome = runtime.run_read("recommend_cache_tuning", {"cache_id": GROUP, "workload": "kv-cache"}, ctx)
     r = outcome.result
-    assert r["tune_cache_args"] == {
-        "cache_id": GROUP,
-        "node_type": "cache.r7g.2xlarge",
-        "parameters": {
-            "maxmemory-policy": "allkeys-lru",
-            "lazyfree-lazy-eviction": "yes",
-            "lazyfree-lazy-expire": "yes",
-            "maxmemory-samples": "10",
-        },
-    }
+    assert r["tune_cache_args"] == {"cache_id": GROUP, **KV_CACHE_ADVICE}
     assert r["cost_usd_per_hour_before"] == XLARGE_X3
     assert r["cost_usd_per_hour_after"] == group_cost("cache.r7g.2xlarge", 3)
     assert "cache.r7g.xlarge -> cache.r7g.2xlarge" in outcome.text and "to apply: tune_cache" in outcome.text

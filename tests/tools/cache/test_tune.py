@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.tools.cache.sandbox import GROUP, OPSBOT_GROUP, XLARGE_X3, describe, writes
+from tests.tools.cache.sandbox import FULL_CHANGE, GROUP, OPSBOT_GROUP, XLARGE_X3, describe, writes
 from tests.tools.helpers import approve_and_run, record
 from tools import runtime
 from tools.base import Effect, Risk
@@ -17,12 +17,7 @@ from tools.registry import get_tool
 
 # ---------------------------------------------------------------------------------- tune_cache
 def test_plan_of_a_full_change(ctx) -> None:
-    raw = {
-        "cache_id": GROUP,
-        "node_type": "r7g.2xlarge",
-        "replica_count": 3,
-        "parameters": {"maxmemory-policy": "allkeys-lru", "lazyfree-lazy-eviction": True},
-    }
+    raw = FULL_CHANGE
     calls = record(ctx, "elasticache").calls
     plan = runtime.plan("tune_cache", raw, ctx)
     assert writes(calls) == []
@@ -71,12 +66,7 @@ def test_plan_lists_only_the_writes_needed(ctx, raw: dict[str, Any], operations:
 
 def test_run_makes_exactly_the_planned_writes_field_by_field(ctx) -> None:
     # GIVEN an approved change of node type, replicas and two parameters
-    raw = {
-        "cache_id": GROUP,
-        "node_type": "r7g.2xlarge",
-        "replica_count": 3,
-        "parameters": {"maxmemory-policy": "allkeys-lru", "lazyfree-lazy-eviction": True},
-    }
+    raw = FULL_CHANGE
     calls = record(ctx, "elasticache").calls
     # WHEN it runs
     plan, outcome = approve_and_run(ctx, "tune_cache", raw)

@@ -8,7 +8,7 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.tools.helpers import approve_and_run, grant_for, record
-from tests.tools.inference.stubs import LIVE_ACCOUNT
+from tests.tools.inference.stubs import CHAT_PROD_CONFIG, chat_prod_described
 from tools import guard, runtime
 from tools.errors import ApprovalRequiredError, NotFoundError, ToolInputError
 
@@ -66,29 +66,10 @@ def test_delete_keeps_a_config_opsbot_did_not_name(ctx) -> None:
 
 
 def test_delete_request_fields(live_ctx) -> None:
-    arn = f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint/chat-prod"
-    now = "2026-11-01T00:00:00Z"
-    described = {
-        "EndpointName": "chat-prod",
-        "EndpointArn": arn,
-        "EndpointConfigName": "chat-prod-config",
-        "EndpointStatus": "InService",
-        "CreationTime": now,
-        "LastModifiedTime": now,
-        "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": 1, "DesiredInstanceCount": 1}],
-    }
-    config = {
-        "EndpointConfigName": "chat-prod-config",
-        "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint-config/x-config",
-        "CreationTime": now,
-        "ProductionVariants": [
-            {"VariantName": "AllTraffic", "ModelName": "chat-prod-model", "InstanceType": "ml.p6-b200.48xlarge"}
-        ],
-    }
     ops = ["sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel"]
     with Stubber(live_ctx.clients.client("sagemaker").raw) as stub:
-        stub.add_response("describe_endpoint", described, {"EndpointName": "chat-prod"})
-        stub.add_response("describe_endpoint_config", config, {"EndpointConfigName": "chat-prod-config"})
+        stub.add_response("describe_endpoint", chat_prod_described(), {"EndpointName": "chat-prod"})
+        stub.add_response("describe_endpoint_config", CHAT_PROD_CONFIG, {"EndpointConfigName": "chat-prod-config"})
         stub.add_response("delete_endpoint", {}, {"EndpointName": "chat-prod"})
         stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": "chat-prod-config"})
         stub.add_response("delete_model", {}, {"ModelName": "chat-prod-model"})

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
 from tests.tools.helpers import approve_and_run, grant_for, record
-from tests.tools.inference.stubs import LIVE_ACCOUNT
+from tests.tools.inference.stubs import CHAT_PROD_ARN, CHAT_PROD_CONFIG, chat_prod_described
 from tools import guard, runtime
 from tools.errors import MutationBlockedError, NotFoundError, ToolInputError
 from tools.registry import get_tool
@@ -89,43 +88,19 @@ def test_a_relative_change_that_cannot_be_made_is_refused_naming_it(ctx, args, f
 
 
 def test_scale_request_fields(live_ctx) -> None:
-    arn = f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint/chat-prod"
-    now = "2026-11-01T00:00:00Z"
-
-    def described(status: str, current: int, desired: int) -> dict[str, Any]:
-        return {
-            "EndpointName": "chat-prod",
-            "EndpointArn": arn,
-            "EndpointConfigName": "chat-prod-config",
-            "EndpointStatus": status,
-            "CreationTime": now,
-            "LastModifiedTime": now,
-            "ProductionVariants": [
-                {"VariantName": "AllTraffic", "CurrentInstanceCount": current, "DesiredInstanceCount": desired}
-            ],
-        }
-
-    config = {
-        "EndpointConfigName": "chat-prod-config",
-        "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:{LIVE_ACCOUNT}:endpoint-config/x-config",
-        "CreationTime": now,
-        "ProductionVariants": [
-            {"VariantName": "AllTraffic", "ModelName": "chat-prod-model", "InstanceType": "ml.p6-b200.48xlarge"}
-        ],
-    }
     with Stubber(live_ctx.clients.client("sagemaker").raw) as stub:
-        stub.add_response("describe_endpoint", described("InService", 1, 1), {"EndpointName": "chat-prod"})
-        stub.add_response("describe_endpoint_config", config, {"EndpointConfigName": "chat-prod-config"})
+        stub.add_response("describe_endpoint", chat_prod_described("InService", 1, 1), {"EndpointName": "chat-prod"})
+        stub.add_response("describe_endpoint_config", CHAT_PROD_CONFIG, {"EndpointConfigName": "chat-prod-config"})
         stub.add_response(
             "update_endpoint_weights_and_capacities",
-            {"EndpointArn": arn},
+            {"EndpointArn": CHAT_PROD_ARN},
             {
                 "EndpointName": "chat-prod",
                 "DesiredWeightsAndCapacities": [{"VariantName": "AllTraffic", "DesiredInstanceCount": 4}],
             },
         )
-        stub.add_response("describe_endpoint", described("Updating", 1, 4), {"EndpointName": "chat-prod"})
-        stub.add_response("describe_endpoint_config", config, {"EndpointConfigName": "chat-prod-config"})
+        stub.add_response("describe_endpoint", chat_prod_described("Updating", 1, 4), {"EndpointName": "chat-prod"})
+        stub.add_response("describe_endpoint_config", CHAT_PROD_CONFIG, {"EndpointConfigName": "chat-prod-config"})
         args = {"endpoint_name": "chat-prod", "instance_count": 4}
         grant = grant_for(live_ctx, "scale_endpoint", args, ["sagemaker:UpdateEndpointWeightsAndCapacities"])
         out = runtime.run_approved("scale_endpoint", args, live_ctx, grant)
@@ -144,19 +119,29 @@ def test_scale_bad_input(ctx) -> None:
         runtime.plan("scale_endpoint", {"endpoint_name": "missing", "instance_count": 2}, ctx)
 
 
-def test_an_approved_relative_change_runs_only_the_target_it_was_approved_for(ctx) -> None:
-    # GIVEN "add 2" to chat-prod approved while it had 1 instance: the plan pins DesiredInstanceCount 3
+def test_an_approved_relative_change_runs_the_absolute_target_it_was_approved_for(ctx) -> None:
+    # GIVEN "add 2" to chat-prod planned while it had 1 instance: the plan, and so the grant, bind 3
+    raw = {"endpoint_name": "chat-prod", "add_instances": 2}
+    plan = runtime.plan("scale_endpoint", raw, ctx)
+    assert plan.args == {"endpoint_name": "chat-prod", "instance_count": 3}
+    grant = grant_for(ctx, "scale_endpoint", plan.args, plan.operation_names(), "ap-rel")
+    # AND someone else scales it to 2 before the approved request runs
+    approve_and_run(ctx, "scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2}, approval_id="ap-other")
+    runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx)  # settles at 2
+    # WHEN the approved call runs THEN it runs what was approved, 3 (not "2 + 2")
+    out = runtime.run_approved("scale_endpoint", plan.args, ctx, grant)
+    assert (out.result["old_count"], out.result["new_count"]) == (2, 3)
+
+
+def test_a_grant_of_a_relative_change_runs_nothing(ctx) -> None:
+    # GIVEN a grant that binds "add 2" itself rather than its absolute target
     raw = {"endpoint_name": "chat-prod", "add_instances": 2}
     plan = runtime.plan("scale_endpoint", raw, ctx)
     args = runtime.args_dict(runtime.parse_args(get_tool("scale_endpoint"), raw))
     call = guard.call_hash("scale_endpoint", args, ctx.account, ctx.region, ctx.requester or "", ctx.thread or "")
     grant = guard.Grant.for_operations("ap-rel", call, plan.aws_operations, time.time() + 60)
-    # AND someone else scales it to 2 before the approved request runs
-    approve_and_run(ctx, "scale_endpoint", {"endpoint_name": "chat-prod", "instance_count": 2}, approval_id="ap-other")
-    runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx)  # settles at 2
-    # WHEN it runs, "add 2" now means 4, which is not what was approved
-    with pytest.raises(MutationBlockedError, match="DesiredWeightsAndCapacities"):
+    # WHEN it runs THEN it is refused, naming the relative argument, and the endpoint keeps its 1 instance
+    with pytest.raises(MutationBlockedError, match="add_instances"):
         runtime.run_approved("scale_endpoint", raw, ctx, grant)
-    # THEN the guard stopped it: the endpoint keeps the 2 instances it had
     detail = runtime.run_read("describe_endpoint", {"endpoint_name": "chat-prod"}, ctx).result["endpoint"]
-    assert detail["instance_count"] == 2
+    assert detail["instance_count"] == 1

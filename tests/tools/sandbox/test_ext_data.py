@@ -20,15 +20,6 @@ CONFIG = {
 
 
 @pytest.fixture
-def sandbox(ctx: Any) -> Any:
-    """The seeded sandbox of the test's context, with its state loaded."""
-    sb = ctx.clients.sandbox
-    with sb.session():
-        pass
-    return sb
-
-
-@pytest.fixture
 def s3(sandbox: Any) -> Any:
     """An unguarded sandbox S3 client with a fresh bucket ``fresh-bucket`` and no metadata."""
     client = sandbox.client("s3")

@@ -12,14 +12,6 @@ from tools.sandbox import ext_data
 from tools.sandbox.inventory import INVENTORY_COLUMNS, inventory_rows, local_sql, run_query
 
 
-@pytest.fixture
-def sandbox(ctx: Any) -> Any:
-    sb = ctx.clients.sandbox
-    with sb.session():
-        pass
-    return sb
-
-
 def _columns(row: tuple) -> dict[str, Any]:
     return dict(zip([name for name, _ in INVENTORY_COLUMNS], row, strict=True))
 

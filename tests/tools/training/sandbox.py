@@ -18,6 +18,19 @@ NEURON_DLC = (
 )
 
 
+def workers_group(count: int, role: str = ROLE, lifecycle: str = LIFECYCLE) -> dict[str, Any]:
+    """The trn2 ``workers`` instance group that opsbot sends to CreateCluster and UpdateCluster: ``count``
+    instances, opsbot's lifecycle scripts and execution role, one thread per core."""
+    return {
+        "InstanceGroupName": "workers",
+        "InstanceType": "ml.trn2.48xlarge",
+        "InstanceCount": count,
+        "LifeCycleConfig": {"SourceS3Uri": lifecycle, "OnCreate": "on_create.sh"},
+        "ExecutionRole": role,
+        "ThreadsPerCore": 1,
+    }
+
+
 def describe_cluster(ctx: ToolContext, name: str) -> ClusterDetails:
     """describe_hyperpod_cluster's typed result."""
     out = runtime.run_read("describe_hyperpod_cluster", {"cluster_name": name}, ctx)

@@ -7,7 +7,6 @@ from botocore.stub import Stubber
 
 from tests.tools.helpers import approve_and_run, lose_first_answer, record
 from tests.tools.training.sandbox import (
-    LIFECYCLE,
     ROLE,
     TRN2,
     demo_network,
@@ -15,6 +14,7 @@ from tests.tools.training.sandbox import (
     make_role,
     make_security_group,
     put_lifecycle_scripts,
+    workers_group,
 )
 from tools import runtime
 from tools.aws import AwsClients
@@ -42,16 +42,7 @@ def test_create_plans_cost_and_sends_exactly_the_expected_request(ctx: ToolConte
     # AND the request is exactly this
     assert recorder.params("CreateCluster") == {
         "ClusterName": "llama-pt",
-        "InstanceGroups": [
-            {
-                "InstanceGroupName": "workers",
-                "InstanceType": "ml.trn2.48xlarge",
-                "InstanceCount": 8,
-                "LifeCycleConfig": {"SourceS3Uri": LIFECYCLE, "OnCreate": "on_create.sh"},
-                "ExecutionRole": ROLE,
-                "ThreadsPerCore": 1,
-            }
-        ],
+        "InstanceGroups": [workers_group(8)],
         "NodeRecovery": "Automatic",
         "Tags": [{"Key": "opsbot:request", "Value": "ap-create-1"}, {"Key": "opsbot:requester", "Value": "alice"}],
     }
@@ -281,17 +272,11 @@ def test_create_in_live_mode_sends_the_same_request(monkeypatch: pytest.MonkeyPa
     expected = {
         "ClusterName": "live-pt",
         "InstanceGroups": [
-            {
-                "InstanceGroupName": "workers",
-                "InstanceType": "ml.trn2.48xlarge",
-                "InstanceCount": 2,
-                "LifeCycleConfig": {
-                    "SourceS3Uri": f"s3://opsbot-lifecycle-{account}/hyperpod/",
-                    "OnCreate": "on_create.sh",
-                },
-                "ExecutionRole": f"arn:aws:iam::{account}:role/opsbot-sagemaker-execution",
-                "ThreadsPerCore": 1,
-            }
+            workers_group(
+                2,
+                role=f"arn:aws:iam::{account}:role/opsbot-sagemaker-execution",
+                lifecycle=f"s3://opsbot-lifecycle-{account}/hyperpod/",
+            )
         ],
         "NodeRecovery": "Automatic",
         "Tags": [{"Key": "opsbot:request", "Value": "ap-live"}, {"Key": "opsbot:requester", "Value": "bob"}],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tools.helpers import approve_and_run, record
-from tests.tools.training.sandbox import LIFECYCLE, ROLE, TRN2, describe_cluster
+from tests.tools.training.sandbox import TRN2, describe_cluster, workers_group
 from tools import runtime
 from tools.base import Effect, Risk, ToolContext
 from tools.errors import ToolInputError
@@ -27,16 +27,7 @@ def test_scale_plans_the_new_total_and_cost_delta_and_updates_one_group(ctx: Too
     # AND UpdateCluster got the group as described, with the new count
     assert recorder.params("UpdateCluster") == {
         "ClusterName": "llama-pretrain",
-        "InstanceGroups": [
-            {
-                "InstanceGroupName": "workers",
-                "InstanceType": "ml.trn2.48xlarge",
-                "InstanceCount": 8,
-                "LifeCycleConfig": {"SourceS3Uri": LIFECYCLE, "OnCreate": "on_create.sh"},
-                "ExecutionRole": ROLE,
-                "ThreadsPerCore": 1,
-            }
-        ],
+        "InstanceGroups": [workers_group(8)],
     }
     result = ClusterScaled.model_validate(out.result)
     assert (result.old_count, result.new_count, result.changed, result.status) == (4, 8, True, "Updating")

@@ -23,6 +23,16 @@ def _search(ctx: ToolContext, **overrides: Any) -> OfferingList:
     return OfferingList.model_validate(out.result)
 
 
+def _cluster_on_plan(
+    ctx: ToolContext, offering_id: str, plan_name: str, cluster: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """Buy the offering as ``plan_name``; the plan's ARN, and ``cluster`` (create_hyperpod_cluster's
+    arguments) on that plan."""
+    _, bought = approve_and_run(ctx, "purchase_training_plan", {"plan_name": plan_name, "offering_id": offering_id})
+    plan_arn = bought.result["plan_arn"]
+    return plan_arn, {**cluster, "training_plan_arn": plan_arn}
+
+
 def test_search_lists_dated_offerings_with_fees_below_on_demand(ctx: ToolContext) -> None:
     plan = runtime.plan("search_training_plans", SEARCH, ctx)
     assert (plan.effect, plan.aws_operations) == (Effect.READ, [])
@@ -131,17 +141,9 @@ def test_a_purchase_retried_after_a_lost_reply_buys_once(ctx: ToolContext) -> No
 def test_a_cluster_on_a_training_plan_adds_no_hourly_spend(ctx: ToolContext) -> None:
     # GIVEN a bought plan for 8 trn2
     offering = _search(ctx).offerings[0]
-    _, bought = approve_and_run(
-        ctx, "purchase_training_plan", {"plan_name": "cap", "offering_id": offering.offering_id}
-    )
-    plan_arn = bought.result["plan_arn"]
+    cluster = {"cluster_name": "on-plan", "instance_type": "ml.trn2.48xlarge", "instance_count": 8}
+    plan_arn, raw = _cluster_on_plan(ctx, offering.offering_id, "cap", cluster)
     # WHEN a cluster of 8 trn2 is created on it
-    raw = {
-        "cluster_name": "on-plan",
-        "instance_type": "ml.trn2.48xlarge",
-        "instance_count": 8,
-        "training_plan_arn": plan_arn,
-    }
     recorder = record(ctx)
     plan, _ = approve_and_run(ctx, "create_hyperpod_cluster", raw)
     # THEN the plan adds no hourly spend but says what the capacity would cost on demand
@@ -169,16 +171,8 @@ def test_p6e_gb200_is_reserved_by_ultraserver_and_runs_a_cluster(ctx: ToolContex
     assert (first["ultraserver_type"], first["ultraserver_count"]) == ("ml.u-p6e-gb200x72", 1)
     assert "1 x ml.u-p6e-gb200x72" in offerings.text
     # WHEN it is bought and a cluster of 18 runs on it
-    _, bought = approve_and_run(
-        ctx, "purchase_training_plan", {"plan_name": "gb200-q1", "offering_id": first["offering_id"]}
-    )
-    plan_arn = bought.result["plan_arn"]
-    raw = {
-        "cluster_name": "gb200",
-        "instance_type": "ml.p6e-gb200.36xlarge",
-        "instance_count": 18,
-        "training_plan_arn": plan_arn,
-    }
+    cluster = {"cluster_name": "gb200", "instance_type": "ml.p6e-gb200.36xlarge", "instance_count": 18}
+    _, raw = _cluster_on_plan(ctx, first["offering_id"], "gb200-q1", cluster)
     plan, _ = approve_and_run(ctx, "create_hyperpod_cluster", raw)
     # THEN the cluster adds no hourly spend (prepaid) and exists
     assert plan.cost_usd_per_hour == 0.0
