@@ -61,7 +61,7 @@ def test_a_long_thread_keeps_its_last_turns_and_one_checkpoint(bot: Opsbot) -> N
         "SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread,)
     ).fetchone()[0]
     assert rows == 1
-    assert sizes[-1] <= sizes[5] * 1.1
+    assert max(sizes[5:]) <= 1.5 * min(sizes[5:])  # flat (a 12-turn history would be 4x a 3-turn one)
     # AND the thread memory still has its turn count and what the thread was about
     memory = bot.graph.get_state({"configurable": {"thread_id": thread}}).values["memory"]
     assert memory["turn"] == 13
