@@ -22,6 +22,7 @@ import os
 import pickle
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,7 +62,9 @@ FAKE_CREDENTIALS = {
 _process_lock = threading.RLock()
 _mock: Any = None
 _current: Sandbox | None = None
-_seed_parts: dict[str, bytes] | None = None  # the same, one pickle per part
+_seed_parts: dict[str, bytes] | None = None  # the freshly seeded state, one pickle per part, reused by new homes
+_seed_made_at = 0.0  # time.monotonic() when _seed_parts was made
+SEED_MAX_AGE_SECONDS = 300
 MAGIC = b"opsbot-sandbox-state-v1\n"
 KEY_BYTES = 32
 
@@ -454,13 +457,16 @@ class Sandbox:
 
     # ----------------------------------------------------------------- seeding
     def _seed(self) -> None:
-        global _seed_parts
-        if _seed_parts is None:
+        global _seed_parts, _seed_made_at
+        # The seed's metrics cover the hour before it was made: a snapshot kept for long (an eval
+        # worker, a test run) would show ever less of that hour, so an old one is made again.
+        if _seed_parts is None or time.monotonic() - _seed_made_at > SEED_MAX_AGE_SECONDS:
             from tools.sandbox.seed import seed_all
 
             self._load_empty()
             seed_all(self)
             _seed_parts = self._all_parts()
+            _seed_made_at = time.monotonic()
         self._write_all(_seed_parts)
 
     def _load_empty(self) -> None:
