@@ -423,14 +423,21 @@ def eval_(
 # -------------------------------------------------------------------------- sandbox
 @sandbox_app.command("reset", **COMMAND)
 @handled
-def sandbox_reset(ctx: typer.Context) -> int:
-    """Throw away the sandbox state and reseed the demo account."""
+def sandbox_reset(
+    ctx: typer.Context,
+    objects: Annotated[
+        int, typer.Option("--objects", metavar="N", help="Add N S3 objects to training-data (a large account).")
+    ] = 0,
+    endpoints: Annotated[int, typer.Option("--endpoints", metavar="N", help="Add N InService endpoints.")] = 0,
+) -> int:
+    """Throw away the sandbox state and reseed the demo account (optionally a large one)."""
     from agent.service import reset_sandbox
 
     run = run_of(ctx)
-    path = reset_sandbox(run.settings())
-    run.say(f"sandbox reset: {path}")
-    return run.emit({"sandbox": str(path)})
+    path = reset_sandbox(run.settings(), objects=objects, endpoints=endpoints)
+    more = ", ".join(f"{n:,} {what}" for n, what in ((objects, "objects"), (endpoints, "endpoints")) if n)
+    run.say(f"sandbox reset: {path}" + (f" (with {more} more)" if more else ""))
+    return run.emit({"sandbox": str(path), "objects_added": objects, "endpoints_added": endpoints})
 
 
 def main() -> None:

@@ -31,3 +31,6 @@ class OpsbotContext:
     dry_run: bool = False  # show every write's plan and the approval it would need; file nothing
     progress: Callable[[str], None] = field(default=lambda _msg: None)
     max_steps: int = 6
+    # The facade's AWS clients, reused by every node and turn (making a boto3 client costs ~7 ms);
+    # None: each step makes its own (tests that build a context by hand).
+    clients: Any = None

@@ -24,7 +24,9 @@ def run_approval(c: OpsbotContext, approval_id: str) -> tuple[str, dict[str, Any
     Raises ``ApprovalError`` (nothing run, record unchanged) in the wrong account or region, or
     while another run holds the lease."""
     before = c.approvals.get(approval_id)
-    tool_ctx = tool_runtime.make_context(c.settings, requester=before.requester, thread=before.thread)
+    tool_ctx = tool_runtime.make_context(
+        c.settings, requester=before.requester, thread=before.thread, clients=c.clients
+    )
     c.approvals.check_place(approval_id, tool_ctx.account, tool_ctx.region)
     claimed = c.approvals.claim_execution(approval_id)
     if claimed is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, RemoveMessage, SystemMessage, ToolMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
@@ -109,8 +109,11 @@ class Nodes:
 
     # ------------------------------------------------------------------ nodes
     def understand(self, state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
-        """Names, dialogue act and memory bookkeeping (``agent.turns.understand``)."""
-        return understand(state, runtime.context, self.box, self.grammar)
+        """Names, dialogue act and memory bookkeeping (``agent.turns.understand``); messages older than
+        the last ``history_turns`` turns leave the state, so a thread's checkpoints stay bounded."""
+        update = understand(state, runtime.context, self.box, self.grammar)
+        old = mem.older_messages(state.get("messages") or [], runtime.context.settings.history_turns)
+        return update | {"messages": [RemoveMessage(id=i) for i in old]} if old else update
 
     def settle(self, state: OpsbotState, runtime: Ctx) -> dict[str, Any]:
         """Confirmations and cancellations (``agent.turns.settle``)."""
@@ -473,7 +476,7 @@ def _with_notes(state: OpsbotState, text: str) -> str:
 
 
 def _tool_ctx(c: OpsbotContext) -> Any:
-    return tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread)
+    return tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread, clients=c.clients)
 
 
 def _current_call(state: OpsbotState) -> dict[str, Any]:

@@ -195,3 +195,17 @@ def _noun(nouns: dict[str, tuple[str, ...]], kind: str) -> str:
 
 def _brief(item: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in list(item.items())[:4])
+
+
+def older_messages(messages: Sequence[Any], keep_turns: int) -> list[str]:
+    """Ids of the messages before the newest ``keep_turns`` turns (a turn starts at a human message).
+
+    The conversation a thread keeps is cut at a turn's start, so what stays is well formed (no tool
+    result without its call). What the older turns were about (focus, last call, results, pending
+    request, open question) is in the memory, which is not trimmed, so "scale it to 2" still works.
+    """
+    starts = [i for i, m in enumerate(messages) if getattr(m, "type", None) == "human"]
+    if len(starts) <= keep_turns:
+        return []
+    cut = starts[-keep_turns]
+    return [m.id for m in messages[:cut] if getattr(m, "id", None)]

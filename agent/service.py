@@ -103,6 +103,9 @@ class Opsbot:
         self.notifier: Notifier = notifier or NoNotifier()
         self._model = model
         self._graph: Any = None  # a compiled LangGraph graph, built on first use
+        # One set of AWS clients per key (live or sandbox, credentials, region), made on first use and
+        # reused by every node and turn: a boto3 client costs ~7 ms to make, a turn needs several.
+        self._clients: dict[tuple[object, ...], Any] = {}
 
     # ----------------------------------------------------------------- parts
     @property
@@ -113,6 +116,16 @@ class Opsbot:
 
             self._model = make_model(self.settings, self.toolsets)
         return self._model
+
+    def clients(self) -> Any:
+        """The AWS clients (``tools.aws.AwsClients``) for this facade's settings, shared across turns."""
+        from tools.aws import AwsClients, clients_key
+
+        key = clients_key(self.settings)
+        found = self._clients.get(key)
+        if found is None:
+            found = self._clients[key] = AwsClients(self.settings)
+        return found
 
     @property
     def graph(self) -> Any:
@@ -139,6 +152,7 @@ class Opsbot:
             channel=channel,
             progress=progress or (lambda _m: None),
             dry_run=dry_run,
+            clients=self.clients(),
         )
 
     @staticmethod
@@ -228,7 +242,7 @@ class Opsbot:
                 raise ToolInputError(
                     "tool", tool, "is a read tool: nothing to approve, run it directly (opsbot tools run)"
                 )
-            tool_ctx = runtime.make_context(self.settings, requester=user, thread=thread)
+            tool_ctx = runtime.make_context(self.settings, requester=user, thread=thread, clients=self.clients())
             plan = proposals.plan_call(declared, args, tool_ctx)
         except OpsbotError as exc:
             return self._failed(thread, exc)
@@ -692,9 +706,15 @@ def run_tool(settings: Settings, name: str, args: dict[str, Any] | str | None, *
     return runtime.run_read(name, args, runtime.make_context(settings, requester=user))
 
 
-def reset_sandbox(settings: Settings) -> Path:
-    """Throw away the sandbox state and reseed the demo account; returns the sandbox folder."""
+def reset_sandbox(settings: Settings, objects: int = 0, endpoints: int = 0) -> Path:
+    """Throw away the sandbox state and reseed the demo account, with ``objects`` more S3 objects and
+    ``endpoints`` more endpoints (a large account; bad sizes are bad input); returns the sandbox folder."""
     from tools.sandbox import get_sandbox
+    from tools.sandbox.scale import check_scale, grow
 
-    get_sandbox(settings).reset()
+    check_scale(objects, endpoints)
+    sandbox = get_sandbox(settings)
+    sandbox.reset()
+    if objects or endpoints:
+        grow(sandbox, objects=objects, endpoints=endpoints)
     return settings.home_dir / "sandbox"

@@ -169,7 +169,7 @@ def route_tool_schema(toolsets: Sequence[Toolset] | None = None) -> dict[str, An
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
     """An OpenAI-format function tool for ``tool``, with field descriptions and no references."""
-    schema = tool.args_model.model_json_schema()
+    schema = tool.json_schema()
     defs = schema.pop("$defs", {})
     parameters = _clean(_inline(schema, defs, 0))
     parameters.setdefault("type", "object")

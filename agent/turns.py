@@ -38,7 +38,7 @@ def understand(state: OpsbotState, c: OpsbotContext, box: Toolbox, g: Grammar) -
     text = last_human_text(state)
     memory = dict(state.get("memory") or {})
     memory["turn"] = int(memory.get("turn", 0)) + 1  # orders what is on the table (pending, offer)
-    ctx = tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread)
+    ctx = tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread, clients=c.clients)
     names, results = read_names(box.resources, ctx)
     listed = facts_of_listings(box.resources, results)
     scene = Scene(

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = ("cli_latency.py", "lambda_cold_ack.py", "tokens.py", "eval_suite.py")
+SCRIPTS = ("perf.py", "cli_scale.py", "cli_latency.py", "lambda_cold_ack.py", "tokens.py", "eval_suite.py")
 
 
 def main() -> int:

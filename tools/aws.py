@@ -185,6 +185,18 @@ class RetryingClient:
         return retrying(self._around, fn, kwargs)
 
 
+def clients_key(settings: Settings) -> tuple[object, ...]:
+    """What makes two sets of clients interchangeable: live or sandbox (and whose), credentials, region.
+
+    Clients made for one key may serve every call with the same key: the mutation guard keeps no
+    state on a client (the grant in force lives in a context variable of the call), so sharing
+    clients never shares a grant.
+    """
+    if settings.live:
+        return ("live", settings.profile, settings.region, settings.endpoint_url)
+    return ("sandbox", str(settings.home_dir), settings.region)
+
+
 class AwsClients:
     """Client factory for one run: region, profile, endpoint, sandbox or live."""
 

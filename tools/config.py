@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         default=None, description="S3 bucket for checkpoint values too large for a DynamoDB item (over 350 KB)."
     )
     ddb_checkpoint_compression: bool = Field(default=True, description="gzip checkpoint values in DynamoDB.")
+    history_turns: int = Field(
+        default=8,
+        ge=1,
+        le=200,
+        description="Turns of a thread's conversation kept in its state; older ones live on in the thread memory.",
+    )
 
     recovery_max_attempts: int = Field(
         default=3,

@@ -222,6 +222,30 @@ class DynamoAuditBackend:
             out += [AuditEntry.model_validate(json.loads(i["doc"]["S"])) for i in page["Items"]]
         return out
 
+    def recent(self, limit: int, approval_id: str | None = None) -> list[AuditEntry]:
+        # Newest first, page by page, stopping once ``limit`` entries are found: a short log view never
+        # reads the whole table (with ``approval_id``, pages are filtered, so it reads until it has enough).
+        out: list[AuditEntry] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "#st = :st AND seq > :zero",
+            "ExpressionAttributeNames": {"#st": "stream"},
+            "ExpressionAttributeValues": {":st": {"S": STREAM}, ":zero": {"N": "0"}},
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": max(limit, 25),
+        }
+        while len(out) < limit:
+            page = self.ddb.query(**kwargs)
+            for item in page.get("Items", []):
+                entry = AuditEntry.model_validate(json.loads(item["doc"]["S"]))
+                if approval_id is None or entry.approval_id == approval_id:
+                    out.append(entry)
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(reversed(out[:limit]))
+
 
 # Checkpoint values above the saver's threshold (350 KB) go to S3 under this prefix; the bucket's
 # lifecycle rule expires them with the same TTL as the table (see deploy/template.yaml).

@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS once (key TEXT PRIMARY KEY, at TEXT NOT NULL);
 INDEXES = """
 CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, created_at);
 CREATE INDEX IF NOT EXISTS approvals_pending_by_thread ON approvals (status, thread, call_hash);
+CREATE INDEX IF NOT EXISTS approvals_by_created ON approvals (created_at);
+CREATE INDEX IF NOT EXISTS audit_by_approval ON audit (json_extract(doc, '$.approval_id'), seq);
 """
 
 
@@ -42,8 +44,16 @@ def _migrate(conn: sqlite3.Connection) -> None:
     conn.executescript(INDEXES)
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, durable: bool = True) -> sqlite3.Connection:
     """A connection usable from several threads, in WAL mode for several processes.
+
+    ``durable`` (approvals, audit): ``synchronous=FULL``, every commit is on disk before it returns.
+    An approval decided or an audit entry written must survive a power cut: losing one would run a
+    write nobody approved again, or leave a hole in the hash chain that looks like tampering.
+    Otherwise (checkpoints): ``synchronous=NORMAL``, WAL is synced at checkpoints only, so a crash may
+    lose the last turns' conversation state but never corrupts the file; that state can be rebuilt
+    (the approval records hold what a resumed run needs), and skipping the fsync per commit is most
+    of a read turn's store time.
 
     The file is created 0600 (SQLite gives its -wal and -shm files the same mode), and one that
     another user owns, or that group or others may write, is refused.
@@ -52,6 +62,11 @@ def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+    # Fold the WAL into the database every 128 pages (512 KiB, not SQLite's 4 MiB) and cut the file
+    # back to 512 KiB afterwards: a long REPL session leaves small files, at no measurable cost per turn.
+    conn.execute("PRAGMA wal_autocheckpoint=128")
+    conn.execute("PRAGMA journal_size_limit=524288")
     return conn
 
 
@@ -165,6 +180,17 @@ class SqliteAuditBackend:
             rows = self.conn.execute("SELECT doc FROM audit ORDER BY seq").fetchall()
         return [AuditEntry.model_validate_json(r[0]) for r in rows]
 
+    def recent(self, limit: int, approval_id: str | None = None) -> list[AuditEntry]:
+        # Newest first with LIMIT (the primary key, or audit_by_approval), then turned oldest first.
+        if approval_id is None:
+            query, params = "SELECT doc FROM audit ORDER BY seq DESC LIMIT ?", (limit,)
+        else:
+            query = "SELECT doc FROM audit WHERE json_extract(doc, '$.approval_id') = ? ORDER BY seq DESC LIMIT ?"
+            params = (approval_id, limit)  # type: ignore[assignment]
+        with self.lock:
+            rows = self.conn.execute(query, params).fetchall()
+        return [AuditEntry.model_validate_json(r[0]) for r in reversed(rows)]
+
 
 def open_sqlite_stores(settings: Settings):
     """Approvals and audit in OPSBOT_HOME/opsbot.sqlite, checkpoints in OPSBOT_HOME/checkpoints.sqlite."""
@@ -176,9 +202,11 @@ def open_sqlite_stores(settings: Settings):
     _migrate(conn)
 
     def open_checkpointer() -> Any:
-        from langgraph.checkpoint.sqlite import SqliteSaver
+        from agent.stores.checkpoints import PrunedSqliteSaver
 
-        checkpointer = SqliteSaver(connect(home / "checkpoints.sqlite"))
+        # Pruning frees pages the next checkpoints reuse, so the file stays about the size of the
+        # threads' newest states.
+        checkpointer = PrunedSqliteSaver(connect(home / "checkpoints.sqlite", durable=False))
         checkpointer.setup()
         return checkpointer
 

@@ -91,7 +91,7 @@ def test_opsbot_home_is_private(opsbot_env: Path) -> None:
     home = Path(os.environ["OPSBOT_HOME"])
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     paths = list(home.rglob("*"))
-    assert paths and {p.name for p in paths} >= {"opsbot.sqlite", "state.bin", "state.key", "offerings.json"}
+    assert paths and {p.name for p in paths} >= {"opsbot.sqlite", "ext.bin", "s3.bin", "state.key", "offerings.json"}
     loose = [f"{p} {stat.S_IMODE(p.stat().st_mode):o}" for p in paths if p.stat().st_mode & 0o077]
     assert loose == []
 

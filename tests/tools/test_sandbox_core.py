@@ -71,7 +71,7 @@ def test_a_state_written_outside_opsbot_is_refused_without_running_it(settings, 
     sandbox = core.get_sandbox(settings)
     make_context(settings).clients.client("s3").list_buckets()
     marker = tmp_path / "code-ran"
-    sandbox.state_file.write_bytes(pickle.dumps({"moto": _RunsCode(str(marker)), "ext": {}}))
+    sandbox.part_file("sagemaker").write_bytes(pickle.dumps({"moto": _RunsCode(str(marker)), "ext": {}}))
     # WHEN another opsbot process loads the sandbox
     fresh = core.Sandbox(sandbox.home, core.SEED_REGION)
     # THEN the state is refused before anything is unpickled

@@ -3,12 +3,20 @@
 The table has the columns and types of AWS's live inventory table (``INVENTORY_COLUMNS``), so the
 SQL that opsbot sends to Athena runs here unchanged except for the table's name: the
 catalog-qualified name becomes the local table ``"inventory"``.
+
+Building the table reads every object of the bucket (seconds at 100,000 objects), so it is built
+once per state of the bucket (``Sandbox.version``) and kept in ``OPSBOT_HOME/sandbox/inventory/``
+as a DuckDB file that records that version: later queries, in this process or another, open it
+and never load the bucket's objects, until a write to the bucket makes a new version.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from tools.sandbox.ext_data import NOMINAL_SIZE_METADATA, s3_backend
@@ -134,18 +142,89 @@ def _insert(con: Any, rows: list[tuple[Any, ...]]) -> None:
 
 def run_query(sandbox: Any, query: InventoryQuery, bucket: str) -> list[dict[str, Any]]:
     """Run ``query`` on DuckDB over the inventory of ``bucket`` as the sandbox holds it now."""
+    con = _table(sandbox, bucket)
+    with _lock:
+        cursor = con.cursor()
+        try:
+            cursor.execute(local_sql(query), query.values())
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+
+def warm(sandbox: Any, bucket: str) -> None:
+    """Build ``bucket``'s inventory table for the sandbox's current version, if it is not built yet."""
+    _table(sandbox, bucket)
+
+
+_lock = threading.Lock()
+_open: dict[Path, tuple[str, Any]] = {}  # table file -> (version, read-only connection)
+_VERSION_TABLE = "opsbot_version"
+
+
+def _table(sandbox: Any, bucket: str) -> Any:
+    """A read-only DuckDB connection holding ``bucket``'s inventory at the sandbox's current version."""
+    from tools.sandbox.core import Touch
+
+    path = sandbox.home / "inventory" / f"{bucket}.duckdb"
+    with sandbox.session(Touch(parts=())):  # the lock, and no part loaded: the version is file stamps
+        version = sandbox.version(bucket)
+    with _lock:
+        cached = _open.get(path)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        if cached is not None:
+            cached[1].close()
+            del _open[path]
+        con = _connect(path, version)
+        if con is None:
+            with sandbox.session(Touch(parts=("s3", "ext"), buckets=frozenset({bucket}))):
+                rows = inventory_rows(sandbox.account, bucket)
+                version = sandbox.version(bucket)  # the version these rows are of
+            _build(path, rows, version)
+            con = _connect(path, version)
+        _open[path] = (version, con)
+        return con
+
+
+def _connect(path: Path, version: str) -> Any:
+    """The table file at ``path`` opened read-only if it holds ``version``, else None."""
     import duckdb
 
-    with sandbox.session():
-        rows = inventory_rows(sandbox.account, bucket)
-    con = duckdb.connect(":memory:")
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:  # damaged or half written by a process that died: built again
+        return None
+    try:
+        row = con.execute(f"SELECT v FROM {_VERSION_TABLE}").fetchone()
+    except duckdb.Error:
+        row = None
+    if row is None or row[0] != version:
+        con.close()
+        return None
+    return con
+
+
+def _build(path: Path, rows: list[tuple[Any, ...]], version: str) -> None:
+    """Write the table and its version to a new file, then put it in place (readers never see half)."""
+    import duckdb
+
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
     try:
         columns = ", ".join(f"{quote_identifier(name)} {kind}" for name, kind in INVENTORY_COLUMNS)
         con.execute(f"CREATE TABLE {quote_identifier(LOCAL_TABLE)} ({columns})")
         if rows:
             _insert(con, rows)
-        cursor = con.execute(local_sql(query), query.values())
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        con.execute(f"CREATE TABLE {_VERSION_TABLE} (v VARCHAR)")
+        con.execute(f"INSERT INTO {_VERSION_TABLE} VALUES (?)", [version])
+        con.execute("CHECKPOINT")
     finally:
         con.close()
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)

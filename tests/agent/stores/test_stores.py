@@ -201,3 +201,47 @@ def test_audit_verify_with_a_witnessed_head_detects_removed_newest_entries(store
 def test_an_empty_or_missing_audit_log_is_not_intact(stores: Stores) -> None:
     report = stores.audit.verify()
     assert not report.ok and report.entries == 0 and "no audit log" in report.problems[0]
+
+
+def test_audit_list_reads_only_the_newest_entries(stores: Stores) -> None:
+    # GIVEN 30 entries, every third one about approval ap-7
+    for i in range(30):
+        stores.audit.record("decision", "alice", approval_id="ap-7" if i % 3 == 0 else None, data={"n": i})
+
+    class NoFullReads:
+        """The backend, strict: reading the whole log for a short list is a failure."""
+
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def entries(self) -> list[object]:
+            raise AssertionError("audit list read the whole log")
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+    stores.audit.backend = NoFullReads(stores.audit.backend)  # type: ignore[assignment]
+    # WHEN the newest five, and the newest two of ap-7, are listed
+    newest = stores.audit.list(limit=5)
+    of_one = stores.audit.list(limit=2, approval_id="ap-7")
+    # THEN they come oldest first, bounded by the store's query
+    assert [e.data["n"] for e in newest] == [25, 26, 27, 28, 29]
+    assert [e.data["n"] for e in of_one] == [24, 27]
+
+
+def test_sqlite_durability_per_store(settings: Settings) -> None:
+    # GIVEN the SQLite stores WHEN their connections are opened
+    stores = open_stores(settings)
+    durable = stores.approvals.conn.execute("PRAGMA synchronous").fetchone()[0]
+    rebuildable = stores.checkpointer.conn.execute("PRAGMA synchronous").fetchone()[0]
+    # THEN approvals and audit sync every commit (FULL = 2); checkpoints only at WAL checkpoints (NORMAL = 1)
+    assert (durable, rebuildable) == (2, 1)
+    assert stores.checkpointer.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_sqlite_lists_approvals_and_audit_from_an_index(settings: Settings) -> None:
+    conn = open_stores(settings).approvals.conn
+    newest = "SELECT doc FROM approvals ORDER BY created_at DESC, rowid DESC LIMIT 5"
+    assert "approvals_by_created" in str(conn.execute("EXPLAIN QUERY PLAN " + newest).fetchall())
+    query = "SELECT doc FROM audit WHERE json_extract(doc, '$.approval_id') = ? ORDER BY seq DESC LIMIT 5"
+    assert "audit_by_approval" in str(conn.execute("EXPLAIN QUERY PLAN " + query, ("ap-1",)).fetchall())

@@ -177,7 +177,7 @@ def test_configuration_survives_the_state_file(ctx: Any, s3: Any, sandbox: Any) 
     with sandbox.session():
         s3.create_bucket_metadata_configuration(Bucket="fresh-bucket", MetadataConfiguration=CONFIG)
     # WHEN the state is reloaded from the file
-    sandbox._load(sandbox.state_file.read_bytes())
+    sandbox.reload()
     # THEN the configuration is still there
     assert "fresh-bucket" in sandbox.ext[ext_data.STATE_KEY]
 

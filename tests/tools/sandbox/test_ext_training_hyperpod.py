@@ -151,7 +151,7 @@ def test_settled_state_is_saved_for_other_processes(ctx: ToolContext, sm: Any) -
     sm.describe_cluster(ClusterName="persisted")
     # WHEN the saved state is loaded afresh THEN it holds the settled cluster
     sandbox = ctx.clients.sandbox
-    sandbox._load(sandbox.state_file.read_bytes())
+    sandbox.reload()
     from moto.backends import get_backend
 
     clusters = get_backend("sagemaker")["123456789012"]["us-east-1"].clusters.values()
