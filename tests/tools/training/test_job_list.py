@@ -55,7 +55,7 @@ def test_filters(ctx: ToolContext, args: dict, names: list[str]) -> None:
 
 
 def test_a_job_launched_now_comes_first(ctx: ToolContext) -> None:
-    launch = {"job_name": "newest", "input_s3_uri": "s3://training-data/x/", "output_s3_uri": "s3://checkpoints/x/"}
+    launch = {"job_name": "newest", "input_s3_uri": "s3://training-data/datasets/chat-sft/", "output_s3_uri": "s3://checkpoints/x/"}
     approve_and_run(ctx, "launch_training_job", launch)
     jobs, _ = _list(ctx)
     assert jobs.jobs[0].job_name == "newest" and jobs.running == 2
