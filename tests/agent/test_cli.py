@@ -136,6 +136,47 @@ def test_quiet_leaves_out_the_banner() -> None:
     assert code == 0 and err == ""
 
 
+def test_a_preview_says_how_to_continue_on_stderr_and_the_hint_continues_it() -> None:
+    # GIVEN a question about a write, asked as dave, piped
+    code, out, err = opsbot("--as", "dave", "ask", "what would it cost to scale chat-prod to 2")
+    # THEN stdout starts with the answer, and stderr ends with the command that continues the thread
+    assert code == 0 and not out.startswith("opsbot on") and 'Say "do it"' in out
+    hint = err.strip().splitlines()[-1]
+    found = re.fullmatch(r'continue with: opsbot --as dave ask --thread (cli-[0-9a-f]+) "do it"', hint)
+    assert found, hint
+    # WHEN the hint is followed
+    code, out, _ = opsbot("--as", "dave", "ask", "--json", "--thread", found.group(1), "do it")
+    # THEN the previewed change is filed in that thread
+    doc = envelope(out)
+    assert code == 0 and doc["approval"]["status"] == "pending" and doc["thread"] == found.group(1)
+
+
+def test_a_question_asked_back_says_how_to_answer_and_quiet_stays_quiet() -> None:
+    # WHEN opsbot asks back for a missing argument
+    code, _, err = opsbot("ask", "create a hyperpod cluster named ask-me with trn2.48xlarge")
+    # THEN the hint says to answer in that thread
+    assert code == 0 and re.search(r'continue with: opsbot ask --thread cli-[0-9a-f]+ "ANSWER"', err), err
+    # AND with --quiet nothing is said on stderr
+    code, _, err = opsbot("--quiet", "ask", "create a hyperpod cluster named ask-me with trn2.48xlarge")
+    assert code == 0 and err == ""
+
+
+@pytest.mark.parametrize("json_flag", [(), ("--json",)])
+def test_an_unknown_thread_is_an_error_naming_it(json_flag: tuple[str, ...]) -> None:
+    # GIVEN a thread id opsbot never held
+    # WHEN a request continues it
+    code, out, err = opsbot("ask", *json_flag, "--thread", "cli-nope", "do it")
+    # THEN it exits 2 naming the value, and nothing was asked of the model or filed
+    assert code == 2
+    if json_flag:
+        doc = envelope(out)
+        assert doc["error"]["code"] == "not_found" and doc["error"]["field"] == "thread"
+        assert "cli-nope" in doc["error"]["message"]
+    else:
+        assert out == "" and "error: thread='cli-nope' is not a conversation opsbot has held" in err
+    assert Opsbot(get_settings()).list_approvals() == []
+
+
 # ------------------------------------------------------------------ exit codes
 def test_ask_error_replies_fill_error() -> None:
     # a count of 0 is bad input naming the field
