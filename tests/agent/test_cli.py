@@ -280,6 +280,34 @@ def test_live_without_credentials_is_one_line(monkeypatch: pytest.MonkeyPatch) -
     assert "no AWS credentials found" in envelope(out)["error"]["message"] and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("list hyperpod clusters", "No HyperPod clusters in eu-west-1."),
+        ("list training jobs", "No training jobs in eu-west-1."),
+        ("list endpoints", "no SageMaker endpoints in eu-west-1"),
+    ],
+)
+def test_an_empty_list_names_the_region(question: str, says: str) -> None:
+    # GIVEN a region of the sandbox with nothing in it
+    # WHEN a list is asked there
+    code, out, _ = opsbot("--region", "eu-west-1", "ask", question)
+    # THEN the answer says which region is empty
+    assert code == 0 and says in out
+
+
+def test_a_name_in_an_empty_region_says_the_region_and_that_the_policy_allows_no_changes_there() -> None:
+    # GIVEN eu-west-1, which has no endpoints and which the default policy does not allow
+    # WHEN an endpoint of us-east-1 is asked about there
+    code, out, _ = opsbot("--region", "eu-west-1", "ask", "--json", "describe endpoint chat-prod")
+    # THEN the error names the region, not "this account", and says the policy allows no changes there
+    doc = envelope(out)
+    assert code == 2 and doc["error"]["code"] == "not_found"
+    message = doc["error"]["message"]
+    assert "There are no endpoints in eu-west-1." in message and "in this account" not in message
+    assert "The policy allows no changes in eu-west-1 (allowed regions: us-east-1" in message
+
+
 def test_other_regions_of_the_sandbox_start_empty() -> None:
     code, out, _ = opsbot("--region", "us-west-2", "tools", "run", "list_endpoints")
     assert code == 0 and "no SageMaker endpoints in us-west-2" in out

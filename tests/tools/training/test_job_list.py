@@ -51,7 +51,7 @@ def test_filters(ctx: ToolContext, args: dict, names: list[str]) -> None:
     jobs, text = _list(ctx, **args)
     assert [j.job_name for j in jobs.jobs] == names
     if not names:
-        assert text == "No Failed training jobs."
+        assert text == "No Failed training jobs in us-east-1."
 
 
 def test_a_job_launched_now_comes_first(ctx: ToolContext) -> None:
