@@ -194,7 +194,7 @@ class Nodes:
         if skipped_writes:
             update["notes"] = [*(state.get("notes") or []), *skipped_writes]
             state = {**state, "notes": update["notes"]}  # type: ignore[typeddict-item]
-        problem = self._problem(msg.tool_calls[0], state)
+        problem = self._problem(msg.tool_calls[0], state, c)
         if problem:
             text = _with_notes(state, ("error: " if problem.code == "bad_input" else "") + problem.message)
             return update | {"reply": text, "error": problem.model_dump(), "messages": [AIMessage(text)]}
@@ -232,7 +232,7 @@ class Nodes:
         named = mem.names_in_call(tool, (asked or {}).get("args") or {})
         return memory | {"focus": {"kind": named[0][0], "name": named[0][1]}} if named else memory
 
-    def _problem(self, call: dict[str, Any], state: OpsbotState) -> ErrorView | None:
+    def _problem(self, call: dict[str, Any], state: OpsbotState, c: OpsbotContext) -> ErrorView | None:
         """Why a proposed call cannot go on (a number no argument can hold, a name the account lacks)."""
         for key, value in call.get("args", {}).items():
             if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64:
@@ -240,7 +240,8 @@ class Nodes:
         tool = self.box.tools.get(call["name"])
         if tool is None:
             return None
-        found = unknown_name(tool, call.get("args", {}), state.get("names") or {}, self.grammar.nouns)
+        names, nouns = state.get("names") or {}, self.grammar.nouns
+        found = unknown_name(tool, call.get("args", {}), names, nouns, c.settings.region, c.policy.limits.regions)
         return ErrorView(code="not_found", message=found[1], field=found[0]) if found else None
 
     def reads(self, state: OpsbotState, runtime: Ctx) -> dict[str, Any]:

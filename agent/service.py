@@ -211,6 +211,10 @@ class Opsbot:
         view = error_view(exc)
         return AskResult(thread=thread, reply=f"error: {view.message}", error=view)
 
+    def has_thread(self, thread: str) -> bool:
+        """True if a conversation with this id has been held (its state is kept), e.g. to continue it."""
+        return bool(self.graph.get_state(self._config(thread)).values)
+
     # --------------------------------------------------------------- propose
     def propose(
         self,

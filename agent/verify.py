@@ -25,11 +25,28 @@ def closest(value: str, names: list[str], n: int = 3) -> list[str]:
     return sorted(names, key=lambda x: -SequenceMatcher(None, low, x.lower()).ratio())[:n]
 
 
+def empty_region(noun: str, region: str | None, writable: list[str] | None) -> str:
+    """Why a kind of resource has no names here: none in this region, and whether the policy allows
+    writes in it (a region people did not mean often has neither)."""
+    if region is None:
+        return f" There are no {noun}s in this account."
+    text = f" There are no {noun}s in {region}."
+    if writable is not None and region not in writable:
+        text += f" The policy allows no changes in {region} (allowed regions: {', '.join(writable)})."
+    return text
+
+
 def unknown_name(
-    tool: Tool, args: dict[str, Any], names: dict[str, list[str]], nouns: dict[str, tuple[str, ...]]
+    tool: Tool,
+    args: dict[str, Any],
+    names: dict[str, list[str]],
+    nouns: dict[str, tuple[str, ...]],
+    region: str | None = None,
+    writable: list[str] | None = None,
 ) -> tuple[str, str] | None:
     """(argument, why) when ``args`` name a resource that does not exist; None when every name is
-    known (or unknowable)."""
+    known (or unknowable). ``region`` (where the names were read) and ``writable`` (the policy's
+    allowed regions) say where a kind with no names at all was looked for."""
     for field, kind in kinds_of(tool.args_model).items():
         value = args.get(field)
         if kind.kind is not Kind.NAME or not kind.of or kind.new or not isinstance(value, str):
@@ -42,6 +59,6 @@ def unknown_name(
         if others:
             return field, f"{value} is a {_noun(nouns, others[0])}, not a {noun}; nothing was run."
         near = closest(value, listed)
-        hint = f" Closest: {', '.join(near)}." if near else f" There are no {noun}s in this account."
+        hint = f" Closest: {', '.join(near)}." if near else empty_region(noun, region, writable)
         return field, f"There is no {noun} called {value}.{hint}"
     return None

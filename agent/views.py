@@ -89,7 +89,7 @@ class ErrorView(BaseModel):
 def error_view(exc: BaseException) -> ErrorView:
     """Classify an exception raised while serving a request. Unknown exception types are runtime errors."""
     if isinstance(exc, NotFoundError):
-        return ErrorView(code="not_found", message=str(exc))
+        return ErrorView(code="not_found", message=str(exc), field=exc.field)
     if isinstance(exc, ToolInputError):
         return ErrorView(code="bad_input", message=str(exc), field=exc.field)
     if isinstance(exc, UnknownToolError):

@@ -48,7 +48,11 @@ class AwsCallError(OpsbotError):
 
 
 class NotFoundError(OpsbotError):
-    """The named resource does not exist."""
+    """The named resource does not exist; ``field`` names the argument that named it, when one did."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def aws_error_message(exc: Exception) -> str:

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from agent.render import money
+from agent.render import changes_beyond_summary, money
 from agent.service import ApprovalRecord, AskResult
 
 RISK_STYLE = {"read": "green", "low": "green", "medium": "yellow", "high": "red", "critical": "bold red"}
@@ -24,7 +24,7 @@ def plan_table(plan: dict[str, Any], policy: list[dict[str, Any]]) -> Table:
     table.add_row("action", escape(f"{plan['tool']} ({plan['effect']})"))
     table.add_row("risk", f"[{RISK_STYLE.get(plan['risk'], '')}]{plan['risk']}[/]")
     table.add_row("what", escape(plan.get("summary", "")))
-    for change in plan.get("changes", []):
+    for change in changes_beyond_summary(plan.get("summary", ""), plan.get("changes", [])):
         table.add_row("", escape(f"- {change}"))
     if plan.get("cost_usd_per_hour") is not None:
         cost = f"{money(plan['cost_usd_per_hour'])}/hour"

@@ -6,6 +6,7 @@ run a call do). Decisions taken here update the request's Slack card through the
 
 from __future__ import annotations
 
+import shlex
 import sys
 from datetime import datetime
 
@@ -86,14 +87,46 @@ def report(run: Run, result: AskResult) -> int:
 
 
 # ------------------------------------------------------------------------ ask
+# The global options a later `opsbot ask --thread` must repeat to continue as the same person, there.
+CONTINUE_OPTIONS = (("live", "--live"), ("region", "--region"), ("model", "--model"), ("user", "--as"))
+
+
+def continue_hint(run: Run, result: AskResult, dry_run: bool) -> str:
+    """The command that continues this conversation, with what to say next when opsbot asked for something."""
+    if result.clarify:
+        say = "ANSWER"
+    elif result.approval.status == "preview" and not dry_run and all(f.ok for f in result.policy):
+        say = "do it"  # the preview offered to file it
+    else:
+        say = "..."
+    options = []
+    for key, flag in CONTINUE_OPTIONS:
+        value = run.overrides.get(key)
+        if value is True:
+            options.append(flag)
+        elif value:
+            options.append(f"{flag} {shlex.quote(str(value))}")
+    words = ["opsbot", *options, "ask", "--thread", shlex.quote(result.thread), f'"{say}"']
+    return "continue with: " + " ".join(words)
+
+
 def ask(run: Run, text: str, *, dry_run: bool, thread: str | None) -> int:
-    """``opsbot ask``: one request, one answer."""
+    """``opsbot ask``: one request, one answer. ``--thread`` must name a conversation held before."""
     settings = run.settings()
     show_banner(run, settings)
     bot = terminal_bot(settings)
+    if thread is not None and not bot.has_thread(thread):
+        # A mistyped id would otherwise start a new conversation in which "do it" or "scale it" mean nothing.
+        message = (
+            f"thread={thread!r} is not a conversation opsbot has held; use the id printed after "
+            '"continue with:" (or "thread" with --json), or leave out --thread to start a new one'
+        )
+        return run.error(ErrorView(code="not_found", message=message, field="thread"), {"thread": thread})
     with run.working("thinking..."):
         result = bot.ask(text, user=settings.identity, thread=thread, dry_run=dry_run)
     code = report(run, result)
+    if result.error is None:
+        run.note(continue_hint(run, result, dry_run))
     interactive = not dry_run and not run.json and sys.stdin.isatty()
     # At a terminal, someone allowed to approve their own request (low risk) may do it here.
     if interactive and result.approval.status == "pending" and result.approval.id:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from agent.render import changes_beyond_summary
 from agent.slack.refs import APPROVE_ACTION, REJECT_ACTION, RESUME_ACTION, button_value
 from agent.slack.text import ELLIPSIS, clip, escape, layout, pack, paginate, slack_len
 from tools.catalog import money
@@ -144,8 +145,10 @@ def _bullet(change: str) -> str:
 
 
 def change_lines(record: ApprovalRecord) -> list[str]:
-    """The plan's changes as mrkdwn bullets (escaped)."""
-    return [_bullet(str(c)) for c in (record.plan or {}).get("changes") or []]
+    """The plan's changes as mrkdwn bullets (escaped), less those its summary (the card's title line) says."""
+    plan = record.plan or {}
+    changes = [str(c) for c in plan.get("changes") or []]
+    return [_bullet(c) for c in changes_beyond_summary(str(plan.get("summary") or ""), changes)]
 
 
 def policy_lines(record: ApprovalRecord) -> list[str]:

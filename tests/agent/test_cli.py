@@ -151,6 +151,47 @@ def test_quiet_leaves_out_the_banner() -> None:
     assert code == 0 and err == ""
 
 
+def test_a_preview_says_how_to_continue_on_stderr_and_the_hint_continues_it() -> None:
+    # GIVEN a question about a write, asked as dave, piped
+    code, out, err = opsbot("--as", "dave", "ask", "what would it cost to scale chat-prod to 2")
+    # THEN stdout starts with the answer, and stderr ends with the command that continues the thread
+    assert code == 0 and not out.startswith("opsbot on") and 'Say "do it"' in out
+    hint = err.strip().splitlines()[-1]
+    found = re.fullmatch(r'continue with: opsbot --as dave ask --thread (cli-[0-9a-f]+) "do it"', hint)
+    assert found, hint
+    # WHEN the hint is followed
+    code, out, _ = opsbot("--as", "dave", "ask", "--json", "--thread", found.group(1), "do it")
+    # THEN the previewed change is filed in that thread
+    doc = envelope(out)
+    assert code == 0 and doc["approval"]["status"] == "pending" and doc["thread"] == found.group(1)
+
+
+def test_a_question_asked_back_says_how_to_answer_and_quiet_stays_quiet() -> None:
+    # WHEN opsbot asks back for a missing argument
+    code, _, err = opsbot("ask", "create a hyperpod cluster named ask-me with trn2.48xlarge")
+    # THEN the hint says to answer in that thread
+    assert code == 0 and re.search(r'continue with: opsbot ask --thread cli-[0-9a-f]+ "ANSWER"', err), err
+    # AND with --quiet nothing is said on stderr
+    code, _, err = opsbot("--quiet", "ask", "create a hyperpod cluster named ask-me with trn2.48xlarge")
+    assert code == 0 and err == ""
+
+
+@pytest.mark.parametrize("json_flag", [(), ("--json",)])
+def test_an_unknown_thread_is_an_error_naming_it(json_flag: tuple[str, ...]) -> None:
+    # GIVEN a thread id opsbot never held
+    # WHEN a request continues it
+    code, out, err = opsbot("ask", *json_flag, "--thread", "cli-nope", "do it")
+    # THEN it exits 2 naming the value, and nothing was asked of the model or filed
+    assert code == 2
+    if json_flag:
+        doc = envelope(out)
+        assert doc["error"]["code"] == "not_found" and doc["error"]["field"] == "thread"
+        assert "cli-nope" in doc["error"]["message"]
+    else:
+        assert out == "" and "error: thread='cli-nope' is not a conversation opsbot has held" in err
+    assert Opsbot(get_settings()).list_approvals() == []
+
+
 # ------------------------------------------------------------------ exit codes
 def test_ask_error_replies_fill_error() -> None:
     # a count of 0 is bad input naming the field
@@ -252,6 +293,34 @@ def test_live_without_credentials_is_one_line(monkeypatch: pytest.MonkeyPatch) -
     code, out, err = opsbot("tools", "run", "list_endpoints", "--live", "--json")
     assert code == 1 and envelope(out)["error"]["code"] == "aws_error"
     assert "no AWS credentials found" in envelope(out)["error"]["message"] and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("list hyperpod clusters", "No HyperPod clusters in eu-west-1."),
+        ("list training jobs", "No training jobs in eu-west-1."),
+        ("list endpoints", "no SageMaker endpoints in eu-west-1"),
+    ],
+)
+def test_an_empty_list_names_the_region(question: str, says: str) -> None:
+    # GIVEN a region of the sandbox with nothing in it
+    # WHEN a list is asked there
+    code, out, _ = opsbot("--region", "eu-west-1", "ask", question)
+    # THEN the answer says which region is empty
+    assert code == 0 and says in out
+
+
+def test_a_name_in_an_empty_region_says_the_region_and_that_the_policy_allows_no_changes_there() -> None:
+    # GIVEN eu-west-1, which has no endpoints and which the default policy does not allow
+    # WHEN an endpoint of us-east-1 is asked about there
+    code, out, _ = opsbot("--region", "eu-west-1", "ask", "--json", "describe endpoint chat-prod")
+    # THEN the error names the region, not "this account", and says the policy allows no changes there
+    doc = envelope(out)
+    assert code == 2 and doc["error"]["code"] == "not_found"
+    message = doc["error"]["message"]
+    assert "There are no endpoints in eu-west-1." in message and "in this account" not in message
+    assert "The policy allows no changes in eu-west-1 (allowed regions: us-east-1" in message
 
 
 def test_other_regions_of_the_sandbox_start_empty() -> None:

@@ -66,7 +66,7 @@ def test_endpoint_with_default_image_runs_after_approval() -> None:
         "dave",
         "ask",
         "--json",
-        "create an inference endpoint called qa-bot on inf2.xlarge from s3://models/qa/",
+        "create an inference endpoint called qa-bot on inf2.xlarge from s3://model-artifacts/llama-3-8b/",
     )
     doc = json.loads(out)
     assert doc["tool_calls"][0]["name"] == "create_inference_endpoint", doc["reply"]

@@ -15,8 +15,8 @@ from tools.base import ToolContext
 from tools.config import get_settings
 from tools.errors import ToolInputError
 
-ENDPOINT = {"endpoint_name": "noop-ep", "instance_type": "inf2.xlarge", "model_s3_uri": "s3://checkpoints/llama8b/"}
-JOB = {"job_name": "noop-job", "input_s3_uri": "s3://training-data/x/", "output_s3_uri": "s3://checkpoints/x/"}
+ENDPOINT = {"endpoint_name": "noop-ep", "instance_type": "inf2.xlarge", "model_s3_uri": "s3://model-artifacts/llama-3-8b/"}
+JOB = {"job_name": "noop-job", "input_s3_uri": "s3://training-data/datasets/chat-sft/", "output_s3_uri": "s3://checkpoints/x/"}
 
 
 def _bought_plan(ctx: ToolContext) -> dict[str, Any]:

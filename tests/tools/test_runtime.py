@@ -33,7 +33,7 @@ SAMPLES: dict[str, Sample] = {
     "delete_hyperpod_cluster": {"cluster_name": "llama-pretrain"},
     "launch_training_job": {
         "job_name": "plan-check",
-        "input_s3_uri": "s3://training-data/x/",
+        "input_s3_uri": "s3://training-data/datasets/chat-sft/",
         "output_s3_uri": "s3://checkpoints/x/",
     },
     "list_training_jobs": {"status": "InProgress"},
@@ -45,7 +45,7 @@ SAMPLES: dict[str, Sample] = {
     "create_inference_endpoint": {
         "endpoint_name": "plan-check",
         "instance_type": "inf2.xlarge",
-        "model_s3_uri": "s3://checkpoints/llama8b/",
+        "model_s3_uri": "s3://model-artifacts/llama-3-8b/",
     },
     "list_endpoints": {},
     "describe_endpoint": {"endpoint_name": "chat-prod"},

@@ -85,6 +85,7 @@ class SpendSummary(BaseModel):
     upfront_total_usd: float
     unreadable: list[str] = Field(default_factory=list, description="What could not be read, and why.")
     notes: list[str] = Field(default_factory=list)
+    region: str = Field(default="", description="The region summed.")
 
 
 def _clusters(ctx: ToolContext) -> list[SpendItem]:
@@ -243,6 +244,7 @@ def summarize(ctx: ToolContext, hours: float | None = None) -> SpendSummary:
         upfront_total_usd=round(sum(p.upfront_fee_usd for p in plans), 2),
         unreadable=unreadable,
         notes=notes,
+        region=ctx.region,
     )
 
 
@@ -254,7 +256,8 @@ def run_spend(ctx: ToolContext, args: SpendArgs) -> SpendSummary:
 def render_spend(r: SpendSummary) -> str:
     """The total, each domain with its resources, the projections, then the upfront plans."""
     if not r.items and not r.training_plans:
-        head = "Nothing that opsbot manages is running." + (" (some could not be read)" if r.unreadable else "")
+        where = f" in {r.region}" if r.region else ""
+        head = f"Nothing that opsbot manages is running{where}." + (" (some could not be read)" if r.unreadable else "")
         return "\n".join([head, *(f"could not read {u}" for u in r.unreadable)])
     lines = [f"Running now: {money(r.total_usd_per_hour, per_hour=True)} across {len(r.items)} resource(s)"]
     for domain, rate in sorted(r.by_domain.items(), key=lambda kv: -kv[1]):

@@ -16,6 +16,7 @@ from tools.catalog import catalog, instance_type_for, money, price, price_source
 from tools.errors import ToolInputError
 from tools.inference.endpoints import VARIANT, EndpointInfo, config_name, fetch_endpoint, model_name
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
+from tools.s3paths import check_model_data
 from tools.validation import ImageUri, S3Uri, SageMakerName
 
 MAX_ENDPOINT_NAME = 56  # so that "<name>-config" still fits SageMaker's 63 characters
@@ -160,7 +161,7 @@ def create_operations(ctx: ToolContext, args: CreateEndpointArgs) -> list[AwsOpe
 
 def create_plan(ctx: ToolContext, args: CreateEndpointArgs) -> Plan:
     """What the create makes and costs; nothing to do when the endpoint exists as asked, refused when the
-    name is taken by another."""
+    name is taken by another or the model data is not in S3."""
     row = catalog().get(args.instance_type)
     assert row is not None and row.accelerator is not None
     image, role = resolve_image(ctx, args), ctx.sagemaker_role_arn
@@ -168,14 +169,16 @@ def create_plan(ctx: ToolContext, args: CreateEndpointArgs) -> Plan:
     existing = fetch_endpoint(ctx, args.endpoint_name)
     if existing is not None:
         return _existing_plan(ctx, args, existing)
-    warnings: list[str] = []
+    model_data = check_model_data(ctx, "model_s3_uri", args.model_s3_uri)
+    warnings = [w for w in [model_data.warning()] if w]
     return Plan(
         summary=(
             f"create endpoint {args.endpoint_name}: {args.instance_count} x {args.instance_type} serving "
             f"{args.model_s3_uri}"
         ),
         changes=[
-            f"CreateModel {model_name(args.endpoint_name)}: image {image}, model data {args.model_s3_uri}, role {role}",
+            f"CreateModel {model_name(args.endpoint_name)}: image {image}, model data {args.model_s3_uri} "
+            f"{model_data.note()}, role {role}",
             f"CreateEndpointConfig {config_name(args.endpoint_name)}: variant {VARIANT}, "
             f"{args.instance_count} x {args.instance_type}",
             f"CreateEndpoint {args.endpoint_name}, tagged {REQUEST_TAG}=<approval id>",
@@ -195,6 +198,7 @@ def create_plan(ctx: ToolContext, args: CreateEndpointArgs) -> Plan:
             "role_arn": role,
             "accelerators": f"{row.accelerator.count * args.instance_count} x {row.accelerator.kind}",
             "accelerator_memory_gib_per_instance": row.accelerator.memory_gib,
+            "model_data_check": {"ok": model_data.ok, "detail": model_data.detail},
             "endpoint_exists": False,
         },
         warnings=warnings,

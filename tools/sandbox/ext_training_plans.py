@@ -4,7 +4,9 @@ moto 5.2 has none of these operations. SearchTrainingPlanOfferings answers with 
 deterministic offerings per request (fewer for large requests, none above 128 instances): the
 same search on the same day gives the same offering ids. Upfront fees are the catalog's
 on-demand price for the whole reservation less a discount that grows with the lead time.
-CreateTrainingPlan only accepts an offering that a search returned.
+CreateTrainingPlan only accepts an offering that a search returned. As on AWS, an offering stays
+valid after the search (here until its reservation starts), so the search keeps it in the
+sandbox's persisted state: a purchase approved in another process can still buy it.
 
 UltraServers: a search by UltraServerType/UltraServerCount (ml.u-p6e-gb200x36 or x72, the catalog's)
 offers whole UltraServers; their instance type (ml.p6e-gb200.36xlarge) is not offered instance by
@@ -80,7 +82,7 @@ def search_training_plan_offerings(call: Call) -> dict[str, Any]:
     days = math.ceil(hours / 24)  # capacity is reserved in whole days
     earliest = max(as_datetime(p["StartTimeAfter"]), now()) if p.get("StartTimeAfter") else now()
     end_before = as_datetime(p["EndTimeBefore"]) if p.get("EndTimeBefore") else None
-    store = call.state.setdefault("training_plan_offerings", {})
+    store = _offerings(call)
     offerings = []
     for index, (lead_days, factor) in enumerate(OPTIONS[: _options_for(count)]):
         start = _first_start(earliest) + timedelta(days=lead_days)
@@ -120,9 +122,23 @@ def search_training_plan_offerings(call: Call) -> dict[str, Any]:
             offering["RequestedStartTimeAfter"] = as_datetime(p["StartTimeAfter"])
         if end_before:
             offering["RequestedEndTimeBefore"] = end_before
+        if offering_id not in store:
+            # A search is a read, which the sandbox does not persist by itself; a new offering must
+            # outlive this process, or a purchase approved elsewhere finds nothing to buy.
+            call.changed = True
         store[offering_id] = copy.deepcopy(offering)
         offerings.append(offering)
     return {"TrainingPlanOfferings": offerings}
+
+
+def _offerings(call: Call) -> dict[str, dict[str, Any]]:
+    """The offerings searches returned that can still be bought; those whose reservation began are dropped."""
+    store = call.state.setdefault("training_plan_offerings", {})
+    current = now()
+    for offering_id in [k for k, o in store.items() if o["ReservedCapacityOfferings"][0]["StartTime"] <= current]:
+        del store[offering_id]
+        call.changed = True
+    return store
 
 
 def _plans(call: Call) -> dict[str, dict[str, Any]]:
@@ -182,7 +198,7 @@ def create_training_plan(call: Call) -> dict[str, Any]:
     name, offering_id = p["TrainingPlanName"], p["TrainingPlanOfferingId"]
     if name in _plans(call):
         raise ExtensionError("ResourceInUse", f"Training plan {name} already exists.")
-    offering = call.state.get("training_plan_offerings", {}).get(offering_id)
+    offering = _offerings(call).get(offering_id)
     if offering is None:
         raise ExtensionError("ResourceNotFound", f"Training plan offering {offering_id} not found.")
     reserved = offering["ReservedCapacityOfferings"][0]

@@ -30,7 +30,7 @@ from tools.training.clusters import (
     orchestrator_of,
 )
 from tools.training.common import is_own_attempt
-from tools.training.readiness import check_lifecycle, check_network, check_role
+from tools.training.readiness import Network, check_lifecycle, check_network, check_role, network_for
 from tools.validation import S3Uri, SageMakerName, sagemaker_name
 
 ON_CREATE_SCRIPT = "on_create.sh"
@@ -235,8 +235,8 @@ def lifecycle_uri(ctx: ToolContext, args: CreateClusterArgs) -> str:
     )
 
 
-def create_request(ctx: ToolContext, args: CreateClusterArgs) -> dict[str, Any]:
-    """The CreateCluster request for ``args`` (exactly what run sends)."""
+def create_request(ctx: ToolContext, args: CreateClusterArgs, net: Network | None = None) -> dict[str, Any]:
+    """The CreateCluster request for ``args`` (exactly what run sends), in ``net`` (found when not given)."""
     groups = []
     for name, instance_type, count in args.groups():
         group: dict[str, Any] = {
@@ -251,8 +251,9 @@ def create_request(ctx: ToolContext, args: CreateClusterArgs) -> dict[str, Any]:
             group["TrainingPlanArn"] = args.training_plan_arn
         groups.append(group)
     request: dict[str, Any] = {"ClusterName": args.cluster_name, "InstanceGroups": groups, "NodeRecovery": "Automatic"}
-    if args.subnet_ids and args.security_group_ids:
-        request["VpcConfig"] = {"SecurityGroupIds": list(args.security_group_ids), "Subnets": list(args.subnet_ids)}
+    net = net or network_for(ctx, args.subnet_ids, args.security_group_ids)
+    if net.subnet_ids and net.security_group_ids:
+        request["VpcConfig"] = {"SecurityGroupIds": net.security_group_ids, "Subnets": net.subnet_ids}
     if args.orchestrator == "eks":
         request["Orchestrator"] = {"Eks": {"ClusterArn": args.eks_cluster_arn}}
     tags = ctx.request_tags()
@@ -327,10 +328,11 @@ def plan_create(ctx: ToolContext, args: CreateClusterArgs) -> Plan:
         "lifecycle_s3_uri" if args.lifecycle_s3_uri else "lifecycle_s3_uri (OPSBOT_HYPERPOD_LIFECYCLE_S3_URI)"
     )
     types = [g.instance_type for g in groups]
+    net = network_for(ctx, args.subnet_ids, args.security_group_ids)
     checks = [
         check_lifecycle(ctx, lifecycle, ON_CREATE_SCRIPT, lifecycle_field),
         check_role(ctx, ctx.sagemaker_role_arn),
-        *check_network(ctx, args.subnet_ids, args.security_group_ids, types),
+        *check_network(ctx, net.subnet_ids, net.security_group_ids, types),
     ]
     hourly = sum(g.cost_usd_per_hour or 0.0 for g in groups)
     list_price = sum((g.price_usd_per_hour or 0.0) * g.target_count for g in groups)
@@ -345,6 +347,7 @@ def plan_create(ctx: ToolContext, args: CreateClusterArgs) -> Plan:
         ),
         f"lifecycle scripts: {lifecycle.rstrip('/')}/{ON_CREATE_SCRIPT}",
         f"execution role: {ctx.sagemaker_role_arn}",
+        f"network: {net.why}",
         *(f"check {c.line()}" for c in checks),
         f"cost: {money(hourly, per_hour=True)} added while the cluster exists (all groups, {price_source()})",
     ]
@@ -361,7 +364,7 @@ def plan_create(ctx: ToolContext, args: CreateClusterArgs) -> Plan:
     return Plan(
         summary=f"create HyperPod cluster {args.cluster_name}: {total} instance(s), {money(hourly, per_hour=True)}",
         changes=changes,
-        aws_operations=[create_operation(create_request(ctx, args))],
+        aws_operations=[create_operation(create_request(ctx, args, net))],
         cost_usd_per_hour=round(hourly, 2),
         cost_note=cost_note,
         instance_type=costliest.instance_type,
@@ -380,9 +383,10 @@ def plan_create(ctx: ToolContext, args: CreateClusterArgs) -> Plan:
             "lifecycle_s3_uri": lifecycle,
             "execution_role_arn": ctx.sagemaker_role_arn,
             "training_plan_arn": args.training_plan_arn,
-            "vpc": {"subnet_ids": args.subnet_ids, "security_group_ids": args.security_group_ids}
-            if args.subnet_ids
+            "vpc": {"subnet_ids": net.subnet_ids, "security_group_ids": net.security_group_ids, "why": net.why}
+            if net.subnet_ids
             else None,
+            "network": net.why,
             "readiness": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
             "on_demand_equivalent_usd_per_hour": round(list_price, 2),
             "exists": False,

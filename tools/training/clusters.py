@@ -86,6 +86,7 @@ class ClusterList(BaseModel):
 
     clusters: list[ClusterSummary]
     total_cost_usd_per_hour: float = Field(description="Spend per hour of all listed clusters.")
+    region: str = Field(default="", description="The region listed.")
 
 
 # ----------------------------------------------------------------- reading shared with the writes
@@ -188,13 +189,13 @@ def run_list(ctx: ToolContext, args: ListClustersArgs) -> ClusterList:
             row.cost_usd_per_hour = sum_costs(groups)
         out.append(row)
     total = round(sum(c.cost_usd_per_hour or 0.0 for c in out), 2)
-    return ClusterList(clusters=out, total_cost_usd_per_hour=total)
+    return ClusterList(clusters=out, total_cost_usd_per_hour=total, region=ctx.region)
 
 
 def render_list(r: ClusterList) -> str:
     """One line per cluster after the total."""
     if not r.clusters:
-        return "No HyperPod clusters."
+        return f"No HyperPod clusters in {r.region}." if r.region else "No HyperPod clusters."
     lines = [f"{len(r.clusters)} HyperPod cluster(s), {money(r.total_cost_usd_per_hour, per_hour=True)} in total:"]
     for c in r.clusters:
         size = f"{c.instance_count} x {'/'.join(c.instance_types)}" if c.instance_count is not None else "size n/a"

@@ -15,6 +15,7 @@ from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolContext
 from tools.catalog import instance_type_for, money, price, price_notes, price_source
 from tools.errors import ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
+from tools.s3paths import check_bucket, check_objects
 from tools.training.common import default_training_image, is_own_attempt
 from tools.training.jobs import JobArgs, describe_job
 from tools.validation import ImageUri, S3Uri, SageMakerName
@@ -149,7 +150,8 @@ def _same_spec(described: dict[str, Any], request: dict[str, Any]) -> bool:
 
 def plan_launch(ctx: ToolContext, args: LaunchJobArgs) -> Plan:
     """The job's size, image, data, time limit and worst-case cost; nothing to do when the same job exists,
-    refused when the name is taken by another."""
+    refused when the name is taken by another, when the input prefix has no objects or the output bucket
+    does not exist."""
     hourly, total = _costs(args.instance_type, args.instance_count, args.max_runtime_hours)
     request = launch_request(ctx, args)
     image = request["AlgorithmSpecification"]["TrainingImage"]
@@ -173,6 +175,11 @@ def plan_launch(ctx: ToolContext, args: LaunchJobArgs) -> Plan:
             instance_count=args.instance_count,
             facts={"exists": True, "status": status},
         )
+    checks = [
+        check_objects(ctx, "input_s3_uri", args.input_s3_uri, "training data"),
+        check_bucket(ctx, "output_s3_uri", args.output_s3_uri, "artifacts destination"),
+    ]
+    warnings += [w for c in checks if (w := c.warning())]
     launch = AwsOperation(
         operation="sagemaker:CreateTrainingJob",
         params={"TrainingJobName": args.job_name, "ResourceConfig": request["ResourceConfig"]},
@@ -185,7 +192,7 @@ def plan_launch(ctx: ToolContext, args: LaunchJobArgs) -> Plan:
         ),
         changes=[
             f"training job {args.job_name}: {args.instance_count} x {args.instance_type}, image {image}",
-            f"data {args.input_s3_uri} -> artifacts {args.output_s3_uri}",
+            f"data {args.input_s3_uri} {checks[0].note()} -> artifacts {args.output_s3_uri} {checks[1].note()}",
             f"stops after {args.max_runtime_hours:g} h at the latest",
             f"cost: {per_hour} added while it runs; at most {money(total)} ({per_hour} x {args.max_runtime_hours:g} h)",
         ],
@@ -201,6 +208,7 @@ def plan_launch(ctx: ToolContext, args: LaunchJobArgs) -> Plan:
             "input_s3_uri": args.input_s3_uri,
             "output_s3_uri": args.output_s3_uri,
             "max_runtime_hours": args.max_runtime_hours,
+            "data_checks": {c.what: {"uri": c.uri, "ok": c.ok, "detail": c.detail} for c in checks},
             "exists": False,
         },
         warnings=warnings,

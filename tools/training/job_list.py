@@ -103,6 +103,7 @@ class JobList(BaseModel):
     not_described: int = Field(
         default=0, description="Jobs listed without their instances (beyond the describe limit)."
     )
+    region: str = Field(default="", description="The region listed.")
 
 
 def _row(summary: dict[str, Any], details: JobDetails | None) -> JobRow:
@@ -147,6 +148,7 @@ def list_jobs(
         running_cost_usd_per_hour=round(sum(r.cost_usd_per_hour or 0.0 for r in running), 2),
         limit_reached=more,
         not_described=len(summaries) - len(described),
+        region=ctx.region,
     )
 
 
@@ -163,7 +165,8 @@ def render_list(r: JobList) -> str:
     """A head line with the running spend, then one line per job, newest first."""
     which = " ".join(p for p in (r.status, f"matching '{r.name_contains}'" if r.name_contains else None) if p)
     if not r.jobs:
-        return f"No {which + ' ' if which else ''}training jobs."
+        where = f" in {r.region}" if r.region else ""
+        return f"No {which + ' ' if which else ''}training jobs{where}."
     head = f"{len(r.jobs)} {which + ' ' if which else ''}training job(s), newest first"
     if r.running:
         head += f"; {r.running} running at {money(r.running_cost_usd_per_hour, per_hour=True)}"

@@ -7,7 +7,8 @@ Instance types that come only in UltraServers (ml.p6e-gb200.36xlarge) are search
 AWS has no call that describes an offering by id, so ``search_training_plans`` remembers the
 offerings it showed (``OPSBOT_HOME/training/offerings.json``, per account and region) and
 ``purchase_training_plan`` prices its plan from there: an offering nobody searched for cannot
-be bought, because nobody could have seen its upfront fee.
+be bought, because nobody could have seen its upfront fee. The plan refuses an unknown offering,
+or one whose reservation has begun, before anyone is asked to approve.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,7 +25,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from tools.aws import create_once, describe_or_none
 from tools.base import AwsOperation, Effect, Plan, Risk, Tool, ToolArgs, ToolContext
 from tools.catalog import UltraServer, catalog, check_instance_type, money, normalise_instance_type, price, price_source
-from tools.errors import ToolInputError
+from tools.errors import NotFoundError, ToolInputError
 from tools.kinds import ArgKind, Count, InstanceType, Kind, Name
 from tools.validation import SageMakerName
 
@@ -81,16 +82,26 @@ def remember_offerings(ctx: ToolContext, offerings: list[Offering]) -> None:
 
 
 def recall_offering(ctx: ToolContext, offering_id: str) -> Offering:
-    """An offering shown by an earlier search in this account and region, or a ToolInputError."""
+    """An offering an earlier search showed in this account and region that can still be bought, or a
+    NotFoundError naming it and how to list offerings (AWS has no call that describes one by id)."""
     data = _load_cache(ctx).get(_cache_key(ctx, offering_id))
+    how = (
+        "search_training_plans lists the offerings (e.g. 'search training plans for 4 x ml.trn2.48xlarge for "
+        "24 hours'); buy one of the ids it lists"
+    )
     if data is None:
-        raise ToolInputError(
-            "offering_id",
-            offering_id,
-            f"not an offering from a search_training_plans in {ctx.account}/{ctx.region}; search first, "
-            "then buy one of the offerings it lists",
+        raise NotFoundError(
+            f"training plan offering {offering_id!r} was not found in {ctx.account}/{ctx.region}; {how}",
+            field="offering_id",
         )
-    return Offering.model_validate(data)
+    offering = Offering.model_validate(data)
+    if offering.start is not None and offering.start <= datetime.now(UTC):
+        raise NotFoundError(
+            f"training plan offering {offering_id!r} is no longer offered: its reservation began "
+            f"{_when(offering.start)}; {how}",
+            field="offering_id",
+        )
+    return offering
 
 
 # -------------------------------------------------------------------------------------- search

@@ -9,7 +9,9 @@ that cannot tell (access denied to the reader) is reported as a warning and does
 - role: the execution role exists and its trust policy lets sagemaker.amazonaws.com assume it.
 - network: the subnets and security groups exist, in one VPC; for an instance type with EFA, a
   security group allows all traffic in from itself and out to itself (what EFA's OS-bypass traffic
-  needs). Without a VpcConfig the cluster runs in SageMaker's own VPC and there is nothing to check.
+  needs). When none are given and the account has exactly one VPC prepared for HyperPod (named
+  opsbot-hyperpod or tagged opsbot:hyperpod, with subnets and an EFA-ready group), the cluster uses
+  it (``network_for``); otherwise it runs in SageMaker's own VPC and there is nothing to check.
 """
 
 from __future__ import annotations
@@ -201,3 +203,54 @@ def check_network(
             )
         checks.append(Check("EFA", True, f"{', '.join(efa)}: {', '.join(ready)} allows all traffic to and from itself"))
     return checks
+
+
+# A VPC is prepared for HyperPod when it is named so (opsbot's own setup, the sandbox's seed) or tagged
+# opsbot:hyperpod, and has subnets and a security group ready for EFA.
+PREPARED_NAME = "opsbot-hyperpod"
+PREPARED_TAG = "opsbot:hyperpod"
+
+
+@dataclass(frozen=True)
+class Network:
+    """Where a new cluster's instances go: subnets and security groups (none: SageMaker's own VPC), and why."""
+
+    subnet_ids: list[str]
+    security_group_ids: list[str]
+    why: str
+
+
+def _prepared(vpc: dict[str, Any]) -> bool:
+    tags = {t.get("Key"): t.get("Value") for t in vpc.get("Tags") or []}
+    return tags.get("Name") == PREPARED_NAME or PREPARED_TAG in tags
+
+
+def network_for(ctx: ToolContext, subnet_ids: list[str] | None, security_group_ids: list[str] | None) -> Network:
+    """The subnets and groups given; when none are, the account's one VPC prepared for HyperPod (its
+    subnets and EFA-ready groups); otherwise SageMaker's own VPC. Reads EC2, never writes."""
+    if subnet_ids or security_group_ids:
+        return Network(list(subnet_ids or []), list(security_group_ids or []), "the subnets and security groups given")
+    ec2 = ctx.clients.client("ec2")
+    try:
+        vpcs = [v for v in ec2.describe_vpcs()["Vpcs"] if _prepared(v)]
+        ready = []
+        for vpc in vpcs:
+            where = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
+            subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=where)["Subnets"]]
+            groups = [
+                g["GroupId"] for g in ec2.describe_security_groups(Filters=where)["SecurityGroups"] if efa_ready(g)
+            ]
+            if subnets and groups:
+                ready.append((vpc["VpcId"], sorted(subnets), sorted(groups)))
+    except ClientError as exc:
+        code = error_code(exc)
+        if code not in UNREADABLE:
+            raise
+        return Network([], [], f"SageMaker's own VPC: could not look for a VPC prepared for HyperPod ({code})")
+    if len(ready) == 1:
+        vpc_id, subnets, groups = ready[0]
+        return Network(
+            subnets, groups, f"VPC {vpc_id} ({PREPARED_NAME}), the account's one VPC prepared for HyperPod (EFA-ready)"
+        )
+    found = f"{len(ready)} VPCs prepared for HyperPod" if ready else "no VPC prepared for HyperPod"
+    return Network([], [], f"SageMaker's own VPC: no subnets given and {found} (name one with subnet_ids)")

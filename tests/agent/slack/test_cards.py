@@ -18,6 +18,7 @@ from agent.slack.refs import (
     parse_thread_ref,
     thread_id,
 )
+from agent.slack.text import escape
 from tests.agent.slack.fake_bot import FakeOpsbot
 from tests.fakes.slack_api import FakeSlackApi, check_message
 
@@ -69,6 +70,19 @@ def test_a_card_that_fits_omits_nothing() -> None:
     record = pending_record()
     assert not cards.card_omits(record)
     assert not [b for b in cards.approval_card(record) if b.get("block_id") == cards.MORE_BLOCK]
+
+
+def test_a_change_the_summary_already_says_is_listed_once() -> None:
+    # GIVEN a plan whose summary spells out its change (as tune_cache's does), and one change it does not say
+    change = "replicas_per_node_group: 2 -> 3"
+    record = pending_record({"summary": f"tune kv-cache-prod: {change}", "changes": [change, "cost: +$0.437/h"]})
+    # WHEN the card and the full plan messages are built
+    card = json.dumps(cards.approval_card(record))
+    full = json.dumps([b for _, bs in cards.full_plan_messages(record) for b in bs])
+    # THEN each says the change once, and still lists the other one
+    said = escape(change)  # as Slack text: "->" is "-&gt;"
+    assert card.count(said) == 1 and full.count(said) == 1
+    assert "cost: +$0.437/h" in card and "cost: +$0.437/h" in full
 
 
 def test_confirm_dialog_text_is_plain_text() -> None:

@@ -19,7 +19,7 @@ CREATE_ARGS = {
     "endpoint_name": "llama70b",
     "instance_type": "inf2.24xlarge",
     "instance_count": 2,
-    "model_s3_uri": "s3://checkpoints/llama70b",
+    "model_s3_uri": "s3://model-artifacts/llama-3-70b",
 }
 
 

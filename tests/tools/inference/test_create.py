@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.stub import Stubber
 
-from tests.tools.helpers import approve_and_run, grant_for, lose_first_answer, record
+from tests.tools.helpers import approve_and_run, grant_all, grant_for, lose_first_answer, record
 from tests.tools.inference.stubs import CREATE_ARGS, LIVE_ACCOUNT, NEURON_IMAGE, not_found
 from tools import runtime
 from tools.errors import ApprovalRequiredError, MutationBlockedError, ToolInputError
@@ -50,7 +50,11 @@ def test_create_request_fields(live_ctx) -> None:
     container = {
         "Image": NEURON_IMAGE,
         "ModelDataSource": {
-            "S3DataSource": {"S3Uri": "s3://checkpoints/llama70b/", "S3DataType": "S3Prefix", "CompressionType": "None"}
+            "S3DataSource": {
+                "S3Uri": "s3://model-artifacts/llama-3-70b/",
+                "S3DataType": "S3Prefix",
+                "CompressionType": "None",
+            }
         },
         "Environment": {"HF_MODEL_ID": "/opt/ml/model", "OPTION_TENSOR_PARALLEL_DEGREE": "12"},
     }
@@ -175,8 +179,10 @@ def test_create_refuses_a_name_taken_by_another_endpoint(ctx) -> None:
 
 
 def test_create_with_own_image_and_role_and_a_tarball(ctx, monkeypatch) -> None:
-    # GIVEN a configured role, an explicit image and a model.tar.gz on P6-B200
+    # GIVEN a configured role, an explicit image and a model.tar.gz (uploaded) on P6-B200
     monkeypatch.setattr(ctx.settings, "sagemaker_role_arn", "arn:aws:iam::123456789012:role/custom")
+    with grant_all("s3:PutObject"):
+        ctx.clients.client("s3").put_object(Bucket="checkpoints", Key="big/model.tar.gz", Body=b"weights")
     image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-server:1.0"
     args = {
         "endpoint_name": "big",
@@ -195,7 +201,7 @@ def test_create_with_own_image_and_role_and_a_tarball(ctx, monkeypatch) -> None:
 
 
 def test_gpu_default_image_is_the_cuda_lmi_container(ctx) -> None:
-    args = {"endpoint_name": "g", "instance_type": "ml.p6-b200.48xlarge", "model_s3_uri": "s3://checkpoints/g/"}
+    args = {"endpoint_name": "g", "instance_type": "ml.p6-b200.48xlarge", "model_s3_uri": "s3://model-artifacts/llama-3-70b/"}
     plan = runtime.plan("create_inference_endpoint", args, ctx)
     assert plan.facts["image_uri"].endswith("djl-inference:0.36.0-lmi18.0.0-cu128")
 
@@ -231,3 +237,29 @@ def test_create_bad_input_is_refused_before_any_aws_call(ctx, change, field, say
     assert err.value.field == field and err.value.value == change[field]
     assert says in err.value.allowed
     assert rec.calls == []
+
+
+@pytest.mark.parametrize(
+    ("uri", "says"),
+    [
+        ("s3://no-such-bucket-xyz/model.tar.gz", "bucket no-such-bucket-xyz does not exist"),
+        (
+            "s3://model-artifacts/llama-3-8b/model.tar.gz",
+            "no such object, so SageMaker would find no model artifact; under s3://model-artifacts/llama-3-8b/ there "
+            "are: s3://model-artifacts/llama-3-8b/model.safetensors",
+        ),
+        ("s3://model-artifacts/mixtral/", "no objects under this prefix, so SageMaker would find no model files"),
+        ("s3://no-such-bucket-xyz/llama/", "bucket no-such-bucket-xyz does not exist"),
+    ],
+)
+def test_a_create_whose_model_is_not_in_s3_is_refused_by_its_plan(ctx, uri, says) -> None:
+    # GIVEN a model artifact, or a prefix of model files, that is not there
+    args = {**CREATE_ARGS, "model_s3_uri": uri}
+    rec = record(ctx)
+    # WHEN the endpoint is planned
+    with pytest.raises(ToolInputError) as caught:
+        runtime.plan("create_inference_endpoint", args, ctx)
+    # THEN the plan fails before anyone is asked, naming model_s3_uri and the value given
+    assert (caught.value.field, caught.value.value) == ("model_s3_uri", uri)
+    assert says in str(caught.value)
+    assert rec.writes() == []

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from tests.tools.helpers import grant_all
 from tools.base import ToolContext
+from tools.sandbox import core
 from tools.sandbox.ext_training_common import now
 from tools.sandbox.extensions import validate_output
 
@@ -90,3 +91,29 @@ def test_plan_errors_follow_aws(sm: Any) -> None:
     with pytest.raises(ClientError) as missing:
         sm.describe_training_plan(TrainingPlanName="nope")
     assert missing.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_an_offering_found_by_a_search_can_be_bought_from_another_process(sm: Any, sandbox: Any) -> None:
+    # GIVEN an offering found by a search in this process (a read: nothing else was written)
+    offering_id = _search(sm)[0]["TrainingPlanOfferingId"]
+    # WHEN another opsbot process on the same home (a fresh sandbox that loads the saved state) buys it
+    other = core.Sandbox(sandbox.home, core.SEED_REGION)
+    client = other.client("sagemaker")
+    created = other.call(
+        client.create_training_plan, {"TrainingPlanName": "bought-elsewhere", "TrainingPlanOfferingId": offering_id}
+    )
+    # THEN the purchase succeeds: the search kept the offering in the persisted state
+    assert created["TrainingPlanArn"].endswith(":training-plan/bought-elsewhere")
+
+
+def test_offerings_whose_reservation_began_can_no_longer_be_bought(sm: Any, sandbox: Any) -> None:
+    # GIVEN an offering found by a search, whose reservation start has since passed
+    offering = _search(sm)[0]
+    stored = sandbox.ext["training_plan_offerings"][offering["TrainingPlanOfferingId"]]
+    stored["ReservedCapacityOfferings"][0]["StartTime"] = now() - timedelta(minutes=1)
+    # WHEN it is bought
+    with pytest.raises(ClientError) as caught:
+        sm.create_training_plan(TrainingPlanName="late", TrainingPlanOfferingId=offering["TrainingPlanOfferingId"])
+    # THEN it is not found, and the stale offering is dropped from the store
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert offering["TrainingPlanOfferingId"] not in sandbox.ext["training_plan_offerings"]

@@ -14,6 +14,7 @@ from tests.tools.training.sandbox import (
     make_role,
     make_security_group,
     put_lifecycle_scripts,
+    sandbox_client,
     workers_group,
 )
 from tools import runtime
@@ -39,11 +40,13 @@ def test_create_plans_cost_and_sends_exactly_the_expected_request(ctx: ToolConte
     assert plan.cost_usd_per_hour == pytest.approx(8 * TRN2)
     assert plan.operation_names() == ["sagemaker:CreateCluster"] == recorder.writes()
     assert any("added while the cluster exists" in c for c in plan.changes)
-    # AND the request is exactly this
+    # AND the request is exactly this, in the demo account's one VPC prepared for HyperPod
+    subnets, group = demo_network(ctx)
     assert recorder.params("CreateCluster") == {
         "ClusterName": "llama-pt",
         "InstanceGroups": [workers_group(8)],
         "NodeRecovery": "Automatic",
+        "VpcConfig": {"SecurityGroupIds": [group], "Subnets": subnets},
         "Tags": [{"Key": "opsbot:request", "Value": "ap-create-1"}, {"Key": "opsbot:requester", "Value": "alice"}],
     }
     # AND the typed result says it is being created
@@ -300,7 +303,11 @@ def test_create_in_live_mode_sends_the_same_request(monkeypatch: pytest.MonkeyPa
         Stubber(sts.raw) as sts_stub,
         Stubber(s3.raw) as s3_stub,
         Stubber(iam.raw) as iam_stub,
+        Stubber(ctx.clients.client("ec2").raw) as ec2_stub,
     ):
+        # The plan and the run look for a VPC prepared for HyperPod: the account has none
+        ec2_stub.add_response("describe_vpcs", {"Vpcs": []}, {})
+        ec2_stub.add_response("describe_vpcs", {"Vpcs": []}, {})
         sts_stub.add_response(
             "get_caller_identity", {"Account": account, "Arn": f"arn:aws:iam::{account}:user/bob", "UserId": "AID"}
         )
@@ -319,3 +326,45 @@ def test_create_in_live_mode_sends_the_same_request(monkeypatch: pytest.MonkeyPa
         sm_stub.assert_no_pending_responses()
     # THEN the request matched field by field (Stubber checked it) and the result carries the ARN
     assert ClusterCreated.model_validate(out.result).cluster_arn == arn
+
+
+# ------------------------------------------------------------------------------ default network
+DEMO = {"cluster_name": "net-demo", "instance_type": "ml.trn2.48xlarge", "instance_count": 2}
+
+
+def _second_prepared_vpc(ctx: ToolContext) -> None:
+    """GIVEN a second VPC tagged opsbot:hyperpod, with a subnet and an EFA-ready group."""
+    ec2 = sandbox_client(ctx, "ec2")
+    with ctx.clients.sandbox.session():
+        tags = [{"ResourceType": "vpc", "Tags": [{"Key": "opsbot:hyperpod", "Value": "yes"}]}]
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=tags)["Vpc"]["VpcId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1a")
+        group = ec2.create_security_group(GroupName="efa-2", Description="efa", VpcId=vpc)["GroupId"]
+        rule = [{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group}]}]
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=rule)
+        ec2.authorize_security_group_egress(GroupId=group, IpPermissions=rule)
+
+
+def test_a_create_naming_no_network_uses_the_one_vpc_prepared_for_hyperpod_and_says_so(ctx: ToolContext) -> None:
+    # GIVEN the demo account, whose one VPC prepared for HyperPod is opsbot-hyperpod (EFA-ready)
+    subnets, group = demo_network(ctx)
+    # WHEN a cluster is planned without subnets or security groups
+    plan = runtime.plan("create_hyperpod_cluster", DEMO, ctx)
+    # THEN the plan uses that VPC's subnets and EFA group, and says why
+    assert plan.aws_operations[0].params["VpcConfig"] == {"SecurityGroupIds": [group], "Subnets": subnets}
+    [line] = [c for c in plan.changes if c.startswith("network: ")]
+    assert "(opsbot-hyperpod), the account's one VPC prepared for HyperPod (EFA-ready)" in line
+    assert plan.facts["vpc"]["subnet_ids"] == subnets
+
+
+def test_with_two_prepared_vpcs_a_create_uses_sagemakers_vpc_and_says_so(ctx: ToolContext) -> None:
+    # GIVEN two VPCs prepared for HyperPod
+    _second_prepared_vpc(ctx)
+    # WHEN a cluster is planned without subnets
+    plan = runtime.plan("create_hyperpod_cluster", DEMO, ctx)
+    # THEN it does not guess: SageMaker's own VPC, and the plan says why and how to choose
+    assert "VpcConfig" not in plan.aws_operations[0].params
+    assert (
+        "network: SageMaker's own VPC: no subnets given and 2 VPCs prepared for HyperPod (name one with subnet_ids)"
+        in plan.changes
+    )

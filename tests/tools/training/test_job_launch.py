@@ -14,7 +14,7 @@ from tools.training.job_launch import JobLaunched
 LAUNCH = {
     "job_name": "llama-ft-1",
     "instance_count": 2,
-    "input_s3_uri": "s3://training-data/llama/sft/",
+    "input_s3_uri": "s3://training-data/datasets/chat-sft/train/",
     "output_s3_uri": "s3://checkpoints/llama-ft-1/",
     "max_runtime_hours": 10,
 }
@@ -41,7 +41,7 @@ def test_launch_plans_hourly_and_total_cost_and_sends_the_expected_request(ctx: 
                 "DataSource": {
                     "S3DataSource": {
                         "S3DataType": "S3Prefix",
-                        "S3Uri": "s3://training-data/llama/sft/",
+                        "S3Uri": "s3://training-data/datasets/chat-sft/train/",
                         "S3DataDistributionType": "FullyReplicated",
                     }
                 },
@@ -133,3 +133,43 @@ def test_the_seed_s_training_instances_launch_on_the_sandbox(ctx: ToolContext, i
     # THEN it is priced from the catalog and the sandbox accepts it
     assert plan.cost_usd_per_hour and plan.cost_usd_per_hour > 0
     assert out.result["status"] == "InProgress"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "says"),
+    [
+        (
+            {"input_s3_uri": "s3://training-data/sft/v2/"},
+            "input_s3_uri",
+            "no objects under this prefix, so SageMaker would find no training data; under s3://training-data/ "
+            "there are: s3://training-data/datasets/",
+        ),
+        ({"input_s3_uri": "s3://no-such-bucket-xyz/sft/"}, "input_s3_uri", "bucket no-such-bucket-xyz does not"),
+        ({"output_s3_uri": "s3://no-such-bucket-xyz/out/"}, "output_s3_uri", "bucket no-such-bucket-xyz does not"),
+    ],
+)
+def test_a_launch_on_missing_data_is_refused_by_its_plan(
+    ctx: ToolContext, change: dict[str, str], field: str, says: str
+) -> None:
+    # GIVEN an input prefix with no objects, or a bucket that does not exist
+    recorder = record(ctx)
+    args = {**LAUNCH, **change}
+    # WHEN the launch is planned
+    with pytest.raises(ToolInputError) as caught:
+        runtime.plan("launch_training_job", args, ctx)
+    # THEN the plan fails before anyone is asked, naming the field and its value, and nothing was written
+    assert caught.value.field == field and caught.value.value == args[field]
+    assert says in str(caught.value)
+    assert recorder.writes() == []
+
+
+def test_a_launch_plan_says_the_data_was_checked(ctx: ToolContext) -> None:
+    # GIVEN the seeded training data and the checkpoints bucket
+    # WHEN the launch is planned
+    plan = runtime.plan("launch_training_job", LAUNCH, ctx)
+    # THEN the plan says what it found at both paths
+    assert (
+        "data s3://training-data/datasets/chat-sft/train/ (has objects) -> artifacts s3://checkpoints/llama-ft-1/ "
+        "(bucket checkpoints exists)" in plan.changes
+    )
+    assert plan.facts["data_checks"]["training data"]["ok"] is True

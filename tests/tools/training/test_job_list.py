@@ -51,11 +51,11 @@ def test_filters(ctx: ToolContext, args: dict, names: list[str]) -> None:
     jobs, text = _list(ctx, **args)
     assert [j.job_name for j in jobs.jobs] == names
     if not names:
-        assert text == "No Failed training jobs."
+        assert text == "No Failed training jobs in us-east-1."
 
 
 def test_a_job_launched_now_comes_first(ctx: ToolContext) -> None:
-    launch = {"job_name": "newest", "input_s3_uri": "s3://training-data/x/", "output_s3_uri": "s3://checkpoints/x/"}
+    launch = {"job_name": "newest", "input_s3_uri": "s3://training-data/datasets/chat-sft/", "output_s3_uri": "s3://checkpoints/x/"}
     approve_and_run(ctx, "launch_training_job", launch)
     jobs, _ = _list(ctx)
     assert jobs.jobs[0].job_name == "newest" and jobs.running == 2

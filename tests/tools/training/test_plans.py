@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from agent.views import error_view
 from tests.tools.helpers import approve_and_run, lose_first_answer, record
 from tests.tools.training.sandbox import TRN2
 from tools import runtime
 from tools.base import Effect, Risk, ToolContext
-from tools.errors import ToolInputError
+from tools.errors import NotFoundError, ToolInputError
 from tools.training.clusters import ClusterDetails
-from tools.training.plans import OfferingList, PlanPurchased
+from tools.training.plans import OfferingList, PlanPurchased, remember_offerings
 
 SEARCH = {"instance_type": "ml.trn2.48xlarge", "instance_count": 8, "duration_hours": 720}
 
@@ -69,11 +71,29 @@ def test_search_for_a_huge_block_finds_nothing_and_says_what_to_try(ctx: ToolCon
 
 
 def test_purchase_needs_an_offering_from_a_search(ctx: ToolContext) -> None:
+    # GIVEN no search has shown the offering tpo-unknown
     recorder = record(ctx)
-    with pytest.raises(ToolInputError) as caught:
+    # WHEN its purchase is planned
+    with pytest.raises(NotFoundError) as caught:
         runtime.plan("purchase_training_plan", {"plan_name": "q3", "offering_id": "tpo-unknown"}, ctx)
-    assert caught.value.field == "offering_id" and "search first" in str(caught.value)
+    # THEN the plan fails before anyone is asked: not found, naming the id and how to list offerings
+    message = str(caught.value)
+    assert caught.value.field == "offering_id" and "'tpo-unknown' was not found" in message
+    assert "search_training_plans lists the offerings" in message
+    assert error_view(caught.value).code == "not_found"
     assert recorder.calls == []
+
+
+def test_an_offering_whose_reservation_began_is_not_found(ctx: ToolContext) -> None:
+    # GIVEN an offering a search showed, whose reservation has since begun
+    shown = _search(ctx).offerings[0]
+    remember_offerings(ctx, [shown.model_copy(update={"offering_id": "tpo-gone", "start": datetime.now(UTC)})])
+    # WHEN its purchase is planned
+    with pytest.raises(NotFoundError) as caught:
+        runtime.plan("purchase_training_plan", {"plan_name": "q3", "offering_id": "tpo-gone"}, ctx)
+    # THEN it is no longer offered, and the error says how to find current offerings
+    assert "'tpo-gone' is no longer offered" in str(caught.value) and caught.value.field == "offering_id"
+    assert "search_training_plans" in str(caught.value)
 
 
 def test_purchase_plans_the_upfront_fee_and_buys_the_offering(ctx: ToolContext) -> None:

@@ -87,7 +87,7 @@ def test_instance_type_prefix_is_added() -> None:
 
 # ------------------------------------------------------------------------------------ bad input
 CREATE = {"cluster_name": "pt", "instance_type": "ml.trn2.48xlarge", "instance_count": 2}
-LAUNCH = {"job_name": "j1", "input_s3_uri": "s3://training-data/x/", "output_s3_uri": "s3://checkpoints/x/"}
+LAUNCH = {"job_name": "j1", "input_s3_uri": "s3://training-data/datasets/chat-sft/", "output_s3_uri": "s3://checkpoints/x/"}
 BAD_INPUTS = [
     # tool, arguments, field named, value named, words of what is allowed
     (
