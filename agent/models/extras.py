@@ -24,7 +24,7 @@ from agent.models.lexicon import FILE_TYPES, FILLER, S3_ROLE_CUES
 from agent.models.phrasing import Compiled
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec, ToolSpec
-from agent.models.slots import Fill, fits_service, looks_like_name, recognise, unit_words
+from agent.models.slots import Fill, bool_synonym, fits_service, looks_like_name, recognise, unit_words
 from agent.models.text import Utterance, stem
 from agent.models.units import find_date_range, find_durations, find_sizes, iso
 from agent.models.values import (
@@ -224,6 +224,18 @@ def _by_form(rest: Rest, scene: Scene) -> None:
             rest.put(spec, Fill(span.value), tokens)
     _patterns(rest, scene)
     _shaped_names(rest, scene)
+    _implied_flags(rest)
+
+
+def _implied_flags(rest: Rest) -> None:
+    """A flag a word implies, whatever else that word fills: "smallest files" also says descending=false.
+    The word stays with the argument it filled (order_by=size)."""
+    for spec in rest.open("bool"):
+        for t in rest.u.tokens:
+            value = bool_synonym(spec, t.low)
+            if value is not None:
+                rest.fills[spec.name] = Fill(value)
+                break
 
 
 _UPPER = {"before", "until", "till", "older", "prior", "through", "end"}

@@ -406,6 +406,8 @@ def _hours(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill 
     text = span_text(u, i, j)
     if re.fullmatch(r"half\s+an?\s+(hour|day|week)", text, re.I):
         hours = {"hour": 0.5, "day": 12.0, "week": 84.0}[text.split()[-1].lower()]
+    elif re.fullmatch(r"hour|day|week", text, re.I) and i > 0 and u.tokens[i - 1].low in ("last", "past", "next"):
+        hours = {"hour": 1.0, "day": 24.0, "week": 168.0}[text.lower()]  # "over the last day"
     elif DURATION_RE.fullmatch(text):
         hours = parse_duration(text)
     else:
@@ -517,7 +519,17 @@ def _content_type(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -
 def _bool(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:
     t = _single(u, i, j)
     value = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}.get(t.low if t else "")
+    if value is None:
+        value = bool_synonym(spec, span_text(u, i, j).lower())
     return None if value is None else Fill(value)
+
+
+def bool_synonym(spec: FieldSpec, text: str) -> bool | None:
+    """The value a declared synonym of a flag says ("smallest" is descending=false), else None."""
+    for value, forms in spec.synonyms.items():
+        if text in forms:
+            return value.lower() == "true"
+    return None
 
 
 def _direction(t: Token) -> int:
@@ -591,6 +603,8 @@ def _factor(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill
         return None
     t = toks[0]
     factor = next((f for w, f in FACTORS.items() if t.low == w or t.stem == stem(w)), None)
+    if factor is None and t.low not in scene.known:  # "doubel", "trippel"
+        factor = next((f for w, f in FACTORS.items() if len(w) >= 5 and fuzzy_equal(t.low, w)), None)
     if factor is None:
         m = _TIMES.match(t.low)
         if not m:
@@ -611,8 +625,8 @@ def _model(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill 
         found = find_model(key)
         if found is not None:
             return Fill(found.name, quality=3)
-    text = span_text(u, i, j)
-    if len(toks) > 3 or not re.search(r"[a-z]", text.lower()) or not re.search(r"\d", text):
+    # Not in the catalog but shaped like a model ("falcon-40b", "gemma 2 9b"): its size says so.
+    if len(toks) > 3 or not re.match(r"[a-z]{3}", toks[0].low) or not re.search(r"\d+(?:\.\d+)?b$", joined):
         return None
     if any(t.low in STOP_WORDS or t.low in scene.known for t in toks):
         return None

@@ -84,6 +84,21 @@ def test_a_missing_endpoint_is_a_json_error_with_exit_2(argv: tuple[str, ...]) -
     assert doc["ok"] is False and doc["error"]["code"] == "not_found" and "nope" in doc["error"]["message"]
 
 
+def test_describe_endpoint_nope_names_the_closest_endpoints() -> None:
+    # WHEN someone asks for an endpoint the account lacks, as they would type it
+    code, out, _ = opsbot("ask", "--json", "describe endpoint nope")
+    # THEN it is a not-found answer (exit 2) naming the field and the endpoints there are, nothing filed
+    doc = envelope(out)
+    assert code == 2 and doc["error"]["code"] == "not_found" and doc["error"]["field"] == "endpoint_name"
+    assert "no endpoint called nope" in doc["error"]["message"]
+    assert "chat-prod" in doc["error"]["message"] and "llama8b-inf2" in doc["error"]["message"]
+    assert doc["approval"]["status"] == "none" and doc["tool_calls"] == []
+    # AND without --json it is one line on stderr, no traceback
+    code, out, err = opsbot("ask", "describe endpoint nope")
+    assert code == 2 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("error: There is no endpoint called nope. Closest: ")
+
+
 def test_unknown_approval_id_is_a_json_error() -> None:
     code, out, _ = opsbot("approvals", "show", "ap-nope", "--json")
     doc = envelope(out)

@@ -65,7 +65,7 @@ READS = [
     "describe endpoint chat-prod",
     "list caches",
     "estimate cost of 4 trn2.48xlarge for 10 hours",
-    "recommend an inference instance for a 70B model in bf16",
+    "recommend an inference instance for mixtral-8x7b",
 ]
 
 

@@ -191,6 +191,7 @@ CATALOG = [
     "recommend_cache_tuning",
     "tune_cache",
     "query_s3_metadata",
+    "summarize_s3_metadata",
     "enable_s3_metadata",
     "estimate_cost",
     "summarize_spend",

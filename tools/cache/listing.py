@@ -210,6 +210,8 @@ LIST_TOOL = Tool(
         "(list|show) [me] [all] [the] caches",
         "(list|show) [the] (elasticache|valkey|redis) (caches|clusters)",
         "what caches (do we have|are there|are running)",
+        "which caches (are running|are there|do we have|exist)",
+        "(show|list) [me] [all] [the] (elasticache|valkey|redis) (caches|clusters)",
         "which (elasticache|valkey) caches (exist|do we have)",
         "how much do [the] caches cost",
         "(list|show) [the] serverless caches",

@@ -308,7 +308,9 @@ SPEND_TOOL = Tool(
     phrasings=(
         "what are we spending",
         "how much are we spending [per hour|right now]",
-        "what (is|are) [our] (spend|costs|burn rate) [right now]",
+        "what (is|are) [our] (spend|costs|burn rate|burn|hourly burn|run rate) [right now|rn|now|today]",
+        "(how much|what) will (everything|all this|all of this|it all|this all) cost [us] (over|for|in) [the next] "
+        "{hours}",
         "(summarize|show) [our] (spend|spending|costs)",
         "what will [this|everything] cost (over|for) [the next] {hours}",
         "how much does everything cost per (hour|day|month)",

@@ -231,9 +231,14 @@ class MetadataFilterArgs(ToolArgs):
 
 
 ORDER_SYNONYMS = {
-    "size": ("biggest", "largest", "smallest", "by size"),
-    "last_modified": ("newest", "latest", "most recent", "oldest", "by date"),
-    "key": ("by name", "alphabetical", "by key"),
+    "size": ("biggest", "largest", "smallest", "by size", "heaviest", "sorted by size"),
+    "last_modified": ("newest", "latest", "most recent", "oldest", "by date", "earliest", "sorted by date"),
+    "key": ("by name", "alphabetical", "by key", "sorted by key", "sorted by name", "alphabetically"),
+}
+# Words that say the direction of the order (they also say the order: "smallest" is by size).
+DIRECTION_SYNONYMS = {
+    "true": ("biggest", "largest", "heaviest", "newest", "latest", "descending", "desc"),
+    "false": ("smallest", "oldest", "earliest", "ascending", "asc"),
 }
 
 
@@ -256,7 +261,7 @@ class QueryS3MetadataArgs(MetadataFilterArgs):
     ] = "last_modified"
     descending: Annotated[
         bool | None,
-        ArgKind(Kind.BOOL),
+        ArgKind(Kind.BOOL, synonyms=DIRECTION_SYNONYMS),
         Field(
             default=None,
             description="Largest or newest first (default for size and last_modified); false for smallest or "

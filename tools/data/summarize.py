@@ -297,7 +297,7 @@ SUMMARIZE_TOOL = Tool(
         "(summarize|break down) {bucket} by {group_by}",
         "(storage|data) [used] per {group_by} [in {bucket}]",
         "how big is each (prefix|folder|dataset) in {bucket}",
-        "(total|totals) [size] of {bucket} by (tag|the tag) {tag_key}",
-        "how much did we (add|upload) per day [to {bucket}] [since {modified_after}]",
+        "(total|totals) [size] of {bucket} by [the] {group_by} {tag_key}",
+        "how much did we (add|upload) (per|by|each) {group_by} [to {bucket}] [since {modified_after}]",
     ),
 )

@@ -397,7 +397,14 @@ METRICS_TOOL = Tool(
     run=run_metrics,
     render=render_metrics,
     phrasings=(
-        "is {endpoint_name} healthy",
+        "is {endpoint_name} [still] (healthy|ok|okay|fine|erroring|slow)",
+        "is {endpoint_name} (throwing|returning|getting|seeing|serving) [any] (5xx|4xx|errors|500s|400s|timeouts)",
+        "{endpoint_name} (p99|p90|p50|latency|errors|5xx|4xx|error rate|metrics|utilization|utilisation|health)",
+        "(p99|p90|p50|latency|errors|5xx|4xx|error rate|metrics|utilization|utilisation|health) (of|for|on) "
+        "{endpoint_name}",
+        "how is {endpoint_name} (holding up|doing|looking|performing) (over|in|for|during) [the] (last|past) "
+        "{window_minutes}",
+        "(over|in|for|during|from) [the] (last|past) {window_minutes}",
         "how is {endpoint_name} doing",
         "(what is|show) [the] p99 latency of {endpoint_name}",
         "why is {endpoint_name} slow",

@@ -217,17 +217,15 @@ DESCRIBE_TOOL = Tool(
         "[me] [on] [the] {endpoint_name}",
         "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) "
         "{endpoint_name} [doing|going|looking|holding up|performing]",
-        "(status|state|details|detail|info|health|latency|errors|metrics|p99|p90|p50|traffic|load|utilization|cost) "
-        "(of|on|for) {endpoint_name}",
+        "(status|state|details|detail|info|traffic|load|cost) (of|on|for) {endpoint_name}",
         "what is [the] (status|state|latency|p99|error rate|cost) (of|on|for) {endpoint_name}",
-        "is {endpoint_name} [still] (ok|okay|healthy|up|fine|running|down|alive|busy|idle|InService|in "
-        "service|erroring)",
+        "is {endpoint_name} [still] (up|running|down|alive|busy|idle|InService|in service)",
         "(look|take a look|have a look|peek) at {endpoint_name}",
         "what (instance type|instance|instances|hardware) is {endpoint_name} [running] [on]",
         "what is {endpoint_name} (costing|running on|doing)",
         "how much (is|does) {endpoint_name} (cost|costing|spend|spending|burn|burning)",
         "(what|how much) (is|does) {endpoint_name} cost [us] [per hour|an hour|now]",
-        "{endpoint_name} (status|health|latency|p99|p90|p50|errors|metrics|utilization|cost)",
+        "{endpoint_name} (status|cost)",
         "(describe|show|inspect|check|get|display|look up|lookup|details of|info on|info about|tell me about) "
         "[the|an] [inference] endpoint",
     ),

@@ -562,6 +562,7 @@ RECOMMEND_TOOL = Tool(
         "(for|serve|serving|host|hosting|run|running|deploy|deploying|fit|fits|put|size|sizing) [a|an|the|me] "
         "{model} [model]",
         "{model} (model|on inf2|on inferentia|on an inf2)",
+        "(can|could|will|would|does|do) [we] [i] {model} (fit|fits|run|runs|serve|go) [on|in|onto]",
         "(in|at|with|using) {dtype}",
         "(with|at|of) {context_length} [of] [context|tokens|ctx|context length|context window]",
         "{context_length} (context|ctx|tokens|token context)",

@@ -24,7 +24,7 @@ DESCRIBE_LIMIT = 25
 MAX_LIMIT = 100
 JobStatus = Literal["InProgress", "Completed", "Failed", "Stopping", "Stopped"]
 STATUS_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "InProgress": ("running", "in progress", "active", "in-progress", "ongoing"),
+    "InProgress": ("running", "in progress", "active", "in-progress", "ongoing", "still training", "training"),
     "Completed": ("completed", "finished", "done", "succeeded", "successful"),
     "Failed": ("failed", "errored", "broken", "crashed"),
     "Stopping": ("stopping",),
@@ -209,6 +209,9 @@ LIST_TOOL = Tool(
         "(list|show|find) [training] jobs (named|called|containing|matching) {name_contains}",
         "{status} training jobs (named|containing|matching) {name_contains}",
         "what are [our] training jobs costing",
+        "(any|are there any|anything|is anything|do we have any) [{status}] [training] jobs [{status}]",
+        "(anything|is anything|something) [still] {status} [right now|rn|now]",
+        "(list|show|find) [training] jobs with {name_contains} in [the|their] name",
         "how long have [the] training jobs been running",
     ),
 )

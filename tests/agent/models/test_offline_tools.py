@@ -431,7 +431,7 @@ def test_request_becomes_one_tool_call(chat: Chat, text: str, route: str, tool: 
     assert call_of(answer) == (tool, args)
 
 
-# Tools added after this grammar: they are reached through their declared phrasings (evals/new/reads.yaml).
+# Tools added after this grammar: they are reached through their declared phrasings (evals/cases/reads.yaml).
 LATER_TOOLS = {"list_training_jobs", "list_caches", "get_endpoint_metrics", "summarize_spend", "summarize_s3_metadata"}
 
 
