@@ -334,6 +334,10 @@ QUERY_TOOL = Tool(
         "(content type|type) {content_type}",
         "{content_type} (files|objects|shards)",
         "only the ones (under|in) {prefix}",
+        "(for|matching|containing|contains|with|like|named) {key_contains}",
+        "(objects|files|keys|shards) (for|matching|containing|of|with) {key_contains} "
+        "[in|under|from] [the] [s3] [bucket] [{bucket}]",
+        "(anything|everything|something) (matching|containing|with|like) {key_contains} (in|under) [the] {bucket}",
     ),
     effect=Effect.READ,
     risk=Risk.READ,

@@ -135,6 +135,7 @@ class InventoryFilters:
 
     bucket: str
     prefix: str | None = None
+    key_contains: str | None = None
     min_size_bytes: int | None = None
     max_size_bytes: int | None = None
     modified_after: datetime | None = None
@@ -175,6 +176,9 @@ def _where(filters: InventoryFilters) -> tuple[list[str], list[Param]]:
     if filters.prefix:
         where.append("starts_with(key, ?)")
         params.append(Param(filters.prefix, "varchar"))
+    if filters.key_contains:
+        where.append("strpos(key, ?) > 0")  # a plain substring: no LIKE wildcards to escape
+        params.append(Param(filters.key_contains, "varchar"))
     if filters.min_size_bytes is not None:
         where.append("size >= ?")
         params.append(Param(int(filters.min_size_bytes), "bigint"))
