@@ -310,7 +310,11 @@ class Nodes:
             "memory": memory,
         }
         if assessment.noop:
-            # Nothing to change (already in that state): nobody needs to approve a no-op.
+            # Nothing to change (already in that state): nobody needs to approve a no-op. A plan of the
+            # same tool shown before is replaced by this answer: "yes" must not file the older one.
+            if (memory.get("offer") or {}).get("tool") == plan.tool:
+                memory = {**memory, "offer": None}
+                update["memory"] = memory
             return update | _said(call, _with_notes(state, assessment.noop_reply())) | {"pending_call": None}
         broken = assessment.broken
         if state.get("act") == Act.QUESTION or (c.dry_run and not broken) or _revises_preview(state, plan.tool):

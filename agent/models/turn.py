@@ -406,11 +406,29 @@ class Turn:
             name, fill = vague[0]
             return dialogue.clarify(self.g, c.tool, args, [name], prefix=prefix, vague=fill.note)
         missing = c.tool.spec.missing(args)
+        adviser = self._adviser(c)
+        if adviser is not None:
+            return adviser
         if missing and c.tool.is_write and self.scene.act == "question":
             return dialogue.about(c.tool, missing)  # a question about a write is answered, not pursued
         if missing:
             return dialogue.clarify(self.g, c.tool, args, missing, prefix=prefix)
         return dialogue.tool_call(self.messages, c.tool.name, args)
+
+    def _adviser(self, c: Candidate) -> AIMessage | None:
+        """A write that names its resource and nothing of what to change ("tune kv-cache-prod") is
+        first the read its declaration says advises it: what it recommends can then be applied."""
+        adviser = self.by_name.get(c.tool.advised_by or "")
+        if adviser is None or c.explicit:
+            return None
+        given = {k: c.tool.spec.field(k) for k in c.args}
+        if not given or any(f is None or f.kind != "name" for f in given.values()):
+            return None
+        carried = {k: Fill(v) for k, v in c.args.items() if adviser.spec.field(k) is not None}
+        if len(carried) != len(given):
+            return None
+        prefix = f"To {c.tool.label} I need what to change; I can recommend it first. "
+        return self._finish(Candidate(adviser, carried), prefix=prefix)
 
     # ----------------------------------------------------------------- answers
     def _continue(self) -> AIMessage:

@@ -314,7 +314,8 @@ QUERY_TOOL = Tool(
         "what is (in|under) [the] [bucket] {bucket}",
         "(what|which) (changed|was added|got added|is new|was uploaded|was modified) (in|to|under) [the] [bucket] "
         "{bucket}",
-        "[top|the|first] [{limit}] {order_by} (files|objects|keys|shards) [in|under|of|from] [the] [bucket] {bucket}",
+        "[show|list|get|give|find] [me|us] [the] [top|first] [{limit}] {order_by} (files|objects|keys|shards) "
+        "[in|under|of|from] [the] [bucket] {bucket}",
         "(list|show|get) [the] {bucket} (files|objects|keys) {order_by}",
         "(list|show|get) [the] (files|objects|keys) (in|of|from) [the] [bucket] {bucket} {order_by}",
         "how many (objects|files) (are|in) [in] [the] {bucket}",
