@@ -223,8 +223,29 @@ def _by_form(rest: Rest, scene: Scene) -> None:
         if span is not None and (tokens := rest.free(span.start, span.end)):
             rest.put(spec, Fill(span.value), tokens)
     _patterns(rest, scene)
+    _aws_ids(rest)
     _shaped_names(rest, scene)
     _implied_flags(rest)
+
+
+_AWS_ID = re.compile(r"^([a-z]+)-[0-9a-f]{8,17}$")
+
+
+def _aws_ids(rest: Rest) -> None:
+    """ "in subnet-0abc... and subnet-0def... with sg-0123...": AWS ids whose prefix names their kind (the
+    kind itself, "subnet", or its initials, "sg" for security_group); every one for a list argument."""
+    for spec in rest.open("id"):
+        if not spec.of:
+            continue
+        prefixes = {spec.of.replace("_", ""), "".join(w[0] for w in spec.of.split("_"))}
+        found = [
+            (k, t.raw)
+            for k, t in enumerate(rest.u.tokens)
+            if k not in rest.used and (m := _AWS_ID.match(t.low)) and m.group(1) in prefixes
+        ]
+        if found:
+            values = [v for _, v in found]
+            rest.put(spec, Fill(values if spec.json_type == "array" else values[0]), [k for k, _ in found])
 
 
 def _implied_flags(rest: Rest) -> None:

@@ -101,25 +101,23 @@ def _group(tokens: list[str], at: int, text: str, closer: str) -> tuple[Group, i
 
 def slots_of(nodes: tuple[Node, ...]) -> list[str]:
     """Every slot name in the phrasing, in order of appearance."""
-    out: list[str] = []
-    for node in nodes:
-        if isinstance(node, Slot):
-            out.append(node.field)
-        elif isinstance(node, Group):
-            for alt in node.alternatives:
-                out += slots_of(alt)
-    return out
+    return [n.field for n in _leaves(nodes) if isinstance(n, Slot)]
 
 
 def words_of(nodes: tuple[Node, ...]) -> list[str]:
     """Every literal word in the phrasing."""
-    out: list[str] = []
+    return [n.text for n in _leaves(nodes) if isinstance(n, Word)]
+
+
+def _leaves(nodes: tuple[Node, ...]) -> list[Word | Slot]:
+    """The words and slots of the phrasing, every alternative's too, in order."""
+    out: list[Word | Slot] = []
     for node in nodes:
-        if isinstance(node, Word):
-            out.append(node.text)
-        elif isinstance(node, Group):
+        if isinstance(node, Group):
             for alt in node.alternatives:
-                out += words_of(alt)
+                out += _leaves(alt)
+        else:
+            out.append(node)
     return out
 
 

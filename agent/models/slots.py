@@ -151,6 +151,7 @@ def partial(word: str, names: list[str]) -> list[str]:
 
 _NOT_NAMES = {"a", "an", "the", "it", "is", "as", "to", "with", "on", "in", "for", "and", "by", "of", "that", "this"}
 _PLACE_WORDS = {"in", "on", "for", "from", "to", "under", "of", "into", "inside", "at"}
+_HOLDER_WORDS = {"by", "in", "objects", "files", "keys", "shards"}  # after a name of a place that holds things
 _DESCRIBERS = {"one", "ones", "that", "which", "is", "that's", "thats", "still", "who", "the"}
 
 
@@ -254,11 +255,14 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
         # name, or a new word right after a word of the phrasing ("in checkpoints").
         before = u.tokens[i - 1].low if i > 0 else ""
         after_name = bool(scene.kinds_of_name(before)) if before else False  # "llama-pretrain workers"
-        cued = (before in _PLACE_WORDS or after_name) and t.low not in scene.known
+        after = u.tokens[j].low if j < len(u.tokens) else ""  # "checkpoints by class", "checkpoints objects"
+        cued = (before in _PLACE_WORDS or after in _HOLDER_WORDS or after_name) and t.low not in scene.known
         said = said or cued
         if not (shaped or said):
             return None
         return Fill(raw, quality=int(shaped) + int(said), note=note)
+    if t.low in scene.known and not named:
+        return None  # a word of the grammar ("a moe expert cache") is no name the account lacks
     part = partial(raw, names)
     if len(part) == 1:
         return Fill(part[0], quality=2, note="partial")  # "the llama one": the only endpoint with llama
@@ -686,8 +690,3 @@ _BY_KIND: dict[str, Recogniser] = {
     "model": _model,
     "text": _text,
 }
-
-
-def is_unit_word(t: Token) -> bool:
-    """True for a word that names what is counted ("nodes", "replicas")."""
-    return any(stem(w) == t.stem for w in unit_words(None))

@@ -206,9 +206,3 @@ class Utterance:
         """True if the phrase occurs anywhere."""
         return bool(self.find_phrase(phrase))
 
-    def token_at(self, offset: int) -> int | None:
-        """Index of the token that contains character ``offset``."""
-        for i, t in enumerate(self.tokens):
-            if t.start <= offset < t.end:
-                return i
-        return None

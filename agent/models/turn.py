@@ -26,7 +26,6 @@ from agent.models.extras import fill_rest
 from agent.models.grammar import Declared, Grammar
 from agent.models.reader_act import act_of
 from agent.models.reading import Candidate, Reader, read, tied
-from agent.models.relative import relative_count
 from agent.models.scene import Scene, context_of
 from agent.models.schema import ToolSpec
 from agent.models.slots import Fill, looks_like_name
@@ -185,18 +184,28 @@ class Turn:
 
     def best(self) -> Candidate | None:
         """The best reading of the message: a phrasing match, or a change to the last call."""
-        found = read(self.u, self.tools, self.scene, self.g.anchors)
+        found = self._focus_first(read(self.u, self.tools, self.scene, self.g.anchors))
         self.candidates = found
         top = found[0] if found else None
         if top is not None and top.explicit:
             return top
-        change = self._change_of_last_call() or self._relative()
+        change = self._change_of_last_call()
         if change is None:
             return top or self._bare_name()
         if top is None or _incomplete(top) or change.unexplained < top.unexplained:
             self.candidates = [change]
             return change
         return top
+
+    def _focus_first(self, found: list[Candidate]) -> list[Candidate]:
+        """Among readings that tie, those that act on the kind of resource the thread is about come first:
+        "add 2 more" after looking at chat-prod scales the endpoint, not a cluster."""
+        kind = (self.scene.focus or {}).get("kind")
+        top = tied(found)
+        if not kind or len(top) < 2:
+            return found
+        fit = [c for c in top if any(s.kind == "name" and not s.new and s.of == kind for s in c.tool.spec.required)]
+        return fit + [c for c in found if c not in fit] if fit else found
 
     def _bare_name(self) -> Candidate | None:
         """A message that is only a resource's name ("chat-prod?") shows that resource: the read that
@@ -235,36 +244,6 @@ class Turn:
             if spec.kind == "name" and spec.of and not self.scene.knows(spec.of)
         ]
         return self._by_kind_words(options) if options else None
-
-    def _relative(self) -> Candidate | None:
-        """ "double it", "add two more": the count of the resource in focus, changed. The write that
-        sets it is the one tool taking a name of that kind and a count."""
-        change = relative_count(self.u.raw)
-        focus = self.scene.focus
-        if change is None or focus is None:
-            return None
-        fitting = [
-            (d, name, count)
-            for d in self.tools
-            if d.is_write
-            for name in d.spec.of_kind("name")
-            if name.required and not name.new and name.of == focus.get("kind")
-            for count in d.spec.of_kind("count")[:1]
-        ]
-        if len(fitting) != 1:
-            return None
-        d, name, count = fitting[0]
-        base = self.scene.memory.get("last_call") or {}
-        current = (base.get("args") or {}).get(count.name) if base.get("name") == d.name else None
-        facts = self.scene.memory.get("facts") or {}
-        if current is None and facts.get("name") == focus.get("name"):
-            values = facts.get("values") or {}
-            counts = [v for k, v in values.items() if k.endswith("count") and isinstance(v, int)]
-            current = values.get(count.name, counts[0] if len(counts) == 1 else None)
-        if not isinstance(current, int):
-            return None
-        fills = {name.name: Fill(focus["name"], quality=3, note="focus"), count.name: Fill(change(current))}
-        return Candidate(d, fills, 0, 3, 0, phrasing="follow-up")
 
     def _change_of_last_call(self) -> Candidate | None:
         """The last call with what this message changes: "make it 3", "same but with 6 nodes"."""
@@ -462,9 +441,3 @@ def _incomplete(c: Candidate) -> bool:
 
 def _kind(c: Candidate) -> str | None:
     return next((k for k, _ in c.names.values() if k), None)
-
-
-def asked_of(messages: list[BaseMessage]) -> dict[str, Any] | None:
-    """The open question of a conversation, from the graph's memory or the last AI message."""
-    memory = context_of(messages).get("memory") or {}
-    return memory.get("asked") or dialogue.pending_clarify(dialogue.visible(messages))

@@ -44,19 +44,6 @@ def overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     return any(start < e and end > s for s, e in spans)
 
 
-def find_uris(raw: str) -> list[Span]:
-    """s3:// URIs (trailing sentence punctuation dropped)."""
-    return [
-        Span(m.group().rstrip(".:!?"), m.start(), m.start() + len(m.group().rstrip(".:!?")))
-        for m in S3_RE.finditer(raw)
-    ]
-
-
-def find_regex(rx: re.Pattern[str], raw: str) -> list[Span]:
-    """Matches of ``rx`` as spans."""
-    return [Span(m.group(1) if rx.groups else m.group(), m.start(), m.end()) for m in rx.finditer(raw)]
-
-
 @cache
 def instance_families() -> dict[str, tuple[str, ...]]:
     """Instance family -> what the catalog says it is for ("trn2" -> training, hyperpod)."""

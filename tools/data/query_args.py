@@ -24,6 +24,7 @@ from tools.validation import BucketName
 MAX_TAG_FILTERS = 10  # an S3 object has at most 10 tags
 # Storage classes as people say them.
 STORAGE_CLASS_SYNONYMS = {
+    "STANDARD": ("standard",),
     "STANDARD_IA": ("standard-ia", "standard ia", "infrequent access"),
     "ONEZONE_IA": ("onezone-ia", "one zone", "one-zone"),
     "INTELLIGENT_TIERING": ("intelligent-tiering", "intelligent tiering"),

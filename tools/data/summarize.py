@@ -296,6 +296,7 @@ SUMMARIZE_TOOL = Tool(
         "how (big|large) is [the] [bucket] {bucket}",
         "[the] [bucket] {bucket} [total] (size|usage|footprint) [by {group_by} [key] [{tag_key}]]",
         "[the] [bucket] {bucket} (by|per) {group_by} [key] [{tag_key}]",
+        "how (big|large) is {bucket} [bucket] in total",
         "how many objects [are] in {bucket} and how big [in total]",
         "how much data is in {storage_class} [in {bucket}]",
         "(summarize|break down) {bucket} by {group_by} [key] [{tag_key}]",
