@@ -263,6 +263,9 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
         return Fill(raw, quality=int(shaped) + int(said), note=note)
     if t.low in scene.known and not named:
         return None  # a word of the grammar ("a moe expert cache") is no name the account lacks
+    indefinite = toks[0].low in ("a", "an") or (i > 0 and u.tokens[i - 1].low in ("a", "an"))
+    if not named and indefinite and find_model(raw) is not None:
+        return None  # "get a llama-3.1-70b endpoint": a catalog model, not a name the account lacks
     part = partial(raw, names)
     if len(part) == 1:
         return Fill(part[0], quality=2, note="partial")  # "the llama one": the only endpoint with llama
