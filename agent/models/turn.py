@@ -427,6 +427,17 @@ class Turn:
         before = {k: Fill(v) for k, v in (asked.get("args") or {}).items()}
         missing = [m for m in asked.get("missing") or [] if d.spec.field(m) is not None]
         got = answer_fills(self.answer_u, d, missing, self.scene, asked.get("args"))
+        if not got:
+            # Asked for what the advice needs, answered with what the write needs ("tune kv-cache-prod"
+            # ... "r7g.2xlarge"): that is the write itself.
+            for w in self.tools:
+                if w.advised_by != d.name:
+                    continue
+                named = {k: v for k, v in (asked.get("args") or {}).items() if w.spec.field(k) is not None}
+                wanted = [f.name for f in w.spec.fields if f.name not in named]
+                values = answer_fills(self.answer_u, w, wanted, self.scene, named)
+                if any(k not in named and f.value is not None for k, f in values.items()):
+                    return self._finish(Candidate(w, {k: Fill(v) for k, v in named.items()} | values))
         merged = before | got
         prefix = "" if got else "I did not catch that. "
         if not got and d.spec.missing({k: f.value for k, f in merged.items() if f.value is not None}) == []:

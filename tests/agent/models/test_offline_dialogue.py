@@ -312,3 +312,12 @@ def test_a_write_that_says_what_to_change_is_not_sent_to_its_advice(chat: Chat) 
     # GIVEN the same tool WHEN the request says what to change THEN it is the write itself
     name, args = call_of(chat.say("tune kv-cache-prod to 3 replicas"))
     assert name == "tune_cache" and args["replica_count"] == 3
+
+
+def test_an_answer_to_the_advice_question_that_says_what_to_change_is_the_write(chat: Chat) -> None:
+    # GIVEN "tune kv-cache-prod", answered with the advice's question (which workload)
+    chat.say("tune kv-cache-prod")
+    # WHEN the person answers with what the write needs (a node type) instead
+    name, args = call_of(chat.say("r7g.2xlarge"))
+    # THEN that is the write itself, on the same cache
+    assert (name, args["cache_id"], args["node_type"]) == ("tune_cache", "kv-cache-prod", "cache.r7g.2xlarge")
