@@ -323,26 +323,39 @@ class Nodes:
             "error": None,  # a call the model corrected this turn carries no error of its first try
         }
         if assessment.noop:
-            # Nothing to change (already in that state): nobody needs to approve a no-op.
+            # Nothing to change (already in that state): nobody needs to approve a no-op. A plan of the
+            # same tool shown before is replaced by this answer: "yes" must not file the older one.
+            if (memory.get("offer") or {}).get("tool") == plan.tool:
+                memory = {**memory, "offer": None}
+                update["memory"] = memory
             return update | _said(call, _with_notes(state, assessment.noop_reply())) | {"pending_call": None}
         broken = assessment.broken
-        if state.get("act") == Act.QUESTION or (c.dry_run and not broken):
-            return update | self._preview(state, c, plan, call, broken)
+        if state.get("act") == Act.QUESTION or (c.dry_run and not broken) or _revises_preview(state, plan.tool):
+            return update | self._preview(state, c, plan, call, broken, memory)
         if broken:
             proposals.record_refusal(c.audit, assessment, user=c.user, thread=c.thread)
             return update | _said(call, _with_notes(state, assessment.refusal_reply())) | {"refused": True}
         return update
 
     def _preview(
-        self, state: OpsbotState, c: OpsbotContext, plan: Plan, call: dict[str, Any], broken: list[Any]
+        self,
+        state: OpsbotState,
+        c: OpsbotContext,
+        plan: Plan,
+        call: dict[str, Any],
+        broken: list[Any],
+        memory: dict[str, Any],
     ) -> dict[str, Any]:
         """A plan shown and not filed: for a question about a write, or a dry run. The policy's verdict
-        is part of the answer ("would policy even allow that?")."""
-        memory = dict(state.get("memory") or {})
+        is part of the answer ("would policy even allow that?"). ``memory`` already holds the call as
+        the thread's last call, so "actually make it 6" corrects the plan shown."""
+        memory = dict(memory)
         memory["offer"] = {"tool": plan.tool, "args": plan.args, "source": "preview", "turn": memory.get("turn", 0)}
         needed = c.policy.approvals_needed(plan.risk)
         cost = f", ${plan.cost_usd_per_hour:,.2f}/hour" if plan.cost_usd_per_hour is not None else ""
         why = "dry run" if c.dry_run else "you asked, so nothing is requested"
+        if not c.dry_run and state.get("act") == Act.FOLLOW_UP:
+            why = "a change to the plan shown, still not requested"
         if broken:
             memory["offer"] = None
             rules = "; ".join(f"{f.rule}: {f.message}" for f in broken)
@@ -478,6 +491,18 @@ def _with_notes(state: OpsbotState, text: str) -> str:
 
 def _tool_ctx(c: OpsbotContext) -> Any:
     return tool_runtime.make_context(c.settings, requester=c.user, thread=c.thread, clients=c.clients)
+
+
+def _revises_preview(state: OpsbotState, tool: str) -> bool:
+    """True for a follow-up that changes the plan just shown and not filed ("should we scale X to 8?"
+    ... "actually make it 6"): the correction is shown as a plan too, and "do it" files it."""
+    if state.get("act") != Act.FOLLOW_UP:
+        return False
+    memory = state.get("memory") or {}
+    offer = memory.get("offer") or {}
+    if offer.get("source") != "preview" or offer.get("tool") != tool:
+        return False
+    return int(offer.get("turn", 0)) > int((memory.get("pending") or {}).get("turn", -1))
 
 
 def _current_call(state: OpsbotState) -> dict[str, Any]:

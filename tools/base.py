@@ -224,6 +224,10 @@ class Tool(Generic[A, R]):
     # (a|b) is a choice, [x] or [a|b] is optional. The one source for the offline model, the
     # Bedrock specialists' examples and the eval seeds.
     phrasings: tuple[str, ...] = ()
+    # A read of the same toolset whose result proposes this tool's arguments (a field ``<name>_args``),
+    # e.g. a tuning recommendation for a tune. A request that names the resource but not what to change
+    # ("tune kv-cache-prod") gets that advice first; "apply that" then files what it proposes.
+    advised_by: str | None = None
     domain: str = ""  # the route of the toolset that declares it (filled in by ``Toolset``)
 
     def __post_init__(self) -> None:
@@ -296,6 +300,10 @@ class Toolset:
             unknown = sorted(set(members) - names)
             if unknown:
                 raise ValueError(f"focus {focus} of {self.route} names tools it does not have: {', '.join(unknown)}")
+        for tool in tools:
+            adviser = next((t for t in tools if t.name == tool.advised_by), None) if tool.advised_by else None
+            if tool.advised_by and (adviser is None or adviser.is_write):
+                raise ValueError(f"tool {tool.name} is advised by {tool.advised_by}, not a read of {self.route}")
         for resource in self.resources:
             if resource.listed_by not in names:
                 raise ValueError(f"resource {resource.kind} is listed by {resource.listed_by}, not a {self.route} tool")

@@ -41,7 +41,7 @@ class Kind(StrEnum):
     ENUM = "enum"  # one of the schema's enum values; ``synonyms`` maps value -> how people say it
     TAGS = "tags"  # key=value pairs
     MAPPING = "mapping"  # other key=value settings (e.g. cache parameters)
-    PREFIX = "prefix"  # a key prefix inside a bucket
+    PREFIX = "prefix"  # a key prefix inside a bucket; ``role`` "contains" for a part of the key anywhere
     CONTENT_TYPE = "content_type"  # a MIME type, or a file kind people name (parquet, jsonl)
     BOOL = "bool"
     LIMIT = "limit"  # how many rows: "top 5", "first 10"
@@ -59,7 +59,7 @@ class ArgKind:
     kind: Kind
     of: str | None = None  # NAME/ARN/ID: resource kind ("endpoint"); INSTANCE_TYPE: service ("training")
     unit: str | None = None  # COUNT: what is counted ("instance", "replica", "node")
-    role: str | None = None  # S3_URI: input, output, model, lifecycle
+    role: str | None = None  # S3_URI: input, output, model, lifecycle; PREFIX: "contains" (anywhere in the key)
     new: bool = False  # NAME: the name of a resource the call creates
     listed_by: str | None = None  # ID/NAME: the read tool that lists valid values
     required_when: tuple[str, str] | None = None  # required when another argument has this value

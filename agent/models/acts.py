@@ -68,7 +68,10 @@ _CONFIRM = _forms(
     "approve | lgtm | looks good | looks good to me | 🚀 | ship it | confirm | confirmed | proceed | make "
     "it so | sounds good | let's do it | lets do it | yes do it | yes please | apply | apply it | apply "
     "that | apply the recommendation | apply the recommendations | apply those | 👍 | :+1: | :thumbsup: | "
-    "✅ | :white_check_mark: | ✔"
+    "✅ | :white_check_mark: | ✔ | do what it says | do what it recommends | do what it suggests | do as it "
+    "says | do as suggested | do as recommended | follow it | follow that | follow the recommendation | go "
+    "ahead with those | go ahead with that | go ahead with it | go with those | do those | sgtm | sounds good "
+    "to me | ok go"
 )
 _REJECT = {"reject", "rejected", "deny", "denied", "decline", "declined", "nack", "👎", ":-1:", ":thumbsdown:"}
 _POLITE = re.compile(

@@ -24,7 +24,7 @@ from agent.models.lexicon import FILE_TYPES, FILLER, S3_ROLE_CUES
 from agent.models.phrasing import Compiled
 from agent.models.scene import Scene
 from agent.models.schema import FieldSpec, ToolSpec
-from agent.models.slots import Fill, bool_synonym, fits_service, looks_like_name, recognise, unit_words
+from agent.models.slots import Fill, bool_synonym, fits_service, looks_like_name, other_number, recognise, unit_words
 from agent.models.text import Utterance, stem
 from agent.models.units import find_date_range, find_durations, find_sizes, iso
 from agent.models.values import (
@@ -325,8 +325,12 @@ def _known_names(rest: Rest, scene: Scene) -> None:
             continue
         listed = {n.lower(): n for n in scene.names.get(spec.of, [])}
         for k, t in enumerate(rest.u.tokens):
-            if k not in rest.used and t.low in listed:
-                rest.put(spec, Fill(listed[t.low], quality=3), [k])
+            if k in rest.used:
+                continue
+            # The name itself, or said in the other number ("the latest checkpoint" of bucket "checkpoints").
+            found = listed.get(t.low) or other_number(t.raw, list(listed.values()))
+            if found is not None:
+                rest.put(spec, Fill(found, quality=3), [k])
                 break
 
 

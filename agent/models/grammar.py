@@ -37,6 +37,7 @@ class Declared:
     services: tuple[str, ...] = ()
     risk: str = "read"
     description: str = ""  # what its instance-type arguments are for ("training", "cache")
+    advised_by: str | None = None  # a read whose result proposes this tool's arguments
 
     @property
     def is_write(self) -> bool:
@@ -170,4 +171,5 @@ def _declared(tool: Tool, route: str | None) -> Declared:
         spec=spec,
         phrasings=tuple(compile_phrasing(p) for p in tool.phrasings),
         services=services,
+        advised_by=tool.advised_by,
     )

@@ -124,6 +124,16 @@ def looks_like_name(t: Token, scene: Scene) -> bool:
     return not (len(t.low) >= 5 and any(fuzzy_equal(t.low, w) for w in scene.known if len(w) >= 5))
 
 
+def other_number(word: str, names: list[str]) -> str | None:
+    """The one name that is ``word`` in the singular or the plural ("checkpoint" for "checkpoints"), for
+    words long enough to say so."""
+    low = word.lower()
+    if len(low) < 6 or not low.isalpha():
+        return None
+    found = [n for n in names if n.lower() in (low + "s", low[:-1] if low.endswith("s") else "")]
+    return found[0] if len(found) == 1 else None
+
+
 def closest_names(name: str, names: list[str], n: int = 3) -> tuple[str, ...]:
     """The names most like ``name``, best first (at most ``n``)."""
     low = name.lower()
@@ -218,6 +228,8 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
         note = f"prefix:{key}" if key else ""
     elif named and NAME_RE.match(raw) and not raw.isdigit() and t.low not in _NOT_NAMES:
         pass  # after "named" or "called" almost any word is the name: "called huge", "named big"
+    elif not spec.new and (number := other_number(raw, scene.names.get(spec.of or "", []))) is not None:
+        return Fill(number, quality=3)  # "the latest checkpoint" in a bucket called "checkpoints"
     elif not looks_like_name(t, scene):
         # A word of the grammar may still be a name when something says it is one: "the checkpoints
         # bucket". A misspelt word of the grammar ("trainig") only after "called".
@@ -251,6 +263,9 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
         return Fill(raw, quality=int(shaped) + int(said), note=note)
     if t.low in scene.known and not named:
         return None  # a word of the grammar ("a moe expert cache") is no name the account lacks
+    indefinite = toks[0].low in ("a", "an") or (i > 0 and u.tokens[i - 1].low in ("a", "an"))
+    if not named and indefinite and find_model(raw) is not None:
+        return None  # "get a llama-3.1-70b endpoint": a catalog model, not a name the account lacks
     part = partial(raw, names)
     if len(part) == 1:
         return Fill(part[0], quality=2, note="partial")  # "the llama one": the only endpoint with llama
@@ -500,12 +515,22 @@ def _prefix(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill
     t = _single(u, i, j)
     if t is None or t.raw.lower().startswith("s3://") or not re.fullmatch(r"[\w.+=-]+(?:/[\w.+=-]*)*/?", t.raw):
         return None
+    if spec.role == "contains":
+        # A part of the key ("for run-0520", "matching step-016000"): a name-shaped word with a digit,
+        # after a word that says so, and not the name of something the account has.
+        before = u.tokens[i - 1].low if i > 0 else ""
+        if before not in _CONTAINS or not re.search(r"\d", t.raw) or scene.kinds_of_name(t.raw):
+            return None
+        return Fill(t.raw) if looks_like_name(t, scene) or "/" in t.raw else None
     if "/" not in t.raw:
         # A word without a slash is a prefix only when the message says so ("prefix tmp", "under tmp").
         before = u.tokens[i - 1].low if i > 0 else ""
         if before not in ("prefix", "folder", "directory", "dir", "path", "under") or not looks_like_name(t, scene):
             return None
     return Fill(t.raw)
+
+
+_CONTAINS = frozenset(("for", "matching", "containing", "contains", "with", "of", "like", "named"))
 
 
 def _content_type(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill | None:

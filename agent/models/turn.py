@@ -385,11 +385,29 @@ class Turn:
             name, fill = vague[0]
             return dialogue.clarify(self.g, c.tool, args, [name], prefix=prefix, vague=fill.note)
         missing = c.tool.spec.missing(args)
+        adviser = self._adviser(c)
+        if adviser is not None:
+            return adviser
         if missing and c.tool.is_write and self.scene.act == "question":
             return dialogue.about(c.tool, missing)  # a question about a write is answered, not pursued
         if missing:
             return dialogue.clarify(self.g, c.tool, args, missing, prefix=prefix)
         return dialogue.tool_call(self.messages, c.tool.name, args)
+
+    def _adviser(self, c: Candidate) -> AIMessage | None:
+        """A write that names its resource and nothing of what to change ("tune kv-cache-prod") is
+        first the read its declaration says advises it: what it recommends can then be applied."""
+        adviser = self.by_name.get(c.tool.advised_by or "")
+        if adviser is None or c.explicit:
+            return None
+        given = {k: c.tool.spec.field(k) for k in c.args}
+        if not given or any(f is None or f.kind != "name" for f in given.values()):
+            return None
+        carried = {k: Fill(v) for k, v in c.args.items() if adviser.spec.field(k) is not None}
+        if len(carried) != len(given):
+            return None
+        prefix = f"To {c.tool.label} I need what to change; I can recommend it first. "
+        return self._finish(Candidate(adviser, carried), prefix=prefix)
 
     # ----------------------------------------------------------------- answers
     def _continue(self) -> AIMessage:
@@ -409,6 +427,17 @@ class Turn:
         before = {k: Fill(v) for k, v in (asked.get("args") or {}).items()}
         missing = [m for m in asked.get("missing") or [] if d.spec.field(m) is not None]
         got = answer_fills(self.answer_u, d, missing, self.scene, asked.get("args"))
+        if not got:
+            # Asked for what the advice needs, answered with what the write needs ("tune kv-cache-prod"
+            # ... "r7g.2xlarge"): that is the write itself.
+            for w in self.tools:
+                if w.advised_by != d.name:
+                    continue
+                named = {k: v for k, v in (asked.get("args") or {}).items() if w.spec.field(k) is not None}
+                wanted = [f.name for f in w.spec.fields if f.name not in named]
+                values = answer_fills(self.answer_u, w, wanted, self.scene, named)
+                if any(k not in named and f.value is not None for k, f in values.items()):
+                    return self._finish(Candidate(w, {k: Fill(v) for k, v in named.items()} | values))
         merged = before | got
         prefix = "" if got else "I did not catch that. "
         if not got and d.spec.missing({k: f.value for k, f in merged.items() if f.value is not None}) == []:

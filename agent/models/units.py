@@ -61,7 +61,7 @@ _ONE_AS_PRONOUN_AFTER = re.compile(
     r"^\s+(?:of|that|which|who|is|was|with|in|on|for|and|or|please|pls|instead|too|as|from|here|there|i|we)\b",
     re.I,
 )
-_NUMBER_BEFORE_END = re.compile(r"(?:^|\b(?:to|at|of|with|just|only|it|be|is|exactly))\s*$", re.I)
+_NUMBER_BEFORE_END = re.compile(r"(?:^|\b(?:to|at|of|with|just|only|it|be|is|exactly|by))\s*$", re.I)
 
 
 def _pronoun_one(text: str, start: int, end: int) -> bool:

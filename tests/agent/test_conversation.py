@@ -68,6 +68,20 @@ def test_do_it_files_what_was_only_shown(bot: Opsbot) -> None:
     assert second.approval.status == "pending" and second.tool_calls[0].args == {"boat_name": "sea-1", "crew_count": 3}
 
 
+def test_a_correction_of_a_preview_is_still_a_preview_and_do_it_files_the_corrected_call(bot: Opsbot) -> None:
+    # GIVEN a question about a write, answered with a preview
+    first = bot.ask("should we resize sea-1 to 3?", user="dave")
+    # WHEN the person corrects it
+    second = bot.ask("actually make it 4", user="dave", thread=first.thread)
+    # THEN the corrected plan is shown, still not requested, and nothing is filed
+    assert second.approval.status == "preview" and second.tool_calls[0].args["crew_count"] == 4
+    assert bot.list_approvals() == []
+    # WHEN they say "do it" THEN the corrected call is filed, not the first one
+    third = bot.ask("do it", user="dave", thread=first.thread)
+    assert third.approval.status == "pending" and third.tool_calls[0].args == {"boat_name": "sea-1", "crew_count": 4}
+    assert len(bot.list_approvals()) == 1
+
+
 def test_a_correction_supersedes_the_pending_request_and_names_both(bot: Opsbot) -> None:
     first = bot.ask("resize sea-1 to 3", user="dave")
     second = bot.ask("actually make it 4", user="dave", thread=first.thread)

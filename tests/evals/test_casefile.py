@@ -193,6 +193,7 @@ CATALOG = [
     "query_s3_metadata",
     "summarize_s3_metadata",
     "enable_s3_metadata",
+    "list_buckets",
     "estimate_cost",
     "summarize_spend",
 ]

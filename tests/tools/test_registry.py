@@ -149,6 +149,19 @@ def test_a_route_or_tool_name_cannot_be_taken_twice(toy: Toolset) -> None:
         registry.register(clash)
 
 
+def test_a_tool_is_advised_only_by_a_read_of_its_own_toolset() -> None:
+    # GIVEN tune_cache, advised by recommend_cache_tuning in the cache toolset
+    tune, recommend = registry.get("tune_cache"), registry.get("recommend_cache_tuning")
+    assert tune.advised_by == recommend.name
+    # WHEN a toolset declares it without that read, or with a write as its adviser, THEN it is refused
+    with pytest.raises(ValueError, match="advised by recommend_cache_tuning"):
+        Toolset(route="other", covers="No adviser.", tools=(replace(tune, domain=""),))
+    scale = replace(registry.get("scale_endpoint"), domain="", advised_by="delete_endpoint")
+    delete = replace(registry.get("delete_endpoint"), domain="")
+    with pytest.raises(ValueError, match="advised by delete_endpoint"):
+        Toolset(route="other", covers="A write advises.", tools=(scale, delete))
+
+
 def test_the_readme_lists_every_tool() -> None:
     # GIVEN the README WHEN its tool table is read THEN every registered tool of opsbot is in it
     from pathlib import Path

@@ -61,6 +61,7 @@ SAMPLES: dict[str, Sample] = {
         "replica_count": 3,
         "parameters": {"maxmemory-policy": "allkeys-lru"},
     },
+    "list_buckets": {"with_metadata": True},
     "query_s3_metadata": {"bucket": "training-data", "min_size_bytes": 1_000_000_000},
     "summarize_s3_metadata": {"group_by": "tag", "tag_key": "split"},
     "enable_s3_metadata": {"bucket": "model-artifacts"},

@@ -158,6 +158,7 @@ TUNE_TOOL = Tool(
     description="Change an ElastiCache replication group: node type, replicas per shard, and allowlisted Valkey "
     "parameters (set in its own parameter group opsbot-<cache_id>). Applied immediately.",
     label="tune a cache (node type, replicas, parameters)",
+    advised_by="recommend_cache_tuning",
     phrasings=(
         "(tune|tnue|modify|update|change|resize|scale|switch|upgrade|downgrade|move|set|apply) [the] [cache] "
         "{cache_id} [to] [node type] [{node_type}]",

@@ -318,5 +318,10 @@ SPEND_TOOL = Tool(
         "what will [this|everything] cost (over|for) [the next] {hours}",
         "how much does everything cost per (hour|day|month)",
         "what is running and what does it cost",
+        "what is running [right now|rn|now|atm|at the moment|currently]",
+        "(anything|something|what is) running that costs [money|anything|us]",
+        "[our|the] [current|hourly] (burn rate|run rate|burn)",
+        "what are we (burning|spending) [per hour|an hour|a day|right now|rn|now|atm]",
+        "[daily|weekly|monthly] (spend|cost|costs|burn) (projection|forecast|estimate|outlook)",
     ),
 )

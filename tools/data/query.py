@@ -314,7 +314,8 @@ QUERY_TOOL = Tool(
         "what is (in|under) [the] [bucket] {bucket}",
         "(what|which) (changed|was added|got added|is new|was uploaded|was modified) (in|to|under) [the] [bucket] "
         "{bucket}",
-        "[top|the|first] [{limit}] {order_by} (files|objects|keys|shards) [in|under|of|from] [the] [bucket] {bucket}",
+        "[show|list|get|give|find] [me|us] [the] [top|first] [{limit}] {order_by} (files|objects|keys|shards) "
+        "[in|under|of|from] [the] [bucket] {bucket}",
         "(list|show|get) [the] {bucket} (files|objects|keys) {order_by}",
         "(list|show|get) [the] (files|objects|keys) (in|of|from) [the] [bucket] {bucket} {order_by}",
         "how many (objects|files) (are|in) [in] [the] {bucket}",
@@ -334,6 +335,10 @@ QUERY_TOOL = Tool(
         "(content type|type) {content_type}",
         "{content_type} (files|objects|shards)",
         "only the ones (under|in) {prefix}",
+        "(for|matching|containing|contains|with|like|named) {key_contains}",
+        "(objects|files|keys|shards) (for|matching|containing|of|with) {key_contains} "
+        "[in|under|from] [the] [s3] [bucket] [{bucket}]",
+        "(anything|everything|something) (matching|containing|with|like) {key_contains} (in|under) [the] {bucket}",
     ),
     effect=Effect.READ,
     risk=Risk.READ,

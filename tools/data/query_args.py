@@ -147,17 +147,27 @@ class MetadataFilterArgs(ToolArgs):
             "application/vnd.apache.parquet, application/json, text/plain.",
         ),
     ]
+    key_contains: Annotated[
+        str | None,
+        ArgKind(Kind.PREFIX, role="contains"),
+        Field(
+            default=None,
+            min_length=1,
+            max_length=1024,
+            description="Only keys that contain this text anywhere, e.g. run-0520 (a run, a step, a model).",
+        ),
+    ] = None
     tags: Annotated[
         dict[str, str] | None,
         ArgKind(Kind.TAGS),
         Field(default=None, description='Only objects carrying all these tags, e.g. {"dataset": "web-qa"}.'),
     ]
 
-    @field_validator("prefix")
+    @field_validator("prefix", "key_contains")
     @classmethod
-    def _prefix(cls, value: str | None) -> str | None:
+    def _prefix(cls, value: str | None, info: Any) -> str | None:
         if value is not None and "\x00" in value:
-            raise ToolInputError("prefix", value, "a key prefix without NUL characters")
+            raise ToolInputError(info.field_name, value, "text without NUL characters")
         return value or None
 
     @field_validator("min_size_bytes", "max_size_bytes", mode="before")
@@ -220,6 +230,7 @@ class MetadataFilterArgs(ToolArgs):
         return InventoryFilters(
             bucket=bucket,
             prefix=self.prefix,
+            key_contains=self.key_contains,
             min_size_bytes=self.min_size_bytes,
             max_size_bytes=self.max_size_bytes,
             modified_after=_as_utc_naive(self.modified_after) if self.modified_after else None,

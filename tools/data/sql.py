@@ -135,6 +135,7 @@ class InventoryFilters:
 
     bucket: str
     prefix: str | None = None
+    key_contains: str | None = None
     min_size_bytes: int | None = None
     max_size_bytes: int | None = None
     modified_after: datetime | None = None
@@ -185,6 +186,8 @@ def _where(filters: InventoryFilters) -> tuple[list[str], list[Param]]:
     # Each optional filter: its bound value (None when not given), its clause and the value's SQL type.
     optional: tuple[tuple[str | int | None, str, Literal["varchar", "bigint"]], ...] = (
         (filters.prefix or None, "starts_with(key, ?)", "varchar"),
+        # a plain substring: no LIKE wildcards to escape
+        (filters.key_contains or None, "strpos(key, ?) > 0", "varchar"),
         (_whole(filters.min_size_bytes), "size >= ?", "bigint"),
         (_whole(filters.max_size_bytes), "size <= ?", "bigint"),
         (_when(filters.modified_after), "last_modified_date >= CAST(? AS TIMESTAMP)", "varchar"),

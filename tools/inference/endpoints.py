@@ -198,6 +198,7 @@ LIST_TOOL = Tool(
         "[have|got|running|up|exist|there|deployed]",
         "[are there] any [inference] endpoints",
         "[inference|sagemaker] endpoints [and] [what] [they] [cost]",
+        "[which|what|any] eps [are|is] [up|running|live|there]",
     ),
     effect=Effect.READ,
     risk=Risk.READ,

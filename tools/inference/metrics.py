@@ -218,7 +218,7 @@ DESCRIBE_TOOL = Tool(
         "(how is|hows|how are|how are things with|what is up with|whats up with|what is going on with) "
         "{endpoint_name} [doing|going|looking|holding up|performing]",
         "(status|state|details|detail|info|traffic|load|cost) (of|on|for) {endpoint_name}",
-        "what is [the] (status|state|latency|p99|error rate|cost) (of|on|for) {endpoint_name}",
+        "what is [the] (status|state|cost) (of|on|for) {endpoint_name}",
         "is {endpoint_name} [still] (up|running|down|alive|busy|idle|InService|in service)",
         "(look|take a look|have a look|peek) at {endpoint_name}",
         "what (instance type|instance|instances|hardware) is {endpoint_name} [running] [on]",

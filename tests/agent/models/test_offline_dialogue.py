@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
+from agent.models.dialogue import CLARIFY
 from agent.models.offline import OfflineChatModel
 from agent.tool_schemas import load_prompt, route_tool_schema, tool_schema
 from tests.agent.models.conftest import Chat, call_of
@@ -290,3 +291,33 @@ def test_an_argument_required_by_another_is_asked_for(chat: Chat) -> None:
             "eks_cluster_arn": "arn:aws:eks:us-east-1:123456789012:cluster/ml",
         },
     )
+
+
+def test_a_write_that_names_only_its_resource_gets_the_advice_its_declaration_names(chat: Chat) -> None:
+    # GIVEN tune_cache, declared as advised by recommend_cache_tuning
+    # WHEN someone asks to tune a cache without saying what to change
+    first = chat.say("tune kv-cache-prod")
+    # THEN opsbot offers the advice first and asks what the advice needs (the workload), not a node type
+    asked = first.additional_kwargs[CLARIFY]
+    assert asked["tool"] == "recommend_cache_tuning" and asked["args"] == {"cache_id": "kv-cache-prod"}
+    assert asked["missing"] == ["workload"] and "recommend it first" in str(first.content)
+    # AND the answer completes the advice, a read
+    assert call_of(chat.say("kv-cache")) == (
+        "recommend_cache_tuning",
+        {"cache_id": "kv-cache-prod", "workload": "kv-cache"},
+    )
+
+
+def test_a_write_that_says_what_to_change_is_not_sent_to_its_advice(chat: Chat) -> None:
+    # GIVEN the same tool WHEN the request says what to change THEN it is the write itself
+    name, args = call_of(chat.say("tune kv-cache-prod to 3 replicas"))
+    assert name == "tune_cache" and args["replica_count"] == 3
+
+
+def test_an_answer_to_the_advice_question_that_says_what_to_change_is_the_write(chat: Chat) -> None:
+    # GIVEN "tune kv-cache-prod", answered with the advice's question (which workload)
+    chat.say("tune kv-cache-prod")
+    # WHEN the person answers with what the write needs (a node type) instead
+    name, args = call_of(chat.say("r7g.2xlarge"))
+    # THEN that is the write itself, on the same cache
+    assert (name, args["cache_id"], args["node_type"]) == ("tune_cache", "kv-cache-prod", "cache.r7g.2xlarge")

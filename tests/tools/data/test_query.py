@@ -23,7 +23,7 @@ def test_both_tools_are_in_the_registry_with_their_effect_and_risk() -> None:
     assert (enable.domain, enable.effect, enable.risk) == ("data", Effect.WRITE, Risk.LOW)
     names = set(query.json_schema()["properties"])
     assert names == {
-        "bucket", "prefix", "min_size_bytes", "max_size_bytes", "modified_after", "modified_before",
+        "bucket", "prefix", "key_contains", "min_size_bytes", "max_size_bytes", "modified_after", "modified_before",
         "storage_class", "content_type", "tags", "order_by", "descending", "limit",
     }  # fmt: skip
     assert all(p.get("description") for p in query.json_schema()["properties"].values())
@@ -128,6 +128,20 @@ def test_injection_shaped_values_are_data(ctx: Any) -> None:
     result = query(ctx, bucket="training-data", prefix=nasty, tags={nasty: nasty})
     assert result["rows"] == [] and nasty not in result["sql"]
     assert query(ctx, bucket="training-data", limit=1)["row_count"] == 1  # nothing was dropped
+
+
+def test_key_contains_matches_a_part_of_the_key_anywhere_and_is_bound_as_a_parameter(ctx: Any) -> None:
+    # GIVEN checkpoints of several runs under llama-3-70b/<run>/ in s3://checkpoints
+    every = query(ctx, bucket="checkpoints", limit=1000)["rows"]
+    runs = {r["key"].split("/")[1] for r in every if r["key"].count("/") >= 2}
+    assert "run-0520" in runs and len(runs) > 1
+    # WHEN queried for the keys that contain run-0520
+    result = query(ctx, bucket="checkpoints", key_contains="run-0520", limit=1000)
+    # THEN exactly the objects whose key holds it come back, and the text is a parameter, not SQL
+    assert {r["key"] for r in result["rows"]} == {r["key"] for r in every if "run-0520" in r["key"]}
+    assert "strpos(key, ?) > 0" in result["sql"] and "run-0520" not in result["sql"]
+    nasty = "%' OR 1=1 --"
+    assert query(ctx, bucket="checkpoints", key_contains=nasty)["rows"] == []
 
 
 def test_bait_objects_are_returned_as_data_and_rendered_on_one_line(ctx: Any) -> None:
