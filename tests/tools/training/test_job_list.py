@@ -26,7 +26,7 @@ def test_the_demo_jobs_are_listed_newest_first_with_the_running_one_s_cost(ctx: 
     running, done = jobs.jobs
     # AND the running job shows hours so far, cost so far and $/h
     assert running.status == "InProgress" and running.cost_usd_per_hour == pytest.approx(4 * TRN2)
-    assert running.elapsed_hours == pytest.approx(6.2, abs=0.1)
+    assert 6.1 <= running.elapsed_hours <= 7.0  # 6.2 h when seeded; the clock runs on during the suite
     assert running.cost_usd_so_far == pytest.approx(4 * TRN2 * running.elapsed_hours, rel=0.01)
     assert running.remaining_hours == pytest.approx(72 - running.elapsed_hours, abs=0.01)
     assert (jobs.running, jobs.running_cost_usd_per_hour) == (1, 223.88)
