@@ -5,7 +5,6 @@ large results all leave a thread every later Converse request of which Bedrock a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,24 +12,11 @@ import pytest
 
 from agent.models.bedrock import make_bedrock_model
 from agent.service import Opsbot
-from tests.fakes.bedrock_converse import StrictConverse, bedrock_client, end_turn, tool_use
+from tests.fakes.bedrock_converse import StrictConverse, end_turn, tool_use
 from tools.config import DEFAULT_BEDROCK_MODEL
 from tools.runtime import make_context, run_read
 
 MODEL_ID = DEFAULT_BEDROCK_MODEL.removeprefix("bedrock:")
-
-
-@pytest.fixture
-def client() -> Any:
-    return bedrock_client()
-
-
-@pytest.fixture
-def stub(client: Any) -> Iterator[StrictConverse]:
-    with StrictConverse(client) as s:
-        yield s
-        assert s.rejections == []  # nothing opsbot sent would Bedrock have refused
-        s.assert_no_pending_responses()
 
 
 @pytest.fixture

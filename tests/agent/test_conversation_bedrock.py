@@ -12,7 +12,7 @@ import pytest
 from agent.models.bedrock import make_bedrock_model
 from agent.service import Opsbot
 from tests.agent.toy import Sea, registered, toolsets
-from tests.fakes.bedrock_converse import StrictConverse, bedrock_client, end_turn, tool_use
+from tests.fakes.bedrock_converse import StrictConverse, end_turn, tool_use
 from tools.config import DEFAULT_BEDROCK_MODEL
 
 MODEL_ID = DEFAULT_BEDROCK_MODEL.removeprefix("bedrock:")  # opsbot's one default model
@@ -22,17 +22,6 @@ MODEL_ID = DEFAULT_BEDROCK_MODEL.removeprefix("bedrock:")  # opsbot's one defaul
 def sea() -> Sea:
     return Sea()
 
-
-@pytest.fixture
-def client() -> Any:
-    return bedrock_client()
-
-
-@pytest.fixture
-def stub(client: Any) -> Iterator[StrictConverse]:
-    with StrictConverse(client) as s:
-        yield s
-        s.assert_no_pending_responses()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from agent.models import make_model
 from agent.models.bedrock import OpsbotBedrockConverse, make_bedrock_model
 from agent.models.offline import OfflineChatModel
 from agent.tool_schemas import route_tool_schema, tool_schema
-from tests.fakes.bedrock_converse import StrictConverse, bedrock_client, end_turn, tool_use
+from tests.fakes.bedrock_converse import StrictConverse, end_turn, tool_use
 from tools.config import DEFAULT_BEDROCK_MODEL, Settings, get_settings
 from tools.errors import ToolInputError
 from tools.registry import get_tool, tools_for_domain
@@ -31,18 +30,6 @@ def toolspec(schema: dict[str, Any]) -> dict[str, Any]:
         "toolSpec": {"name": fn["name"], "description": fn["description"], "inputSchema": {"json": fn["parameters"]}}
     }
 
-
-@pytest.fixture
-def client() -> Any:
-    """A bedrock-runtime client that records the parameters of each Converse call."""
-    return bedrock_client()
-
-
-@pytest.fixture
-def stub(client: Any) -> Iterator[StrictConverse]:
-    with StrictConverse(client) as s:
-        yield s
-        s.assert_no_pending_responses()
 
 
 @pytest.fixture
