@@ -53,6 +53,7 @@ _SOFT = {"please", "pls", "plz", "thanks", "thx", "ok", "okay", "then", "now", "
 _SOFT |= {"right", "actually", "sorry", "oops", "wait", "hmm", "so", "and", "the", "that", "this", "it", "request"}
 _SOFT |= {"my", "one", "too", "for", "me", "us", "pending", "last", "opsbot", "approval", "again", "lol"}
 _SOFT |= {"ugh", "argh", "meh", "sigh", "welp", "whoops", "uh", "um", "er", "ah", "oh", "damn", "dang", "hey", "guys"}
+_SOFT |= {"alright", "cool"}
 _SOFT |= {"i", "we", "think", "guess", "maybe", "really", "you", "know", "what", "nah", "nope", "instead", "please"}
 
 _CANCEL = _forms(
@@ -71,7 +72,8 @@ _CONFIRM = _forms(
     "✅ | :white_check_mark: | ✔ | do what it says | do what it recommends | do what it suggests | do as it "
     "says | do as suggested | do as recommended | follow it | follow that | follow the recommendation | go "
     "ahead with those | go ahead with that | go ahead with it | go with those | do those | sgtm | sounds good "
-    "to me | ok go"
+    "to me | ok go | let's do that | lets do that | let's do this | lets do this | let's do | lets do | let's "
+    "go | lets go | let's go ahead | lets go ahead"
 )
 _REJECT = {"reject", "rejected", "deny", "denied", "decline", "declined", "nack", "👎", ":-1:", ":thumbsdown:"}
 _POLITE = re.compile(

@@ -53,6 +53,8 @@ def test_polite_and_plain_requests_are_requests(text: str) -> None:
         ("lgtm 👍", Act.CONFIRMATION),
         ("do it", Act.CONFIRMATION),
         ("apply that", Act.CONFIRMATION),
+        ("ok lets do that", Act.CONFIRMATION),
+        ("alright, let's go ahead", Act.CONFIRMATION),
         ("approve ap-1234abcd", Act.CONFIRMATION),
         ("cancel that", Act.CANCELLATION),
         ("never mind", Act.CANCELLATION),
