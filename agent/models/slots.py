@@ -155,10 +155,17 @@ _HOLDER_WORDS = {"by", "in", "objects", "files", "keys", "shards"}  # after a na
 _DESCRIBERS = {"one", "ones", "that", "which", "is", "that's", "thats", "still", "who", "the"}
 
 
-def _described(spec: FieldSpec, rest: list[Token], scene: Scene) -> Fill | None:
-    """ "the other one" (of two), "the p6 one", "the llama one": a resource told apart by what it is."""
+def _described(spec: FieldSpec, rest: list[Token], scene: Scene, by_noun: bool = False) -> Fill | None:
+    """ "the other one" (of two), "the p6 one", "the llama one": a resource told apart by what it is.
+
+    With ``by_noun`` ("the p6 endpoint": the noun was peeled off) only what the resource is counts,
+    never its name, so "the pretrain job" still asks which one."""
     words = [t.low for t in rest]
     names = scene.names.get(spec.of or "", [])
+    if by_noun and len(words) == 1 and words[0] not in scene.known:
+        words = [*words, "one"]
+    elif by_noun:
+        return None
     if not names or not words or (words[-1] not in ("one", "ones") and "other" not in words):
         return None
     if words[0] == "other" and set(words[1:]) <= _DESCRIBERS:
@@ -173,6 +180,8 @@ def _described(spec: FieldSpec, rest: list[Token], scene: Scene) -> Fill | None:
     results = scene.results
     if results and results.get("kind") == spec.of:
         items |= dict(zip(results.get("ids", []), results.get("items", []), strict=False))
+    if by_noun and any(re.search(rf"(?<![a-z0-9]){re.escape(hint)}", n.lower()) for n in names):
+        return None  # part of a name: the name reading below decides
     found = [
         n
         for n in names
@@ -213,6 +222,8 @@ def _name(spec: FieldSpec, u: Utterance, i: int, j: int, scene: Scene) -> Fill |
     described = _described(spec, rest, scene)
     if described is not None:
         return described
+    if had_noun and definite and not spec.new and (by_kind := _described(spec, rest, scene, by_noun=True)):
+        return by_kind  # "the p6 endpoint": the one endpoint on p6
     if had_noun and definite and len(rest) == 1 and rest[0].low in scene.known and not spec.new:
         return Fill(None, status="missing")  # "the pretrain job": which one is not said
     if len(rest) != 1:
